@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pants_aws_lambda import package
+from pants_aws_lambda import target_types as lambda_target_types
+
 
 def rules():
-    return []
+    return package.rules()
 
 
 def target_types():
-    return []
+    return lambda_target_types.target_types()

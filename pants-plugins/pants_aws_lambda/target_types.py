@@ -1,0 +1,210 @@
+"""The `python_aws_lambda_function` target and its fields."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Optional
+
+from pants.backend.python.target_types import PexCompletePlatformsField, PythonResolveField
+from pants.backend.python.util_rules.faas import PythonFaaSDependencies, PythonFaaSHandlerField
+from pants.core.goals.package import OutputPathField
+from pants.core.util_rules.environments import EnvironmentField
+from pants.engine.addresses import Address
+from pants.engine.target import (
+    COMMON_TARGET_FIELDS,
+    BoolField,
+    InvalidFieldException,
+    InvalidTargetException,
+    StringField,
+    Target,
+)
+from pants.util.strutil import help_text, softwrap
+
+from pants_aws_lambda.runtimes import ARCHITECTURES, DEFAULT_ARCHITECTURE, RUNTIMES
+
+# The name, and function, that every artifact's entry point is re-exported as.
+REEXPORTED_HANDLER_MODULE = "lambda_function"
+REEXPORTED_HANDLER_FUNC = "handler"
+
+
+def _runtime_table() -> str:
+    rows = []
+    for runtime in RUNTIMES.values():
+        status = (
+            f"deprecated {runtime.deprecated_on}"
+            if runtime.is_deprecated
+            else f"supported until {runtime.deprecation_planned_on}"
+        )
+        rows.append(
+            f"  - `{runtime.name}`: {runtime.os}, glibc {'.'.join(map(str, runtime.glibc))} ({status})"
+        )
+    return "\n".join(rows)
+
+
+class PythonAwsLambdaHandlerField(PythonFaaSHandlerField):
+    help = help_text(
+        f"""
+        The function Lambda calls, as `path/to/file.py:func` (the file relative to this BUILD
+        file) or `dotted.module:func`.
+
+        The handler's module is inferred as a dependency. At package time the module must be
+        among the target's transitive sources and define `func` at its top level; this is
+        checked without importing it.
+
+        Whatever you write here, the artifact re-exports it as
+        `{REEXPORTED_HANDLER_MODULE}.{REEXPORTED_HANDLER_FUNC}`: configure that as the handler
+        in AWS.
+        """
+    )
+
+    @classmethod
+    def compute_value(cls, raw_value: Optional[str], address: Address) -> str:
+        value = super().compute_value(raw_value, address)
+        module, _, func = value.rpartition(":")
+        if not module or not func.isidentifier():
+            raise InvalidFieldException(
+                softwrap(
+                    f"""
+                    The `{cls.alias}` field in target {address} must be
+                    `path/to/file.py:func` or `dotted.module:func`, with `func` a Python
+                    identifier, but was {value!r}.
+                    """
+                )
+            )
+        return value
+
+
+class PythonAwsLambdaRuntimeField(StringField):
+    alias = "runtime"
+    default = None
+    valid_choices = tuple(RUNTIMES)
+    help = help_text(
+        f"""
+        The AWS Lambda runtime to build for: one of {', '.join(f'`{r}`' for r in RUNTIMES)}.
+
+        It fixes the CPython version and the glibc that third-party wheels must be compatible
+        with, so that a wheel built for the build machine can never slip in:
+
+        {_runtime_table()}
+
+        Deprecated runtimes still package, with a warning that gives AWS's dates.
+
+        When unset (and `{PexCompletePlatformsField.alias}` is unset too), the runtime is
+        inferred from the interpreter constraints of the target's resolve, which must then
+        allow exactly one Python minor version.
+        """
+    )
+
+    @classmethod
+    def compute_value(cls, raw_value: Optional[str], address: Address) -> Optional[str]:
+        if raw_value is not None and raw_value not in RUNTIMES:
+            raise InvalidFieldException(
+                softwrap(
+                    f"""
+                    The `{cls.alias}` field in target {address} is {raw_value!r}, which is not a
+                    Python runtime of AWS Lambda. Use one of:
+                    {', '.join(RUNTIMES)}.
+                    """
+                )
+            )
+        return super().compute_value(raw_value, address)
+
+
+class PythonAwsLambdaArchitectureField(StringField):
+    alias = "architecture"
+    default = DEFAULT_ARCHITECTURE
+    valid_choices = tuple(ARCHITECTURES)
+    help = help_text(
+        """
+        The CPU the function runs on: `x86_64` or `arm64` (AWS Graviton). Third-party wheels are
+        chosen for it (`arm64` is `aarch64` in wheel tags).
+        """
+    )
+
+
+class PythonAwsLambdaCompletePlatformsField(PexCompletePlatformsField):
+    help = help_text(
+        f"""
+        Addresses of `file` or `resource` targets holding PEX complete platform JSON files
+        (`pex3 interpreter inspect --markers --tags` prints one for an interpreter), to build
+        for instead of a Lambda runtime.
+
+        This is an escape hatch for a runtime this plugin does not know yet: it replaces
+        `{PythonAwsLambdaRuntimeField.alias}` and `{PythonAwsLambdaArchitectureField.alias}`,
+        so setting it together with `{PythonAwsLambdaRuntimeField.alias}` is an error.
+        """
+    )
+
+
+class PythonAwsLambdaIncludeRequirementsField(BoolField):
+    alias = "include_requirements"
+    default = True
+    help = help_text(
+        """
+        Whether to put the third-party requirements the function depends on into the artifact.
+        Set to `False` when a layer provides them.
+        """
+    )
+
+
+class PythonAwsLambdaOutputPathField(OutputPathField):
+    help = help_text(
+        f"""
+        {OutputPathField.help}
+
+        The file ends in `.zip`.
+        """
+    )
+
+
+class PythonAwsLambdaDependenciesField(PythonFaaSDependencies):
+    pass
+
+
+class PythonAwsLambdaFunction(Target):
+    alias = "python_aws_lambda_function"
+    deprecated_alias: ClassVar[str | None] = "python_awslambda"
+    deprecated_alias_removal_version: ClassVar[str | None] = "3.0.0.dev0"
+    core_fields = (
+        *COMMON_TARGET_FIELDS,
+        PythonAwsLambdaHandlerField,
+        PythonAwsLambdaRuntimeField,
+        PythonAwsLambdaArchitectureField,
+        PythonAwsLambdaCompletePlatformsField,
+        PythonAwsLambdaIncludeRequirementsField,
+        PythonAwsLambdaOutputPathField,
+        PythonResolveField,
+        PythonAwsLambdaDependenciesField,
+        EnvironmentField,
+    )
+    help = help_text(
+        f"""
+        A Python function for AWS Lambda, packaged as a zip laid out as AWS expects.
+
+        `pants package` writes a zip with your first-party code and every third-party
+        distribution at its root, built from wheels compatible with the `runtime`'s CPython,
+        glibc and CPU, plus `{REEXPORTED_HANDLER_MODULE}.py`, so the handler to configure is
+        always `{REEXPORTED_HANDLER_MODULE}.{REEXPORTED_HANDLER_FUNC}`. Builds are byte-for-byte
+        reproducible.
+        """
+    )
+
+    def validate(self) -> None:
+        if (
+            self[PythonAwsLambdaRuntimeField].value is not None
+            and self[PythonAwsLambdaCompletePlatformsField].value is not None
+        ):
+            raise InvalidTargetException(
+                softwrap(
+                    f"""
+                    The target {self.address} sets both `{PythonAwsLambdaRuntimeField.alias}`
+                    and `{PythonAwsLambdaCompletePlatformsField.alias}`, which choose the same
+                    thing in two ways. Drop `{PythonAwsLambdaCompletePlatformsField.alias}` to
+                    build for the Lambda runtime, or drop `{PythonAwsLambdaRuntimeField.alias}`
+                    to build for the given complete platforms.
+                    """
+                )
+            )
+
+
+def target_types():
+    return [PythonAwsLambdaFunction]
