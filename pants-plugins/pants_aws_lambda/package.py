@@ -180,7 +180,7 @@ def _check_unzipped_size(
             if top in artifact_owners:
                 owners[key] = f"{artifact_owners[top]}{suffix}"
             else:
-                owners[key] = f"{top} (first-party{suffix or ''})"
+                owners[key] = f"{top}{'/' if '.' not in top else ''} (first-party{suffix})"
     listing = "\n".join(
         f"  - {label}: {limits.format_bytes(size)}" for label, size in limits.size_breakdown(sizes, owners)
     )

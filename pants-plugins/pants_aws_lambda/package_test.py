@@ -25,8 +25,8 @@ from pants.engine.internals.scheduler import ExecutionError
 from pants.testutil.rule_runner import QueryRule, RuleRunner
 
 from pants_aws_lambda import package
-from pants_aws_lambda.package import PythonAwsLambdaFunctionFieldSet
-from pants_aws_lambda.target_types import PythonAwsLambdaFunction
+from pants_aws_lambda.package import PythonAwsLambdaFunctionFieldSet, PythonAwsLambdaLayerFieldSet
+from pants_aws_lambda.target_types import target_types as lambda_target_types
 
 PEX_ENV = "PANTS_AWS_LAMBDA_PEX"
 LOCKFILE = Path("3rdparty/python/default.lock")
@@ -54,10 +54,11 @@ def rule_runner() -> RuleRunner:
             *core_target_types_rules(),
             *python_target_types_rules(),
             QueryRule(BuiltPackage, (PythonAwsLambdaFunctionFieldSet,)),
+            QueryRule(BuiltPackage, (PythonAwsLambdaLayerFieldSet,)),
             QueryRule(DigestContents, (package.Digest,)),
         ],
         target_types=[
-            PythonAwsLambdaFunction,
+            *lambda_target_types(),
             PythonSourcesGeneratorTarget,
             PythonSourceTarget,
             PythonRequirementTarget,
