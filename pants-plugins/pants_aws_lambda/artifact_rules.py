@@ -117,8 +117,13 @@ async def check_requirements_have_wheels(
             wheels.describe_incompatible(
                 problems,
                 address=str(request.address),
-                runtime_description=request.platform.description,
+                runtime_description=(
+                    wheels.describe_runtime(request.platform.runtime, request.platform.architecture)
+                    if request.platform.runtime is not None and request.platform.architecture
+                    else request.platform.description
+                ),
                 compatible_tags=request.platform.compatible_tags,
+                resolve=request.resolve,
             )
         )
     return RequirementsWheelCheck()
