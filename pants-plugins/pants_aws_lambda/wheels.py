@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 from collections import deque
 from dataclasses import dataclass
 from typing import Collection, Iterable, Iterator, Mapping, Sequence
@@ -182,7 +183,10 @@ def _marker_applies(marker: Marker | None, env: Mapping[str, str], extra: str) -
 
 def _parse_requirement(requirement: str, *, context: str) -> Requirement:
     try:
-        return Requirement(requirement)
+        with warnings.catch_warnings():
+            # packaging 21.3 (Pants 2.17's) calls pyparsing APIs that newer pyparsing deprecates.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return Requirement(requirement)
     except InvalidRequirement as e:
         raise ValueError(f"Invalid requirement {requirement!r} {context}: {e}") from e
 
