@@ -68,7 +68,7 @@ from pants.util.logging import LogLevel
 from pants.util.strutil import softwrap
 
 from pants_aws_lambda import handler as handler_lib
-from pants_aws_lambda import platform_rules, wheels
+from pants_aws_lambda import platform_rules, wheels, zipwriter
 from pants_aws_lambda.platform_rules import LambdaPlatform, LambdaPlatformRequest
 from pants_aws_lambda.target_types import (
     PythonAwsLambdaArchitectureField,
@@ -324,7 +324,7 @@ class ZipWriter:
 
 @rule
 async def build_zip_writer() -> ZipWriter:
-    script = pkgutil.get_data("pants_aws_lambda", "zipwriter.py")
+    script = pkgutil.get_data(zipwriter.__name__, "zipwriter.py")
     assert script is not None
     sources = await Get(Digest, CreateDigest([FileContent("__lambda_zipwriter.py", script)]))
     pex = await Get(

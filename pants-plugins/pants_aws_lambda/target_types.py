@@ -58,7 +58,8 @@ class PythonAwsLambdaHandlerField(PythonFaaSHandlerField):
 
     @classmethod
     def compute_value(cls, raw_value: Optional[str], address: Address) -> str:
-        value = super().compute_value(raw_value, address)
+        # Skip the base class's check: this one says more.
+        value = super(PythonFaaSHandlerField, cls).compute_value(raw_value, address)
         module, _, func = value.rpartition(":")
         if not module or not func.isidentifier():
             raise InvalidFieldException(

@@ -100,13 +100,17 @@ def copy_repo(dest: Path) -> Path:
     return dest
 
 
+# The launcher's settings; every other `PANTS_*` variable would configure the nested Pants.
+_LAUNCHER_ENV = ("PANTS_PYTHON", "PANTS_AWS_LAMBDA_CACHE_DIR")
+
+
 def _nested_env() -> dict[str, str]:
     """The test's environment, less what the outer Pants and its pytest PEX set for themselves."""
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("PEX_", "PYTHON", "_PEX", "VIRTUAL_ENV"))
-        and not (k.startswith("PANTS_") and not k.startswith("PANTS_AWS_LAMBDA_"))
+        if not k.startswith(("PEX_", "_PEX", "PYTHON", "VIRTUAL_ENV"))
+        and not (k.startswith("PANTS_") and k not in _LAUNCHER_ENV)
     }
     env.setdefault("LANG", "C.UTF-8")
     return env

@@ -1,0 +1,302 @@
+"""Rule tests: real PEX resolves against the examples' lockfile, assertions on the zip's bytes."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import zipfile
+from pathlib import Path
+from textwrap import dedent
+
+import pytest
+from pants.backend.python.target_types import (
+    PythonRequirementTarget,
+    PythonSourcesGeneratorTarget,
+    PythonSourceTarget,
+)
+from pants.backend.python.target_types_rules import rules as python_target_types_rules
+from pants.core.goals.package import BuiltPackage
+from pants.core.target_types import FileTarget, ResourceTarget
+from pants.core.target_types import rules as core_target_types_rules
+from pants.engine.addresses import Address
+from pants.engine.fs import DigestContents
+from pants.engine.internals.scheduler import ExecutionError
+from pants.testutil.rule_runner import QueryRule, RuleRunner
+
+from pants_aws_lambda import package
+from pants_aws_lambda.package import PythonAwsLambdaFunctionFieldSet
+from pants_aws_lambda.target_types import PythonAwsLambdaFunction
+
+PEX_ENV = "PANTS_AWS_LAMBDA_PEX"
+LOCKFILE = Path("3rdparty/python/default.lock")
+
+
+def _pex_cli_options() -> list[str]:
+    pex = os.environ.get(PEX_ENV)
+    if not pex or not os.path.isfile(pex):
+        pytest.fail(f"{PEX_ENV} must name the pinned pex (the `./pants` launcher provisions it).")
+    digest = hashlib.sha256(Path(pex).read_bytes()).hexdigest()
+    size = os.path.getsize(pex)
+    versions = [f"v2.1.137|{plat}|{digest}|{size}" for plat in ("linux_x86_64", "linux_arm64")]
+    return [
+        "--pex-cli-version=v2.1.137",
+        f"--pex-cli-known-versions={versions!r}",
+        f"--pex-cli-url-template=file://{pex}",
+    ]
+
+
+@pytest.fixture
+def rule_runner() -> RuleRunner:
+    rule_runner = RuleRunner(
+        rules=[
+            *package.rules(),
+            *core_target_types_rules(),
+            *python_target_types_rules(),
+            QueryRule(BuiltPackage, (PythonAwsLambdaFunctionFieldSet,)),
+            QueryRule(DigestContents, (package.Digest,)),
+        ],
+        target_types=[
+            PythonAwsLambdaFunction,
+            PythonSourcesGeneratorTarget,
+            PythonSourceTarget,
+            PythonRequirementTarget,
+            FileTarget,
+            ResourceTarget,
+        ],
+    )
+    rule_runner.write_files({"lock/default.lock": LOCKFILE.read_text()})
+    set_options(rule_runner)
+    return rule_runner
+
+
+def set_options(rule_runner: RuleRunner, *extra: str) -> None:
+    rule_runner.set_options(
+        [
+            "--source-root-patterns=['src']",
+            "--python-enable-resolves",
+            "--python-resolves={'python-default': 'lock/default.lock'}",
+            "--python-interpreter-constraints=['CPython>=3.9,<3.15']",
+            "--python-bootstrap-search-path=['<PATH>', '<PYENV>']",
+            "--subprocess-environment-env-vars=['PIP_CONFIG_FILE=/dev/null', 'PIP_CERT', 'SSL_CERT_FILE']",
+            *_pex_cli_options(),
+            *extra,
+        ],
+        env_inherit={"PATH", "PYENV_ROOT", "HOME", "PIP_CERT", "SSL_CERT_FILE"},
+    )
+
+
+def package_zip(rule_runner: RuleRunner, address: Address) -> tuple[zipfile.ZipFile, BuiltPackage]:
+    tgt = rule_runner.get_target(address)
+    built = rule_runner.request(BuiltPackage, [PythonAwsLambdaFunctionFieldSet.create(tgt)])
+    contents = rule_runner.request(DigestContents, [built.digest])
+    assert len(contents) == 1
+    assert contents[0].path == built.artifacts[0].relpath
+    return zipfile.ZipFile(io.BytesIO(contents[0].content)), built
+
+
+HELLO = dedent(
+    """\
+    def handler(event, context):
+        return {"hello": event["name"]}
+    """
+)
+
+
+def write_function(rule_runner: RuleRunner, fields: str, app: str = HELLO, extra_build: str = "") -> None:
+    rule_runner.write_files(
+        {
+            "src/proj/app.py": app,
+            "src/proj/BUILD": f"python_sources()\n{extra_build}\npython_aws_lambda_function(name='fn', {fields})\n",
+        }
+    )
+
+
+def test_first_party_only_zip(rule_runner: RuleRunner) -> None:
+    write_function(rule_runner, "runtime='python3.12', handler='app.py:handler'")
+    zf, built = package_zip(rule_runner, Address("src/proj", target_name="fn"))
+
+    assert built.artifacts[0].relpath == "src.proj/fn.zip"
+    assert zf.namelist() == ["lambda_function.py", "proj/", "proj/app.py"]
+    assert b"from proj.app import handler as handler" in zf.read("lambda_function.py")
+    assert zf.read("proj/app.py") == HELLO.encode()
+    for info in zf.infolist():
+        assert info.date_time == (1980, 1, 1, 0, 0, 0)
+        mode = info.external_attr >> 16
+        assert mode == (0o40755 if info.is_dir() else 0o100644), info.filename
+    log = "\n".join(built.artifacts[0].extra_log_lines)
+    assert "Handler: lambda_function.handler" in log
+    assert "Runtime: python3.12 on x86_64" in log
+
+
+@pytest.mark.parametrize(
+    "architecture, machine, glibc_tag",
+    [("x86_64", "x86_64", "manylinux"), ("arm64", "aarch64", "manylinux")],
+)
+def test_native_requirement_for_each_architecture(
+    rule_runner: RuleRunner, architecture: str, machine: str, glibc_tag: str
+) -> None:
+    write_function(
+        rule_runner,
+        f"runtime='python3.12', architecture='{architecture}', handler='app.py:handler', "
+        "dependencies=[':pydantic']",
+        app="import pydantic\n\ndef handler(event, context):\n    return pydantic.VERSION\n",
+        extra_build="python_requirement(name='pydantic', requirements=['pydantic>=2.5,<3'])",
+    )
+    zf, built = package_zip(rule_runner, Address("src/proj", target_name="fn"))
+    names = zf.namelist()
+
+    assert names == sorted(names)
+    extensions = [n for n in names if n.startswith("pydantic_core/_pydantic_core") and n.endswith(".so")]
+    assert extensions == [f"pydantic_core/_pydantic_core.cpython-312-{machine}-linux-gnu.so"]
+    wheel_file = next(n for n in names if n.startswith("pydantic_core-") and n.endswith(".dist-info/WHEEL"))
+    assert f"Tag: cp312-cp312-{glibc_tag}" in zf.read(wheel_file).decode()
+    assert any(n.startswith("pydantic-2.") and n.endswith(".dist-info/METADATA") for n in names)
+    top_level = {n.split("/", 1)[0] for n in names}
+    assert not top_level & {"bin", ".prefix", ".deps", "__pex__", "PEX-INFO"}
+    assert not any(n.endswith(".layout.json") for n in names)
+    assert f"Runtime: python3.12 on {architecture}" in "\n".join(built.artifacts[0].extra_log_lines)
+
+
+def test_include_requirements_false(rule_runner: RuleRunner) -> None:
+    write_function(
+        rule_runner,
+        "runtime='python3.12', handler='app.py:handler', include_requirements=False, "
+        "dependencies=[':pydantic']",
+        extra_build="python_requirement(name='pydantic', requirements=['pydantic>=2.5,<3'])",
+    )
+    zf, _ = package_zip(rule_runner, Address("src/proj", target_name="fn"))
+    assert zf.namelist() == ["lambda_function.py", "proj/", "proj/app.py"]
+
+
+def assert_package_error(rule_runner: RuleRunner, address: Address, *fragments: str) -> str:
+    with pytest.raises(ExecutionError) as exc:
+        package_zip(rule_runner, address)
+    message = str(exc.value)
+    for fragment in fragments:
+        assert fragment in message, f"{fragment!r} not in:\n{message}"
+    return message
+
+
+def test_missing_function(rule_runner: RuleRunner) -> None:
+    write_function(rule_runner, "runtime='python3.12', handler='app.py:hander'")
+    assert_package_error(
+        rule_runner,
+        Address("src/proj", target_name="fn"),
+        "src/proj:fn",
+        "`handler`",
+        "`hander`",
+        "It defines: handler",
+    )
+
+
+def test_missing_module(rule_runner: RuleRunner) -> None:
+    write_function(rule_runner, "runtime='python3.12', handler='proj.nope:handler'")
+    assert_package_error(
+        rule_runner,
+        Address("src/proj", target_name="fn"),
+        "src/proj:fn",
+        "`proj.nope`",
+        "proj/nope.py",
+        "dependencies",
+    )
+
+
+def test_handler_function_found_through_conditional_import(rule_runner: RuleRunner) -> None:
+    app = "try:\n    from proj.impl import run as handler\nexcept ImportError:\n    raise\n"
+    rule_runner.write_files({"src/proj/impl.py": "def run(event, context):\n    return 1\n"})
+    write_function(rule_runner, "runtime='python3.12', handler='app.py:handler'", app=app)
+    zf, _ = package_zip(rule_runner, Address("src/proj", target_name="fn"))
+    assert "proj/impl.py" in zf.namelist()
+
+
+def test_unknown_runtime(rule_runner: RuleRunner) -> None:
+    write_function(rule_runner, "runtime='python3.7', handler='app.py:handler'")
+    assert_package_error(
+        rule_runner,
+        Address("src/proj", target_name="fn"),
+        "src/proj:fn",
+        "'python3.7'",
+        "python3.8, python3.9, python3.10, python3.11, python3.12, python3.13, python3.14",
+    )
+
+
+def test_malformed_handler(rule_runner: RuleRunner) -> None:
+    write_function(rule_runner, "runtime='python3.12', handler='app.py'")
+    assert_package_error(
+        rule_runner, Address("src/proj", target_name="fn"), "src/proj:fn", "`handler`", "dotted.module:func"
+    )
+
+
+def test_runtime_and_complete_platforms_conflict(rule_runner: RuleRunner) -> None:
+    write_function(
+        rule_runner,
+        "runtime='python3.12', handler='app.py:handler', complete_platforms=[':platform']",
+        extra_build="file(name='platform', source='platform.json')",
+    )
+    rule_runner.write_files({"src/proj/platform.json": "{}"})
+    assert_package_error(
+        rule_runner,
+        Address("src/proj", target_name="fn"),
+        "src/proj:fn",
+        "`runtime`",
+        "`complete_platforms`",
+        "Drop",
+    )
+
+
+def test_custom_complete_platform(rule_runner: RuleRunner) -> None:
+    from pants_aws_lambda.complete_platforms import complete_platform, render
+    from pants_aws_lambda.runtimes import RUNTIMES
+
+    write_function(
+        rule_runner,
+        "handler='app.py:handler', complete_platforms=[':platform']",
+        extra_build="file(name='platform', source='platform.json')",
+    )
+    rule_runner.write_files(
+        {"src/proj/platform.json": render(complete_platform(RUNTIMES["python3.11"], "arm64"))}
+    )
+    _, built = package_zip(rule_runner, Address("src/proj", target_name="fn"))
+    assert "src/proj/platform.json" in "\n".join(built.artifacts[0].extra_log_lines)
+
+
+def test_runtime_inferred_from_resolve_interpreter_constraints(rule_runner: RuleRunner) -> None:
+    set_options(rule_runner, "--python-resolves-to-interpreter-constraints={'python-default': ['CPython==3.11.*']}")
+    write_function(rule_runner, "handler='app.py:handler'")
+    _, built = package_zip(rule_runner, Address("src/proj", target_name="fn"))
+    assert "Runtime: python3.11 on x86_64" in "\n".join(built.artifacts[0].extra_log_lines)
+
+
+def test_runtime_not_inferable(rule_runner: RuleRunner) -> None:
+    write_function(rule_runner, "handler='app.py:handler'")
+    assert_package_error(
+        rule_runner,
+        Address("src/proj", target_name="fn"),
+        "src/proj:fn",
+        "`runtime`",
+        "python-default",
+        "3.9, 3.10, 3.11, 3.12, 3.13, 3.14",
+    )
+
+
+def test_deprecated_target_alias_still_packages(rule_runner: RuleRunner) -> None:
+    rule_runner.write_files(
+        {
+            "src/proj/app.py": HELLO,
+            "src/proj/BUILD": "python_sources()\npython_awslambda(name='fn', runtime='python3.9', handler='app.py:handler')\n",
+        }
+    )
+    zf, built = package_zip(rule_runner, Address("src/proj", target_name="fn"))
+    assert "lambda_function.py" in zf.namelist()
+    assert "Runtime: python3.9 on x86_64" in "\n".join(built.artifacts[0].extra_log_lines)
+
+
+def test_handler_module_named_like_the_reexport(rule_runner: RuleRunner) -> None:
+    rule_runner.write_files(
+        {
+            "src/lambda_function.py": "def main(event, context):\n    return 1\n",
+            "src/BUILD": "python_sources()\npython_aws_lambda_function(name='fn', runtime='python3.12', handler='lambda_function.py:main')\n",
+        }
+    )
+    assert_package_error(rule_runner, Address("src", target_name="fn"), "src:fn", "Rename the function to `handler`")
