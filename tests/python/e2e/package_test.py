@@ -114,6 +114,8 @@ def test_hello_handler_runs_from_read_only_unpacked_zip(work_dir: Path, first_bu
     assert result["request_id"] == report["request_id"]
     assert 0 < result["remaining_time_ms"] <= 30_000
     assert report["modules"]["lambda_function"] == str(task_root / "lambda_function.py")
+    assert report["sys_path"][0] == str(task_root)
+    assert not any("site-packages" in p for p in report["sys_path"]), report["sys_path"]
     assert report["foreign_modules"] == []
     # The hello example has no third-party code, and the artifact carries none.
     with zipfile.ZipFile(zip_path(first_build, HELLO)) as zf:
