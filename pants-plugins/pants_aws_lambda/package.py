@@ -45,6 +45,7 @@ from pants.backend.python.util_rules.python_sources import (
     StrippedPythonSourceFiles,
 )
 from pants.core.goals.package import BuiltPackage, BuiltPackageArtifact, PackageFieldSet
+from pants.core.target_types import FileSourceField
 from pants.core.util_rules.environments import EnvironmentField
 from pants.engine.addresses import Address
 from pants.engine.fs import (
@@ -68,10 +69,12 @@ from pants.util.logging import LogLevel
 from pants.util.strutil import softwrap
 
 from pants_aws_lambda import handler as handler_lib
-from pants_aws_lambda import platform_rules, wheels, zipwriter
+from pants_aws_lambda import bytecode_rules, platform_rules, wheels, zipwriter
+from pants_aws_lambda.bytecode_rules import Bytecode, BytecodeMode, BytecodeRequest
 from pants_aws_lambda.platform_rules import LambdaPlatform, LambdaPlatformRequest
 from pants_aws_lambda.target_types import (
     PythonAwsLambdaArchitectureField,
+    PythonAwsLambdaBytecodeField,
     PythonAwsLambdaCompletePlatformsField,
     PythonAwsLambdaHandlerField,
     PythonAwsLambdaIncludeRequirementsField,
@@ -81,6 +84,8 @@ from pants_aws_lambda.target_types import (
 
 logger = logging.getLogger(__name__)
 
+# Where Lambda unpacks a function's code.
+LAMBDA_TASK_ROOT = "/var/task"
 _REQUIREMENTS_PEX = "requirements.pex"
 _DEPS_PREFIX = f"{_REQUIREMENTS_PEX}/.deps/"
 # In an installed wheel chroot, PEX's bookkeeping and the stash of files that `pip install
@@ -236,6 +241,7 @@ class LambdaContentRequest:
 class LambdaContent:
     # Every file at its final path in the artifact.
     digest: Digest
+    third_party_digest: Digest
     wheels: tuple[str, ...]
     first_party_files: tuple[str, ...]
     first_party_digest: Digest
@@ -286,6 +292,17 @@ async def assemble_lambda_content(
     first_party_digest = EMPTY_DIGEST
     first_party_files: tuple[str, ...] = ()
     if request.include_sources:
+        file_targets = sorted(str(t.address) for t in transitive.closure if t.has_field(FileSourceField))
+        if file_targets:
+            logger.warning(
+                softwrap(
+                    f"""
+                    {request.address} depends on `file` targets, which are not put into Lambda
+                    artifacts: {', '.join(file_targets)}. Code reads packaged data relative to
+                    its module, so use `resource` targets for data the function needs.
+                    """
+                )
+            )
         sources = await Get(
             StrippedPythonSourceFiles,
             PythonSourceFilesRequest(transitive.closure, include_resources=True, include_files=False),
@@ -306,6 +323,7 @@ async def assemble_lambda_content(
     digest = await Get(Digest, MergeDigests([third_party.digest, first_party_digest]))
     return LambdaContent(
         digest=digest,
+        third_party_digest=third_party.digest,
         wheels=third_party.wheels,
         first_party_files=first_party_files,
         first_party_digest=first_party_digest,
@@ -401,6 +419,7 @@ class PythonAwsLambdaFunctionFieldSet(PackageFieldSet):
     architecture: PythonAwsLambdaArchitectureField
     complete_platforms: PythonAwsLambdaCompletePlatformsField
     include_requirements: PythonAwsLambdaIncludeRequirementsField
+    bytecode: PythonAwsLambdaBytecodeField
     output_path: PythonAwsLambdaOutputPathField
     resolve: PythonResolveField
     environment: EnvironmentField
@@ -509,14 +528,50 @@ async def package_python_aws_lambda_function(
         ),
     )
     shim = await Get(HandlerShim, HandlerShimRequest(field_set, handler, content))
+    first_party = await Get(Digest, MergeDigests([content.first_party_digest, shim.digest]))
+    mode = BytecodeMode(field_set.bytecode.value)
+    # Compiled apart, so that a first-party edit reuses the third-party bytecode from the cache.
+    third_party_bytecode, first_party_bytecode = await MultiGet(
+        Get(
+            Bytecode,
+            BytecodeRequest(
+                field_set.address,
+                content.third_party_digest,
+                platform.python_version,
+                mode,
+                LAMBDA_TASK_ROOT,
+                "third-party distributions",
+            ),
+        ),
+        Get(
+            Bytecode,
+            BytecodeRequest(
+                field_set.address,
+                first_party,
+                platform.python_version,
+                mode,
+                LAMBDA_TASK_ROOT,
+                "first-party sources",
+            ),
+        ),
+    )
     output_path = field_set.output_path.value_or_default(file_ending="zip")
     zipped = await Get(
         LambdaZip,
         LambdaZipRequest(
             field_set.address,
-            await Get(Digest, MergeDigests([content.digest, shim.digest])),
+            await Get(
+                Digest, MergeDigests([third_party_bytecode.digest, first_party_bytecode.digest])
+            ),
             output_path,
         ),
+    )
+    modules = third_party_bytecode.compiled + first_party_bytecode.compiled
+    bytecode_line = (
+        f"    Bytecode: {mode.value}, {modules} modules for CPython "
+        f"{'.'.join(map(str, platform.python_version))}"
+        if modules
+        else "    Bytecode: none"
     )
     return BuiltPackage(
         digest=zipped.digest,
@@ -527,6 +582,7 @@ async def package_python_aws_lambda_function(
                     f"    Handler: {handler_lib.REEXPORTED_HANDLER_MODULE}."
                     f"{handler_lib.REEXPORTED_HANDLER_FUNC} (calls {handler.module}:{handler.func})",
                     f"    Runtime: {platform.description}",
+                    bytecode_line,
                     f"    Size: {format_size(zipped.zipped_bytes)} zipped, "
                     f"{format_size(zipped.unzipped_bytes)} unzipped, {zipped.files} files, "
                     f"{len(content.wheels)} third-party distributions",
@@ -540,6 +596,7 @@ def rules():
     return (
         *collect_rules(),
         *platform_rules.rules(),
+        *bytecode_rules.rules(),
         *faas_rules(),
         *pex_from_targets.rules(),
         UnionRule(PackageFieldSet, PythonAwsLambdaFunctionFieldSet),

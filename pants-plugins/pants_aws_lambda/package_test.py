@@ -117,7 +117,15 @@ def test_first_party_only_zip(rule_runner: RuleRunner) -> None:
     zf, built = package_zip(rule_runner, Address("src/proj", target_name="fn"))
 
     assert built.artifacts[0].relpath == "src.proj/fn.zip"
-    assert zf.namelist() == ["lambda_function.py", "proj/", "proj/app.py"]
+    assert zf.namelist() == [
+        "__pycache__/",
+        "__pycache__/lambda_function.cpython-312.pyc",
+        "lambda_function.py",
+        "proj/",
+        "proj/__pycache__/",
+        "proj/__pycache__/app.cpython-312.pyc",
+        "proj/app.py",
+    ]
     assert b"from proj.app import handler as handler" in zf.read("lambda_function.py")
     assert zf.read("proj/app.py") == HELLO.encode()
     for info in zf.infolist():
@@ -161,7 +169,7 @@ def test_native_requirement_for_each_architecture(
 def test_include_requirements_false(rule_runner: RuleRunner) -> None:
     write_function(
         rule_runner,
-        "runtime='python3.12', handler='app.py:handler', include_requirements=False, "
+        "runtime='python3.12', handler='app.py:handler', include_requirements=False, bytecode='none', "
         "dependencies=[':pydantic']",
         extra_build="python_requirement(name='pydantic', requirements=['pydantic>=2.5,<3'])",
     )
@@ -300,3 +308,52 @@ def test_handler_module_named_like_the_reexport(rule_runner: RuleRunner) -> None
         }
     )
     assert_package_error(rule_runner, Address("src", target_name="fn"), "src:fn", "Rename the function to `handler`")
+
+
+def pyc_flags(data: bytes) -> int:
+    # PEP 552 header: magic (4 bytes), then a little-endian flags word.
+    return int.from_bytes(data[4:8], "little")
+
+
+def test_bytecode_compiled_is_hash_based_for_the_runtime(rule_runner: RuleRunner) -> None:
+    write_function(rule_runner, "runtime='python3.11', handler='app.py:handler'")
+    zf, built = package_zip(rule_runner, Address("src/proj", target_name="fn"))
+    pyc = zf.read("proj/__pycache__/app.cpython-311.pyc")
+    assert pyc_flags(pyc) == 0b01  # hash-based, unchecked
+    assert "Bytecode: compiled, 2 modules for CPython 3.11" in "\n".join(built.artifacts[0].extra_log_lines)
+    assert not any(".cpython-312" in n for n in zf.namelist())
+
+
+def test_bytecode_only_replaces_sources(rule_runner: RuleRunner) -> None:
+    write_function(rule_runner, "runtime='python3.12', handler='app.py:handler', bytecode='only'")
+    zf, _ = package_zip(rule_runner, Address("src/proj", target_name="fn"))
+    assert zf.namelist() == ["lambda_function.pyc", "proj/", "proj/app.pyc"]
+    assert pyc_flags(zf.read("proj/app.pyc")) == 0b01
+
+
+def test_bytecode_none(rule_runner: RuleRunner) -> None:
+    write_function(rule_runner, "runtime='python3.12', handler='app.py:handler', bytecode='none'")
+    zf, built = package_zip(rule_runner, Address("src/proj", target_name="fn"))
+    assert zf.namelist() == ["lambda_function.py", "proj/", "proj/app.py"]
+    assert "Bytecode: none" in "\n".join(built.artifacts[0].extra_log_lines)
+
+
+def test_bytecode_without_interpreter_warns_and_packages(rule_runner: RuleRunner, caplog) -> None:
+    from pants_aws_lambda.complete_platforms import compatible_tags, marker_environment, render
+
+    # No machine has a CPython 3.99 to compile with.
+    platform = {
+        "marker_environment": marker_environment((3, 99), "x86_64"),
+        "compatible_tags": compatible_tags((3, 99), "x86_64", (2, 34)),
+    }
+    rule_runner.write_files({"src/proj/platform.json": render(platform)})
+    write_function(
+        rule_runner,
+        "handler='app.py:handler', complete_platforms=[':platform']",
+        extra_build="file(name='platform', source='platform.json')",
+    )
+    zf, built = package_zip(rule_runner, Address("src/proj", target_name="fn"))
+    assert zf.namelist() == ["lambda_function.py", "proj/", "proj/app.py"]
+    assert "no CPython 3.99 on the interpreter search path" in caplog.text
+    assert 'bytecode="none"' in caplog.text
+    assert "Bytecode: none" in "\n".join(built.artifacts[0].extra_log_lines)

@@ -147,6 +147,29 @@ class PythonAwsLambdaIncludeRequirementsField(BoolField):
     )
 
 
+class PythonAwsLambdaBytecodeField(StringField):
+    alias = "bytecode"
+    default = "compiled"
+    valid_choices = ("compiled", "only", "none")
+    help = help_text(
+        """
+        Whether to ship Python bytecode, compiled by the CPython of the runtime's minor version.
+
+        Lambda's task root is read-only, so without valid bytecode every module is compiled
+        again at every cold start. The bytecode is hash-based (PEP 552), so it stays valid
+        although the zip's timestamps are fixed, and builds stay reproducible.
+
+          - `compiled` (default): `.py` files plus `__pycache__/*.pyc`.
+          - `only`: sourceless `.pyc` in place of `.py`: the smallest artifact, but tracebacks
+            show no source lines.
+          - `none`: sources only.
+
+        The interpreter is looked up on `[python-bootstrap].search_path`; when it is missing,
+        packaging goes on without bytecode and warns how to provide one.
+        """
+    )
+
+
 class PythonAwsLambdaOutputPathField(OutputPathField):
     help = help_text(
         f"""
@@ -172,6 +195,7 @@ class PythonAwsLambdaFunction(Target):
         PythonAwsLambdaArchitectureField,
         PythonAwsLambdaCompletePlatformsField,
         PythonAwsLambdaIncludeRequirementsField,
+        PythonAwsLambdaBytecodeField,
         PythonAwsLambdaOutputPathField,
         PythonResolveField,
         PythonAwsLambdaDependenciesField,
