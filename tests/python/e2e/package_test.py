@@ -81,6 +81,17 @@ def unpacked(work_dir: Path, first_build: Path, artifact: Artifact) -> Path:
     return dest
 
 
+def assert_bytecode_used(report: dict) -> None:
+    """The artifacts ship bytecode (`bytecode="compiled"`, the default): the runtime's CPython
+    must accept every `.pyc` and compile nothing at import from the read-only task root."""
+    assert report["bytecode"]["pyc"] > 0, "the artifact ships no bytecode"
+    assert report["bytecode"]["invalid"] == 0, report["bytecode"]["problems"]
+    assert report["compiled_from_source"] == [], (
+        "compiled at import, for lack of valid bytecode: "
+        + ", ".join(report["compiled_from_source"][:20])
+    )
+
+
 @pytest.mark.parametrize("artifact", ARTIFACTS, ids=ARTIFACT_IDS)
 def test_writes_zip_at_documented_path(first_build: Path, artifact: Artifact) -> None:
     path = zip_path(first_build, artifact)
@@ -117,6 +128,7 @@ def test_hello_handler_runs_from_read_only_unpacked_zip(work_dir: Path, first_bu
     assert report["sys_path"][0] == str(task_root)
     assert not any("site-packages" in p for p in report["sys_path"]), report["sys_path"]
     assert report["foreign_modules"] == []
+    assert_bytecode_used(report)
     # The hello example has no third-party code, and the artifact carries none.
     with zipfile.ZipFile(zip_path(first_build, HELLO)) as zf:
         assert zip_facts.distributions(zf) == {}
@@ -150,6 +162,7 @@ def test_pydantic_handler_validates_with_the_shipped_native_core(
     assert native.endswith(".so")
     assert ok["modules"]["pydantic"] == str(task_root / "pydantic" / "__init__.py")
     assert ok["foreign_modules"] == []
+    assert_bytecode_used(ok)
 
     bad = invoke(python, task_root, INVALID_ORDER, work_dir)
     assert bad["result"]["statusCode"] == 400
@@ -160,6 +173,14 @@ def test_pydantic_handler_validates_with_the_shipped_native_core(
         (("items",), "too_short"),
         (("coupon",), "extra_forbidden"),
     }
+
+
+@pytest.mark.parametrize("artifact", ARTIFACTS, ids=ARTIFACT_IDS)
+def test_bytecode_is_hash_based_and_for_the_runtime(first_build: Path, artifact: Artifact) -> None:
+    tag = "cpython-{}{}".format(*RUNTIMES[artifact.runtime].python_version)
+    with zipfile.ZipFile(zip_path(first_build, artifact)) as zf:
+        problems = zip_facts.bytecode_problems(zf, tag)
+    assert not problems, f"{artifact.dist_path}:\n" + "\n".join(problems[:40])
 
 
 def test_pydantic_dist_info_is_kept(first_build: Path) -> None:

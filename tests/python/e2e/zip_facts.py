@@ -114,3 +114,33 @@ def elf_machine(data: bytes) -> int:
     assert data[:4] == b"\x7fELF", "not an ELF file"
     assert data[5] == 1, "not little-endian"
     return struct.unpack_from("<H", data, 18)[0]
+
+
+def bytecode_problems(zf: zipfile.ZipFile, cache_tag: str) -> list[str]:
+    """How the zip's bytecode departs from `bytecode="compiled"`: every `.py` has a hash-based
+    `__pycache__/<name>.<cache_tag>.pyc` beside it, and every `.pyc` is such a file."""
+    names = set(zf.namelist())
+    sources = {n for n in names if n.endswith(".py")}
+    pycs = {n for n in names if n.endswith(".pyc")}
+    problems = []
+    if not pycs:
+        return ["no bytecode at all"]
+    for source in sorted(sources):
+        path = PurePosixPath(source)
+        expected = str(path.parent / "__pycache__" / f"{path.stem}.{cache_tag}.pyc")
+        expected = expected[2:] if expected.startswith("./") else expected
+        if expected not in pycs:
+            problems.append(f"{source}: no {expected}")
+    for pyc in sorted(pycs):
+        path = PurePosixPath(pyc)
+        stem, _, rest = path.name.partition(".")
+        source = str(path.parent.parent / f"{stem}.py")
+        source = source[2:] if source.startswith("./") else source
+        if path.parent.name != "__pycache__" or rest != f"{cache_tag}.pyc":
+            problems.append(f"{pyc}: not a __pycache__/*.{cache_tag}.pyc")
+        elif source not in sources:
+            problems.append(f"{pyc}: its source {source} is missing")
+        flags = int.from_bytes(zf.read(pyc)[4:8], "little")
+        if not flags & 0b1:
+            problems.append(f"{pyc}: timestamp-based, stale once timestamps are normalised")
+    return problems
