@@ -1,428 +1,338 @@
-"""Packaging a `python_aws_lambda_function`: resolve, lay out, zip.
+"""`pants package` for `python_aws_lambda_function` and `python_aws_lambda_layer`.
 
-The mechanism is shared by every Lambda artifact:
-
-1. `LambdaPlatformRequest` -> `LambdaPlatform`: the runtime, architecture and complete platform.
-2. `LambdaContentRequest` -> `LambdaContent`: third-party distributions (resolved by PEX for that
-   platform, one installed wheel per directory, unpacked to the root) merged with first-party
-   sources, checked for wheel compatibility and for files that two sources both claim.
-3. `LambdaZipRequest` -> `LambdaZip`: one process writes the reproducible zip.
+Both go through the same mechanism (`artifact_rules`); this module adds what differs: the
+function's handler check and re-export, the layer's `python/` prefix, a function's knowledge of its
+layers, and Lambda's size limits.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import pkgutil
-from collections import defaultdict
 from dataclasses import dataclass
 
-from pants.backend.python.subsystems.setup import PythonSetup
-from pants.backend.python.target_types import (
-    EntryPoint,
-    PexLayout,
-    PythonRequirementsField,
-    PythonResolveField,
-)
+from pants.backend.python.target_types import PythonResolveField
 from pants.backend.python.util_rules import pex_from_targets
 from pants.backend.python.util_rules.faas import (
     ResolvedPythonFaaSHandler,
     ResolvePythonFaaSHandlerRequest,
 )
 from pants.backend.python.util_rules.faas import rules as faas_rules
-from pants.backend.python.util_rules.interpreter_constraints import InterpreterConstraints
-from pants.backend.python.util_rules.pex import Pex, PexRequest, VenvPex, VenvPexProcess
-from pants.backend.python.util_rules.pex_from_targets import PexFromTargetsRequest
-from pants.backend.python.util_rules.pex_requirements import (
-    LoadedLockfile,
-    LoadedLockfileRequest,
-    Lockfile,
-    PexRequirements,
-    Resolve,
-)
-from pants.backend.python.util_rules.python_sources import (
-    PythonSourceFilesRequest,
-    StrippedPythonSourceFiles,
-)
 from pants.core.goals.package import BuiltPackage, BuiltPackageArtifact, PackageFieldSet
-from pants.core.target_types import FileSourceField
 from pants.core.util_rules.environments import EnvironmentField
-from pants.engine.addresses import Address
-from pants.engine.fs import (
-    EMPTY_DIGEST,
-    AddPrefix,
-    CreateDigest,
-    Digest,
-    DigestContents,
-    DigestEntries,
-    DigestSubset,
-    FileContent,
-    FileEntry,
-    MergeDigests,
-    PathGlobs,
-)
-from pants.engine.process import ProcessResult
+from pants.engine.addresses import Address, Addresses, UnparsedAddressInputs
+from pants.engine.fs import EMPTY_DIGEST, CreateDigest, Digest, DigestContents, FileContent
 from pants.engine.rules import Get, MultiGet, collect_rules, rule
-from pants.engine.target import InvalidFieldException, TransitiveTargets, TransitiveTargetsRequest
+from pants.engine.target import (
+    InvalidFieldException,
+    WrappedTarget,
+    WrappedTargetRequest,
+)
 from pants.engine.unions import UnionRule
 from pants.util.logging import LogLevel
 from pants.util.strutil import softwrap
 
+from pants_aws_lambda import artifact_rules, limits
 from pants_aws_lambda import handler as handler_lib
-from pants_aws_lambda import bytecode_rules, platform_rules, wheels, zipwriter
-from pants_aws_lambda.bytecode_rules import Bytecode, BytecodeMode, BytecodeRequest
+from pants_aws_lambda.artifact_rules import (
+    LambdaArtifact,
+    LambdaArtifactRequest,
+    LambdaContent,
+    LambdaContentRequest,
+    LambdaPackagingError,
+    Provided,
+)
+from pants_aws_lambda.bytecode_rules import BytecodeMode
 from pants_aws_lambda.platform_rules import LambdaPlatform, LambdaPlatformRequest
 from pants_aws_lambda.target_types import (
     PythonAwsLambdaArchitectureField,
     PythonAwsLambdaBytecodeField,
     PythonAwsLambdaCompletePlatformsField,
+    PythonAwsLambdaExcludeField,
     PythonAwsLambdaHandlerField,
     PythonAwsLambdaIncludeRequirementsField,
+    PythonAwsLambdaIncludeSourcesField,
+    PythonAwsLambdaLayer,
+    PythonAwsLambdaLayersField,
     PythonAwsLambdaOutputPathField,
     PythonAwsLambdaRuntimeField,
 )
 
 logger = logging.getLogger(__name__)
 
-# Where Lambda unpacks a function's code.
+# Where Lambda unpacks a function's code, and the directory of a layer on `sys.path`.
 LAMBDA_TASK_ROOT = "/var/task"
-_REQUIREMENTS_PEX = "requirements.pex"
-_DEPS_PREFIX = f"{_REQUIREMENTS_PEX}/.deps/"
-# In an installed wheel chroot, PEX's bookkeeping and the stash of files that `pip install
-# --target` would put outside the import path (console scripts in `bin/`, headers, data).
-_CHROOT_METADATA = ".layout.json"
-_CHROOT_STASH = ".prefix/"
-
-
-class LambdaPackagingError(Exception):
-    """A Lambda artifact cannot be built as configured; the message says why and what to do."""
-
-
-# ---------------------------------------------------------------------------------------------
-# Third-party distributions
-# ---------------------------------------------------------------------------------------------
+LAYER_PREFIX = "python"
+LAYER_ROOT = f"/opt/{LAYER_PREFIX}"
 
 
 @dataclass(frozen=True)
-class RequirementsWheelCheckRequest:
-    address: Address
-    resolve: str
-    requirements: tuple[str, ...]
-    platform: LambdaPlatform
-
-
-@dataclass(frozen=True)
-class RequirementsWheelCheck:
-    pass
-
-
-@rule
-async def check_requirements_have_wheels(
-    request: RequirementsWheelCheckRequest, python_setup: PythonSetup
-) -> RequirementsWheelCheck:
-    """Refuse, before PEX runs, requirements whose locked artifacts hold no compatible wheel."""
-    if not request.requirements or request.resolve not in python_setup.resolves:
-        return RequirementsWheelCheck()
-    lockfile = await Get(Lockfile, Resolve(request.resolve, False))
-    loaded = await Get(LoadedLockfile, LoadedLockfileRequest(lockfile))
-    if not loaded.is_pex_native:
-        return RequirementsWheelCheck()
-    contents = await Get(DigestContents, Digest, loaded.lockfile_digest)
-    lock_text = next(c.content for c in contents if c.path == loaded.lockfile_path).decode()
-    problems = wheels.find_incompatible_requirements(
-        wheels.load_lock(lock_text),
-        request.requirements,
-        request.platform.marker_environment,
-        request.platform.compatible_tags,
-    )
-    if problems:
-        raise LambdaPackagingError(
-            wheels.describe_incompatible(
-                problems,
-                address=str(request.address),
-                runtime_description=request.platform.description,
-                compatible_tags=request.platform.compatible_tags,
-            )
-        )
-    return RequirementsWheelCheck()
-
-
-@dataclass(frozen=True)
-class ThirdPartyTreeRequest:
-    address: Address
-    pex: Pex
-    platform: LambdaPlatform
-
-
-@dataclass(frozen=True)
-class ThirdPartyTree:
-    digest: Digest
-    # Wheel file names, sorted.
-    wheels: tuple[str, ...]
-    # Path in the artifact -> wheel file name it comes from.
-    owners: tuple[tuple[str, str], ...]
-
-
-@rule
-async def lay_out_third_party(request: ThirdPartyTreeRequest) -> ThirdPartyTree:
-    """Unpack each installed wheel of a loose PEX to the root, keeping only importable files."""
-    entries = await Get(DigestEntries, Digest, request.pex.digest)
-    by_path: dict[str, tuple[str, FileEntry]] = {}
-    wheel_names: set[str] = set()
-    conflicts: dict[str, set[str]] = defaultdict(set)
-    for entry in entries:
-        if not isinstance(entry, FileEntry) or not entry.path.startswith(_DEPS_PREFIX):
-            continue
-        wheel, _, rel = entry.path[len(_DEPS_PREFIX) :].partition("/")
-        wheel_names.add(wheel)
-        if rel == _CHROOT_METADATA or rel.startswith(_CHROOT_STASH):
-            continue
-        seen = by_path.get(rel)
-        if seen is not None and seen[1].file_digest != entry.file_digest:
-            conflicts[rel].update((seen[0], wheel))
-            continue
-        by_path[rel] = (wheel, entry)
-
-    incompatible = sorted(
-        w for w in wheel_names if not wheels.is_compatible_wheel(w, request.platform.compatible_tags)
-    )
-    if incompatible:
-        raise LambdaPackagingError(
-            softwrap(
-                f"""
-                Building {request.address} for {request.platform.description} resolved wheels
-                that {request.platform.description} cannot load: {', '.join(incompatible)}.
-                Its compatible tags start with {', '.join(request.platform.compatible_tags[:3])}.
-                Pin versions of these requirements that publish compatible wheels and run
-                `pants generate-lockfiles`.
-                """
-            )
-        )
-    if conflicts:
-        listing = "\n".join(
-            f"  - {path}: {', '.join(sorted(owners))}" for path, owners in sorted(conflicts.items())[:10]
-        )
-        raise LambdaPackagingError(
-            f"Third-party distributions of {request.address} install different files at the same "
-            f"path, so one would silently replace the other:\n{listing}\n"
-            "Remove one of the conflicting requirements from the target's dependencies "
-            "(e.g. with a `!` exclude) or pin versions that agree."
-        )
-
-    digest = await Get(
-        Digest,
-        CreateDigest(
-            FileEntry(path, entry.file_digest, entry.is_executable)
-            for path, (_, entry) in sorted(by_path.items())
-        ),
-    )
-    return ThirdPartyTree(
-        digest=digest,
-        wheels=tuple(sorted(wheel_names)),
-        owners=tuple((path, wheel) for path, (wheel, _) in sorted(by_path.items())),
-    )
-
-
-# ---------------------------------------------------------------------------------------------
-# Content: third-party + first-party
-# ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LambdaContentRequest:
-    address: Address
-    platform: LambdaPlatform
-    resolve: PythonResolveField
-    include_requirements: bool
-    include_sources: bool = True
-
-
-@dataclass(frozen=True)
-class LambdaContent:
-    # Every file at its final path in the artifact.
-    digest: Digest
-    third_party_digest: Digest
-    wheels: tuple[str, ...]
-    first_party_files: tuple[str, ...]
-    first_party_digest: Digest
-
-
-@rule
-async def assemble_lambda_content(
-    request: LambdaContentRequest, python_setup: PythonSetup
-) -> LambdaContent:
-    transitive = await Get(TransitiveTargets, TransitiveTargetsRequest([request.address]))
-
-    third_party = ThirdPartyTree(EMPTY_DIGEST, (), ())
-    if request.include_requirements:
-        requirements = PexRequirements.req_strings_from_requirement_fields(
-            tgt[PythonRequirementsField]
-            for tgt in transitive.closure
-            if tgt.has_field(PythonRequirementsField)
-        )
-        await Get(
-            RequirementsWheelCheck,
-            RequirementsWheelCheckRequest(
-                request.address,
-                request.resolve.normalized_value(python_setup),
-                tuple(requirements),
-                request.platform,
-            ),
-        )
-        requirements_pex = await Get(
-            Pex,
-            PexFromTargetsRequest(
-                [request.address],
-                output_filename=_REQUIREMENTS_PEX,
-                internal_only=False,
-                layout=PexLayout.LOOSE,
-                include_source_files=False,
-                complete_platforms=request.platform.complete_platforms,
-                description=(
-                    f"Resolving third-party requirements of {request.address} for "
-                    f"{request.platform.description}"
-                ),
-            ),
-        )
-        third_party = await Get(
-            ThirdPartyTree,
-            ThirdPartyTreeRequest(request.address, requirements_pex, request.platform),
-        )
-
-    first_party_digest = EMPTY_DIGEST
-    first_party_files: tuple[str, ...] = ()
-    if request.include_sources:
-        file_targets = sorted(str(t.address) for t in transitive.closure if t.has_field(FileSourceField))
-        if file_targets:
-            logger.warning(
-                softwrap(
-                    f"""
-                    {request.address} depends on `file` targets, which are not put into Lambda
-                    artifacts: {', '.join(file_targets)}. Code reads packaged data relative to
-                    its module, so use `resource` targets for data the function needs.
-                    """
-                )
-            )
-        sources = await Get(
-            StrippedPythonSourceFiles,
-            PythonSourceFilesRequest(transitive.closure, include_resources=True, include_files=False),
-        )
-        first_party_digest = sources.stripped_source_files.snapshot.digest
-        first_party_files = sources.stripped_source_files.snapshot.files
-
-    owners = dict(third_party.owners)
-    clashes = sorted(f for f in first_party_files if f in owners)
-    if clashes:
-        listing = "\n".join(f"  - {f} (also in {owners[f]})" for f in clashes[:10])
-        raise LambdaPackagingError(
-            f"First-party files of {request.address} have the same paths as files of its "
-            f"third-party distributions:\n{listing}\n"
-            "Rename the first-party module, or exclude the requirement with a `!` dependency."
-        )
-
-    digest = await Get(Digest, MergeDigests([third_party.digest, first_party_digest]))
-    return LambdaContent(
-        digest=digest,
-        third_party_digest=third_party.digest,
-        wheels=third_party.wheels,
-        first_party_files=first_party_files,
-        first_party_digest=first_party_digest,
-    )
-
-
-# ---------------------------------------------------------------------------------------------
-# The zip
-# ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ZipWriter:
-    pex: VenvPex
-
-
-@rule
-async def build_zip_writer() -> ZipWriter:
-    script = pkgutil.get_data(zipwriter.__name__, "zipwriter.py")
-    assert script is not None
-    sources = await Get(Digest, CreateDigest([FileContent("__lambda_zipwriter.py", script)]))
-    pex = await Get(
-        VenvPex,
-        PexRequest(
-            output_filename="lambda_zipwriter.pex",
-            internal_only=True,
-            sources=sources,
-            main=EntryPoint("__lambda_zipwriter", "main"),
-            interpreter_constraints=InterpreterConstraints(["CPython>=3.8,<4"]),
-        ),
-    )
-    return ZipWriter(pex)
-
-
-@dataclass(frozen=True)
-class LambdaZipRequest:
-    address: Address
-    content: Digest
-    output_path: str
-
-
-@dataclass(frozen=True)
-class LambdaZip:
-    digest: Digest
-    zipped_bytes: int
-    unzipped_bytes: int
-    files: int
-
-
-@rule
-async def write_lambda_zip(request: LambdaZipRequest, writer: ZipWriter) -> LambdaZip:
-    input_digest = await Get(Digest, AddPrefix(request.content, "content"))
-    result = await Get(
-        ProcessResult,
-        VenvPexProcess(
-            writer.pex,
-            argv=("content", request.output_path),
-            input_digest=input_digest,
-            output_files=(request.output_path,),
-            description=f"Writing {request.output_path} for {request.address}",
-            level=LogLevel.DEBUG,
-        ),
-    )
-    report = json.loads(result.stdout)
-    return LambdaZip(
-        digest=result.output_digest,
-        zipped_bytes=report["zipped_bytes"],
-        unzipped_bytes=report["unzipped_bytes"],
-        files=report["files"],
-    )
-
-
-def format_size(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    raise AssertionError("unreachable")
-
-
-# ---------------------------------------------------------------------------------------------
-# The function
-# ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PythonAwsLambdaFunctionFieldSet(PackageFieldSet):
-    required_fields = (PythonAwsLambdaHandlerField,)
-
-    handler: PythonAwsLambdaHandlerField
+class _LambdaFieldSet(PackageFieldSet):
     runtime: PythonAwsLambdaRuntimeField
     architecture: PythonAwsLambdaArchitectureField
     complete_platforms: PythonAwsLambdaCompletePlatformsField
     include_requirements: PythonAwsLambdaIncludeRequirementsField
     bytecode: PythonAwsLambdaBytecodeField
+    exclude: PythonAwsLambdaExcludeField
     output_path: PythonAwsLambdaOutputPathField
     resolve: PythonResolveField
     environment: EnvironmentField
+
+    def platform_request(self) -> LambdaPlatformRequest:
+        return LambdaPlatformRequest(
+            self.address, self.runtime, self.architecture, self.complete_platforms, self.resolve
+        )
+
+
+@dataclass(frozen=True)
+class PythonAwsLambdaFunctionFieldSet(_LambdaFieldSet):
+    required_fields = (PythonAwsLambdaHandlerField,)
+
+    handler: PythonAwsLambdaHandlerField
+    layers: PythonAwsLambdaLayersField
+
+
+@dataclass(frozen=True)
+class PythonAwsLambdaLayerFieldSet(_LambdaFieldSet):
+    required_fields = (PythonAwsLambdaIncludeSourcesField,)
+
+    include_sources: PythonAwsLambdaIncludeSourcesField
+
+
+def _size_line(artifact: LambdaArtifact, with_layers: int | None = None) -> str:
+    zipped = artifact.zip
+    together = f" ({limits.format_bytes(with_layers)} with its layers)" if with_layers is not None else ""
+    return (
+        f"    Size: {limits.format_bytes(zipped.zipped_bytes)} zipped, "
+        f"{limits.format_bytes(zipped.unzipped_bytes)} unzipped{together}; {zipped.files} files, "
+        f"{len(artifact.distributions)} third-party distributions"
+    )
+
+
+def _report_lines(platform: LambdaPlatform, artifact: LambdaArtifact) -> list[str]:
+    lines = [f"    Runtime: {platform.description}"]
+    version = ".".join(map(str, platform.python_version))
+    lines.append(
+        f"    Bytecode: {artifact.bytecode_modules} modules compiled for CPython {version}"
+        if artifact.bytecode_modules
+        else "    Bytecode: none"
+    )
+    if artifact.excluded_files:
+        lines.append(
+            f"    Excluded: {artifact.excluded_files} files, "
+            f"{limits.format_bytes(artifact.excluded_bytes)} saved by `exclude`"
+        )
+    if artifact.omitted_distributions or artifact.omitted_first_party:
+        by_layer: dict[str, list[str]] = {}
+        for layer, dist in artifact.omitted_distributions:
+            by_layer.setdefault(layer, []).append(dist)
+        provided = [f"{', '.join(dists)} (layer {layer})" for layer, dists in sorted(by_layer.items())]
+        if artifact.omitted_first_party:
+            provided.append(f"{artifact.omitted_first_party} first-party files")
+        lines.append(f"    Left out, provided by layers: {'; '.join(provided)}")
+    return lines
+
+
+def split_regular_packages(function_files: frozenset[str], layer_files: frozenset[str]) -> list[str]:
+    """Regular packages (with `__init__.py`) that would have modules in both function and layer.
+
+    A regular package is a single directory: Python will not look for its modules in another
+    `sys.path` entry, so the part on the other side cannot be imported.
+    """
+    inits = {f[: -len("/__init__.py")] for f in function_files | layer_files if f.endswith("/__init__.py")}
+    split = []
+    for package in sorted(inits):
+        below = f"{package}/"
+        in_function = any(f.startswith(below) for f in function_files)
+        in_layer = any(f.startswith(below) for f in layer_files)
+        if in_function and in_layer:
+            split.append(package.replace("/", "."))
+    return split
+
+
+def _warn_if_too_big_to_upload(address: Address, artifact: LambdaArtifact, output_path: str) -> None:
+    if artifact.zip.zipped_bytes > limits.DIRECT_UPLOAD_ZIPPED_BYTES.value:
+        logger.warning(
+            softwrap(
+                f"""
+                {address}: {output_path} is {limits.format_bytes(artifact.zip.zipped_bytes)}
+                zipped, over Lambda's {limits.DIRECT_UPLOAD_ZIPPED_BYTES.what}: upload it to S3
+                and deploy from there (e.g. `aws lambda update-function-code --s3-bucket ...`).
+                """
+            )
+        )
+
+
+def _check_unzipped_size(
+    address: Address, artifact: LambdaArtifact, layers: tuple[BuiltLayer, ...]
+) -> int:
+    total = artifact.zip.unzipped_bytes + sum(layer.artifact.zip.unzipped_bytes for layer in layers)
+    if total <= limits.UNZIPPED_BYTES.value:
+        return total
+    sizes: dict[str, int] = {}
+    owners: dict[str, str] = {}
+    for source, built, suffix in [(address, artifact, "")] + [
+        (layer.address, layer.artifact, f" in layer {layer.address}") for layer in layers
+    ]:
+        artifact_owners = dict(built.owners)
+        for top, size in built.zip.top_level:
+            key = f"{top}{suffix}"
+            sizes[key] = size
+            if top in artifact_owners:
+                owners[key] = f"{artifact_owners[top]}{suffix}"
+            else:
+                owners[key] = f"{top} (first-party{suffix or ''})"
+    listing = "\n".join(
+        f"  - {label}: {limits.format_bytes(size)}" for label, size in limits.size_breakdown(sizes, owners)
+    )
+    with_layers = f" together with its layers {', '.join(str(l.address) for l in layers)}" if layers else ""
+    raise LambdaPackagingError(
+        f"{address} is {limits.format_bytes(total)} unzipped{with_layers}, over Lambda's limit of "
+        f"{limits.UNZIPPED_BYTES.what} ({limits.UNZIPPED_BYTES.value:,} bytes). The largest "
+        f"parts:\n{listing}\n"
+        "Cut what the function does not need: drop requirements, move shared ones to a layer that "
+        "other functions share, or leave files out with the `exclude` field (e.g. `boto3/**`, "
+        "which the runtime provides). A container image allows up to 10 GB."
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Layers
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BuiltLayer:
+    address: Address
+    platform: LambdaPlatform
+    artifact: LambdaArtifact
+    output_path: str
+
+
+@rule(desc="Building an AWS Lambda layer", level=LogLevel.DEBUG)
+async def build_layer(field_set: PythonAwsLambdaLayerFieldSet) -> BuiltLayer:
+    platform = await Get(LambdaPlatform, LambdaPlatformRequest, field_set.platform_request())
+    content = await Get(
+        LambdaContent,
+        LambdaContentRequest(
+            field_set.address,
+            platform,
+            field_set.resolve,
+            include_requirements=field_set.include_requirements.value,
+            include_sources=field_set.include_sources.value,
+        ),
+    )
+    output_path = field_set.output_path.value_or_default(file_ending="zip")
+    artifact = await Get(
+        LambdaArtifact,
+        LambdaArtifactRequest(
+            field_set.address,
+            what="layer",
+            platform=platform,
+            content=content,
+            generated=EMPTY_DIGEST,
+            bytecode=BytecodeMode(field_set.bytecode.value),
+            exclude=tuple(field_set.exclude.value or ()),
+            protected=(),
+            provided=Provided(),
+            prefix=LAYER_PREFIX,
+            runtime_root=LAYER_ROOT,
+            output_path=output_path,
+        ),
+    )
+    return BuiltLayer(field_set.address, platform, artifact, output_path)
+
+
+@rule(desc="Packaging an AWS Lambda layer", level=LogLevel.DEBUG)
+async def package_python_aws_lambda_layer(field_set: PythonAwsLambdaLayerFieldSet) -> BuiltPackage:
+    layer = await Get(BuiltLayer, PythonAwsLambdaLayerFieldSet, field_set)
+    _check_unzipped_size(field_set.address, layer.artifact, ())
+    _warn_if_too_big_to_upload(field_set.address, layer.artifact, layer.output_path)
+    return BuiltPackage(
+        digest=layer.artifact.zip.digest,
+        artifacts=(
+            BuiltPackageArtifact(
+                layer.output_path,
+                extra_log_lines=(
+                    f"    Layer: everything under {LAYER_PREFIX}/ (on sys.path as {LAYER_ROOT})",
+                    *_report_lines(layer.platform, layer.artifact),
+                    _size_line(layer.artifact),
+                ),
+            ),
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class FunctionLayersRequest:
+    address: Address
+    field: PythonAwsLambdaLayersField
+    platform: LambdaPlatform
+
+
+@dataclass(frozen=True)
+class FunctionLayers:
+    layers: tuple[BuiltLayer, ...]
+
+    def provided(self) -> Provided:
+        return Provided(
+            distributions=tuple(
+                (dist.name, dist.version, str(layer.address))
+                for layer in self.layers
+                for dist in layer.artifact.distributions
+            ),
+            first_party_files=frozenset(
+                f for layer in self.layers for f in layer.artifact.first_party_files
+            ),
+        )
+
+
+@rule
+async def resolve_function_layers(request: FunctionLayersRequest) -> FunctionLayers:
+    if not request.field.value:
+        return FunctionLayers(())
+    addresses = await Get(Addresses, UnparsedAddressInputs, request.field.to_unparsed_address_inputs())
+    wrapped = await MultiGet(
+        Get(
+            WrappedTarget,
+            WrappedTargetRequest(
+                address, description_of_origin=f"the `layers` field of {request.address}"
+            ),
+        )
+        for address in addresses
+    )
+    for w in wrapped:
+        if not isinstance(w.target, PythonAwsLambdaLayer):
+            raise InvalidFieldException(
+                softwrap(
+                    f"""
+                    The `{PythonAwsLambdaLayersField.alias}` field of {request.address} lists
+                    {w.target.address}, a `{w.target.alias}` target; it takes
+                    `{PythonAwsLambdaLayer.alias}` targets only.
+                    """
+                )
+            )
+    layers = await MultiGet(
+        Get(BuiltLayer, PythonAwsLambdaLayerFieldSet, PythonAwsLambdaLayerFieldSet.create(w.target))
+        for w in wrapped
+    )
+    for layer in layers:
+        if layer.platform.compatible_tags != request.platform.compatible_tags:
+            raise InvalidFieldException(
+                softwrap(
+                    f"""
+                    {request.address} is built for {request.platform.description}, but its layer
+                    {layer.address} is built for {layer.platform.description}: Lambda would load
+                    the layer's wheels into a runtime they were not built for. Give both the same
+                    `runtime` and `architecture`.
+                    """
+                )
+            )
+    return FunctionLayers(tuple(layers))
+
+
+# ---------------------------------------------------------------------------------------------
+# Functions
+# ---------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -435,6 +345,7 @@ class HandlerShimRequest:
 @dataclass(frozen=True)
 class HandlerShim:
     digest: Digest
+    module_file: str
 
 
 @rule
@@ -444,8 +355,10 @@ async def check_handler_and_render_shim(request: HandlerShimRequest) -> HandlerS
     alias = PythonAwsLambdaHandlerField.alias
     where = f"The `{alias}` field of {field_set.address} is {field_set.handler.value!r}"
     candidates = handler_lib.module_file_candidates(handler.module)
-    module_file = next((f for f in candidates if f in content.first_party_files), None)
-    if module_file is None:
+    module_entry = next(
+        (e for c in candidates for e in content.first_party if e.path == c), None
+    )
+    if module_entry is None:
         raise InvalidFieldException(
             softwrap(
                 f"""
@@ -455,7 +368,9 @@ async def check_handler_and_render_shim(request: HandlerShimRequest) -> HandlerS
                 """
             )
         )
-    source = await Get(DigestContents, DigestSubset(content.first_party_digest, PathGlobs([module_file])))
+    module_file = module_entry.path
+    module_digest = await Get(Digest, CreateDigest([module_entry]))
+    source = await Get(DigestContents, Digest, module_digest)
     try:
         names = handler_lib.module_level_names(source[0].content.decode(), module_file)
     except SyntaxError as e:
@@ -487,7 +402,7 @@ async def check_handler_and_render_shim(request: HandlerShimRequest) -> HandlerS
                     """
                 )
             )
-        return HandlerShim(EMPTY_DIGEST)
+        return HandlerShim(EMPTY_DIGEST, module_file)
     if reexport in content.first_party_files:
         raise InvalidFieldException(
             softwrap(
@@ -498,7 +413,8 @@ async def check_handler_and_render_shim(request: HandlerShimRequest) -> HandlerS
                 """
             )
         )
-    return HandlerShim(await Get(Digest, CreateDigest([FileContent(reexport, shim.encode())])))
+    digest = await Get(Digest, CreateDigest([FileContent(reexport, shim.encode())]))
+    return HandlerShim(digest, module_file)
 
 
 @rule(desc="Packaging an AWS Lambda function", level=LogLevel.DEBUG)
@@ -506,86 +422,75 @@ async def package_python_aws_lambda_function(
     field_set: PythonAwsLambdaFunctionFieldSet,
 ) -> BuiltPackage:
     platform, handler = await MultiGet(
-        Get(
-            LambdaPlatform,
-            LambdaPlatformRequest(
-                field_set.address,
-                field_set.runtime,
-                field_set.architecture,
-                field_set.complete_platforms,
-                field_set.resolve,
-            ),
-        ),
+        Get(LambdaPlatform, LambdaPlatformRequest, field_set.platform_request()),
         Get(ResolvedPythonFaaSHandler, ResolvePythonFaaSHandlerRequest(field_set.handler)),
     )
-    content = await Get(
-        LambdaContent,
-        LambdaContentRequest(
-            field_set.address,
-            platform,
-            field_set.resolve,
-            include_requirements=field_set.include_requirements.value,
+    content, layers = await MultiGet(
+        Get(
+            LambdaContent,
+            LambdaContentRequest(
+                field_set.address,
+                platform,
+                field_set.resolve,
+                include_requirements=field_set.include_requirements.value,
+                include_sources=True,
+            ),
         ),
+        Get(FunctionLayers, FunctionLayersRequest(field_set.address, field_set.layers, platform)),
     )
     shim = await Get(HandlerShim, HandlerShimRequest(field_set, handler, content))
-    first_party = await Get(Digest, MergeDigests([content.first_party_digest, shim.digest]))
-    mode = BytecodeMode(field_set.bytecode.value)
-    # Compiled apart, so that a first-party edit reuses the third-party bytecode from the cache.
-    third_party_bytecode, first_party_bytecode = await MultiGet(
-        Get(
-            Bytecode,
-            BytecodeRequest(
-                field_set.address,
-                content.third_party_digest,
-                platform.python_version,
-                mode,
-                LAMBDA_TASK_ROOT,
-                "third-party distributions",
-            ),
-        ),
-        Get(
-            Bytecode,
-            BytecodeRequest(
-                field_set.address,
-                first_party,
-                platform.python_version,
-                mode,
-                LAMBDA_TASK_ROOT,
-                "first-party sources",
-            ),
-        ),
-    )
     output_path = field_set.output_path.value_or_default(file_ending="zip")
-    zipped = await Get(
-        LambdaZip,
-        LambdaZipRequest(
+    artifact = await Get(
+        LambdaArtifact,
+        LambdaArtifactRequest(
             field_set.address,
-            await Get(
-                Digest, MergeDigests([third_party_bytecode.digest, first_party_bytecode.digest])
-            ),
-            output_path,
+            what="function",
+            platform=platform,
+            content=content,
+            generated=shim.digest,
+            bytecode=BytecodeMode(field_set.bytecode.value),
+            exclude=tuple(field_set.exclude.value or ()),
+            protected=((shim.module_file, f"the module of the handler `{field_set.handler.value}`"),),
+            provided=layers.provided(),
+            prefix="",
+            runtime_root=LAMBDA_TASK_ROOT,
+            output_path=output_path,
         ),
     )
-    modules = third_party_bytecode.compiled + first_party_bytecode.compiled
-    bytecode_line = (
-        f"    Bytecode: {mode.value}, {modules} modules for CPython "
-        f"{'.'.join(map(str, platform.python_version))}"
-        if modules
-        else "    Bytecode: none"
+    split = split_regular_packages(artifact.first_party_files, layers.provided().first_party_files)
+    if split:
+        logger.warning(
+            softwrap(
+                f"""
+                {field_set.address}: the regular packages {', '.join(split)} have modules both in
+                the function and in its layers. A package with an `__init__.py` lives in one
+                directory, so on Lambda the modules on the other side cannot be imported. Remove
+                the `__init__.py` files (namespace packages span the function and its layers), or
+                give the shared library a top-level package of its own.
+                """
+            )
+        )
+    total = _check_unzipped_size(field_set.address, artifact, layers.layers)
+    _warn_if_too_big_to_upload(field_set.address, artifact, output_path)
+    handler_line = (
+        f"    Handler: {handler_lib.REEXPORTED_HANDLER_MODULE}."
+        f"{handler_lib.REEXPORTED_HANDLER_FUNC} (calls {handler.module}:{handler.func})"
+    )
+    layer_lines = (
+        [f"    Layers: {', '.join(str(layer.address) for layer in layers.layers)}"]
+        if layers.layers
+        else []
     )
     return BuiltPackage(
-        digest=zipped.digest,
+        digest=artifact.zip.digest,
         artifacts=(
             BuiltPackageArtifact(
                 output_path,
                 extra_log_lines=(
-                    f"    Handler: {handler_lib.REEXPORTED_HANDLER_MODULE}."
-                    f"{handler_lib.REEXPORTED_HANDLER_FUNC} (calls {handler.module}:{handler.func})",
-                    f"    Runtime: {platform.description}",
-                    bytecode_line,
-                    f"    Size: {format_size(zipped.zipped_bytes)} zipped, "
-                    f"{format_size(zipped.unzipped_bytes)} unzipped, {zipped.files} files, "
-                    f"{len(content.wheels)} third-party distributions",
+                    handler_line,
+                    *_report_lines(platform, artifact),
+                    *layer_lines,
+                    _size_line(artifact, total if layers.layers else None),
                 ),
             ),
         ),
@@ -595,9 +500,9 @@ async def package_python_aws_lambda_function(
 def rules():
     return (
         *collect_rules(),
-        *platform_rules.rules(),
-        *bytecode_rules.rules(),
+        *artifact_rules.rules(),
         *faas_rules(),
         *pex_from_targets.rules(),
         UnionRule(PackageFieldSet, PythonAwsLambdaFunctionFieldSet),
+        UnionRule(PackageFieldSet, PythonAwsLambdaLayerFieldSet),
     )

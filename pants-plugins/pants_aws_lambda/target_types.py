@@ -14,11 +14,14 @@ from pants.engine.target import (
     BoolField,
     InvalidFieldException,
     InvalidTargetException,
+    SpecialCasedDependencies,
     StringField,
+    StringSequenceField,
     Target,
 )
 from pants.util.strutil import help_text, softwrap
 
+from pants_aws_lambda import limits
 from pants_aws_lambda.runtimes import ARCHITECTURES, DEFAULT_ARCHITECTURE, RUNTIMES
 
 # The name, and function, that every artifact's entry point is re-exported as.
@@ -184,6 +187,38 @@ class PythonAwsLambdaDependenciesField(PythonFaaSDependencies):
     pass
 
 
+class PythonAwsLambdaExcludeField(StringSequenceField):
+    alias = "exclude"
+    default = ()
+    help = help_text(
+        f"""
+        Glob patterns of files to leave out of the artifact on purpose, matched against paths
+        relative to the directory Lambda puts on `sys.path` (the zip root of a function, `python/`
+        of a layer): `*` and `?` stay within one path segment, `**` spans segments. For example
+        `["boto3/**", "botocore/**"]` (the runtime has its own) or `["**/tests/**"]`.
+
+        The package log says how many bytes this saved. Leaving out a module the code imports is
+        your call; leaving out the handler's own module is an error. Lambda's size limits
+        ({limits.UNZIPPED_BYTES.what}) apply to what remains.
+        """
+    )
+
+
+class PythonAwsLambdaLayersField(SpecialCasedDependencies):
+    alias = "layers"
+    help = help_text(
+        f"""
+        Addresses of `python_aws_lambda_layer` targets this function is deployed with (at most
+        {limits.LAYERS_PER_FUNCTION.value}, Lambda's limit).
+
+        Whatever a layer provides (a distribution at the same version, or the same first-party
+        file) is left out of the function's artifact; a distribution at another version in the
+        function and a layer is an error. Runtime and architecture must match each layer's. The
+        size limit counts the function and its layers together.
+        """
+    )
+
+
 class PythonAwsLambdaFunction(Target):
     alias = "python_aws_lambda_function"
     deprecated_alias: ClassVar[str | None] = "python_awslambda"
@@ -197,6 +232,8 @@ class PythonAwsLambdaFunction(Target):
         PythonAwsLambdaIncludeRequirementsField,
         PythonAwsLambdaBytecodeField,
         PythonAwsLambdaOutputPathField,
+        PythonAwsLambdaExcludeField,
+        PythonAwsLambdaLayersField,
         PythonResolveField,
         PythonAwsLambdaDependenciesField,
         EnvironmentField,
@@ -214,22 +251,91 @@ class PythonAwsLambdaFunction(Target):
     )
 
     def validate(self) -> None:
-        if (
-            self[PythonAwsLambdaRuntimeField].value is not None
-            and self[PythonAwsLambdaCompletePlatformsField].value is not None
-        ):
-            raise InvalidTargetException(
+        _validate_platform_fields(self)
+        layers = self[PythonAwsLambdaLayersField].value or ()
+        if len(layers) > limits.LAYERS_PER_FUNCTION.value:
+            raise InvalidFieldException(
                 softwrap(
                     f"""
-                    The target {self.address} sets both `{PythonAwsLambdaRuntimeField.alias}`
-                    and `{PythonAwsLambdaCompletePlatformsField.alias}`, which choose the same
-                    thing in two ways. Drop `{PythonAwsLambdaCompletePlatformsField.alias}` to
-                    build for the Lambda runtime, or drop `{PythonAwsLambdaRuntimeField.alias}`
-                    to build for the given complete platforms.
+                    The `{PythonAwsLambdaLayersField.alias}` field of {self.address} lists
+                    {len(layers)} layers; Lambda allows {limits.LAYERS_PER_FUNCTION.value} per
+                    function. Merge some of them into one layer.
                     """
                 )
             )
 
 
+class PythonAwsLambdaIncludeSourcesField(BoolField):
+    alias = "include_sources"
+    default = True
+    help = help_text(
+        """
+        Whether to put the first-party sources (and resources) this layer depends on into it.
+        Set to `False` for a layer of third-party requirements only.
+        """
+    )
+
+
+class PythonAwsLambdaLayerDependenciesField(PythonAwsLambdaDependenciesField):
+    required = True
+    help = help_text(
+        """
+        What the layer holds: `python_requirement` targets and first-party sources, with their
+        transitive dependencies. `!` and `!!` excludes work as for other targets.
+        """
+    )
+
+
+class PythonAwsLambdaLayer(Target):
+    alias = "python_aws_lambda_layer"
+    core_fields = (
+        *COMMON_TARGET_FIELDS,
+        PythonAwsLambdaRuntimeField,
+        PythonAwsLambdaArchitectureField,
+        PythonAwsLambdaCompletePlatformsField,
+        PythonAwsLambdaIncludeRequirementsField,
+        PythonAwsLambdaIncludeSourcesField,
+        PythonAwsLambdaBytecodeField,
+        PythonAwsLambdaOutputPathField,
+        PythonAwsLambdaExcludeField,
+        PythonResolveField,
+        PythonAwsLambdaLayerDependenciesField,
+        EnvironmentField,
+    )
+    help = help_text(
+        f"""
+        A Lambda layer of Python code: third-party distributions and first-party libraries
+        shared by several functions.
+
+        `pants package` writes a zip with everything under `python/`, the directory the Python
+        runtime puts on `sys.path` from `/opt`, built with the same guarantees as
+        `{PythonAwsLambdaFunction.alias}` (compatible wheels only, bytecode for the runtime,
+        reproducible bytes). List the layer in a function's `{PythonAwsLambdaLayersField.alias}`
+        field to keep what it provides out of the function's artifact.
+        """
+    )
+
+    def validate(self) -> None:
+        _validate_platform_fields(self)
+
+
+def _validate_platform_fields(target: Target) -> None:
+    if (
+        target[PythonAwsLambdaRuntimeField].value is not None
+        and target[PythonAwsLambdaCompletePlatformsField].value is not None
+    ):
+        raise InvalidTargetException(
+            softwrap(
+                f"""
+                The target {target.address} sets both `{PythonAwsLambdaRuntimeField.alias}`
+                and `{PythonAwsLambdaCompletePlatformsField.alias}`, which choose the same
+                thing in two ways. Drop `{PythonAwsLambdaCompletePlatformsField.alias}` to
+                build for the Lambda runtime, or drop `{PythonAwsLambdaRuntimeField.alias}`
+                to build for the given complete platforms.
+                """
+            )
+        )
+
+
 def target_types():
-    return [PythonAwsLambdaFunction]
+    return [PythonAwsLambdaFunction, PythonAwsLambdaLayer]

@@ -2,11 +2,12 @@
 
 Runs as a standalone script in a sandboxed process (stdlib only, any CPython 3.8+):
 
-    python zipwriter.py SOURCE_DIR OUTPUT_ZIP
+    python zipwriter.py SOURCE_DIR OUTPUT_ZIP [IMPORT_ROOT]
 
 Entries are sorted, every timestamp is 1980-01-01 00:00:00, directories are 0755, files are 0644
 (0755 when executable), paths are relative, and symlinks are refused. It prints a JSON report
-(`zipped_bytes`, `unzipped_bytes`, `files`, and `top_level`: unzipped bytes per top-level entry).
+(`zipped_bytes`, `unzipped_bytes`, `files`, and `top_level`: unzipped bytes per top-level entry
+of IMPORT_ROOT, the directory inside the zip that goes on `sys.path`, by default the zip's root).
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ def _walk(root: str) -> list[tuple[str, str, bool]]:
     return entries
 
 
-def write_zip(source_dir: str, output: str) -> dict:
+def write_zip(source_dir: str, output: str, import_root: str = "") -> dict:
+    root_prefix = f"{import_root.strip('/')}/" if import_root.strip("/") else ""
     top_level: dict[str, int] = {}
     unzipped = 0
     files = 0
@@ -59,7 +61,8 @@ def write_zip(source_dir: str, output: str) -> dict:
             zf.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=COMPRESS_LEVEL)
             files += 1
             unzipped += len(data)
-            top = name.split("/", 1)[0]
+            below = name[len(root_prefix) :] if name.startswith(root_prefix) else name
+            top = below.split("/", 1)[0]
             top_level[top] = top_level.get(top, 0) + len(data)
     return {
         "zipped_bytes": os.path.getsize(output),
@@ -71,13 +74,14 @@ def write_zip(source_dir: str, output: str) -> dict:
 
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv if argv is None else argv
-    if len(argv) != 3:
-        raise SystemExit(f"usage: {argv[0]} SOURCE_DIR OUTPUT_ZIP")
+    if len(argv) not in (3, 4):
+        raise SystemExit(f"usage: {argv[0]} SOURCE_DIR OUTPUT_ZIP [IMPORT_ROOT]")
     source_dir, output = argv[1], argv[2]
+    import_root = argv[3] if len(argv) == 4 else ""
     parent = os.path.dirname(output)
     if parent:
         os.makedirs(parent, exist_ok=True)
-    print(json.dumps(write_zip(source_dir, output), sort_keys=True))
+    print(json.dumps(write_zip(source_dir, output, import_root), sort_keys=True))
 
 
 if __name__ == "__main__":

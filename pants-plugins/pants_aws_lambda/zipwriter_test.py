@@ -67,3 +67,11 @@ def test_symlinks_are_refused(tmp_path: Path) -> None:
     (tmp_path / "src" / "link.py").symlink_to(tmp_path / "src" / "zz.py")
     with pytest.raises(SystemExit, match="symlink link.py"):
         write_zip(str(tmp_path / "src"), str(tmp_path / "out.zip"))
+
+
+def test_top_level_sizes_below_an_import_root(tmp_path: Path) -> None:
+    make_tree(tmp_path / "src" / "python")
+    report = write_zip(str(tmp_path / "src"), str(tmp_path / "out.zip"), "python")
+    assert report["top_level"] == {"pkg": 2577, "zz.py": 0}
+    with zipfile.ZipFile(tmp_path / "out.zip") as zf:
+        assert zf.namelist()[0] == "python/"

@@ -1,0 +1,540 @@
+"""The mechanism every Lambda artifact (function or layer) is built with.
+
+1. `LambdaContentRequest` -> `LambdaContent`: third-party distributions (resolved by PEX for the
+   platform, one installed wheel per directory, unpacked to the import root) and first-party
+   sources, checked for wheel compatibility and for files that two sources both claim.
+2. `LambdaArtifactRequest` -> `LambdaArtifact`: what layers already provide and what `exclude`
+   matches is dropped, bytecode is compiled for the runtime, everything is put under the
+   artifact's prefix (`python/` for layers), and one process writes the reproducible zip.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import pkgutil
+from collections import defaultdict
+from dataclasses import dataclass
+
+from pants.backend.python.subsystems.setup import PythonSetup
+from pants.backend.python.target_types import (
+    EntryPoint,
+    PexLayout,
+    PythonRequirementsField,
+    PythonResolveField,
+)
+from pants.backend.python.util_rules.interpreter_constraints import InterpreterConstraints
+from pants.backend.python.util_rules.pex import Pex, PexRequest, VenvPex, VenvPexProcess
+from pants.backend.python.util_rules.pex_from_targets import PexFromTargetsRequest
+from pants.backend.python.util_rules.pex_requirements import (
+    LoadedLockfile,
+    LoadedLockfileRequest,
+    Lockfile,
+    PexRequirements,
+    Resolve,
+)
+from pants.backend.python.util_rules.python_sources import (
+    PythonSourceFilesRequest,
+    StrippedPythonSourceFiles,
+)
+from pants.core.target_types import FileSourceField
+from pants.engine.addresses import Address
+from pants.engine.fs import (
+    EMPTY_DIGEST,
+    AddPrefix,
+    CreateDigest,
+    Digest,
+    DigestContents,
+    DigestEntries,
+    FileContent,
+    FileEntry,
+    MergeDigests,
+)
+from pants.engine.process import ProcessResult
+from pants.engine.rules import Get, MultiGet, collect_rules, rule
+from pants.engine.target import TransitiveTargets, TransitiveTargetsRequest
+from pants.util.logging import LogLevel
+from pants.util.strutil import softwrap
+
+from pants_aws_lambda import bytecode_rules, limits, platform_rules, wheels, zipwriter
+from pants_aws_lambda.bytecode_rules import Bytecode, BytecodeMode, BytecodeRequest
+from pants_aws_lambda.limits import Distribution
+from pants_aws_lambda.platform_rules import LambdaPlatform
+
+logger = logging.getLogger(__name__)
+
+_REQUIREMENTS_PEX = "requirements.pex"
+_DEPS_PREFIX = f"{_REQUIREMENTS_PEX}/.deps/"
+# In an installed wheel chroot, PEX's bookkeeping and the stash of files that `pip install
+# --target` would put outside the import path (console scripts in `bin/`, headers, data).
+_CHROOT_METADATA = ".layout.json"
+_CHROOT_STASH = ".prefix/"
+
+
+class LambdaPackagingError(Exception):
+    """A Lambda artifact cannot be built as configured; the message says why and what to do."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Third-party distributions
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RequirementsWheelCheckRequest:
+    address: Address
+    resolve: str
+    requirements: tuple[str, ...]
+    platform: LambdaPlatform
+
+
+@dataclass(frozen=True)
+class RequirementsWheelCheck:
+    pass
+
+
+@rule
+async def check_requirements_have_wheels(
+    request: RequirementsWheelCheckRequest, python_setup: PythonSetup
+) -> RequirementsWheelCheck:
+    """Refuse, before PEX runs, requirements whose locked artifacts hold no compatible wheel."""
+    if not request.requirements or request.resolve not in python_setup.resolves:
+        return RequirementsWheelCheck()
+    lockfile = await Get(Lockfile, Resolve(request.resolve, False))
+    loaded = await Get(LoadedLockfile, LoadedLockfileRequest(lockfile))
+    if not loaded.is_pex_native:
+        return RequirementsWheelCheck()
+    contents = await Get(DigestContents, Digest, loaded.lockfile_digest)
+    lock_text = next(c.content for c in contents if c.path == loaded.lockfile_path).decode()
+    problems = wheels.find_incompatible_requirements(
+        wheels.load_lock(lock_text),
+        request.requirements,
+        request.platform.marker_environment,
+        request.platform.compatible_tags,
+    )
+    if problems:
+        raise LambdaPackagingError(
+            wheels.describe_incompatible(
+                problems,
+                address=str(request.address),
+                runtime_description=request.platform.description,
+                compatible_tags=request.platform.compatible_tags,
+            )
+        )
+    return RequirementsWheelCheck()
+
+
+@dataclass(frozen=True)
+class ThirdPartyFile:
+    path: str
+    wheel: str
+    entry: FileEntry
+
+
+@dataclass(frozen=True)
+class ThirdPartyTreeRequest:
+    address: Address
+    pex: Pex
+    platform: LambdaPlatform
+
+
+@dataclass(frozen=True)
+class ThirdPartyTree:
+    # Wheel file names, sorted.
+    wheels: tuple[str, ...]
+    # Every importable file, sorted by path.
+    files: tuple[ThirdPartyFile, ...]
+
+
+@rule
+async def lay_out_third_party(request: ThirdPartyTreeRequest) -> ThirdPartyTree:
+    """Unpack each installed wheel of a loose PEX to the root, keeping only importable files."""
+    entries = await Get(DigestEntries, Digest, request.pex.digest)
+    by_path: dict[str, ThirdPartyFile] = {}
+    wheel_names: set[str] = set()
+    conflicts: dict[str, set[str]] = defaultdict(set)
+    for entry in entries:
+        if not isinstance(entry, FileEntry) or not entry.path.startswith(_DEPS_PREFIX):
+            continue
+        wheel, _, rel = entry.path[len(_DEPS_PREFIX) :].partition("/")
+        wheel_names.add(wheel)
+        if rel == _CHROOT_METADATA or rel.startswith(_CHROOT_STASH):
+            continue
+        seen = by_path.get(rel)
+        if seen is not None and seen.entry.file_digest != entry.file_digest:
+            conflicts[rel].update((seen.wheel, wheel))
+            continue
+        by_path[rel] = ThirdPartyFile(rel, wheel, FileEntry(rel, entry.file_digest, entry.is_executable))
+
+    incompatible = sorted(
+        w for w in wheel_names if not wheels.is_compatible_wheel(w, request.platform.compatible_tags)
+    )
+    if incompatible:
+        raise LambdaPackagingError(
+            softwrap(
+                f"""
+                Building {request.address} for {request.platform.description} resolved wheels
+                that {request.platform.description} cannot load: {', '.join(incompatible)}.
+                Its compatible tags start with {', '.join(request.platform.compatible_tags[:3])}.
+                Pin versions of these requirements that publish compatible wheels and run
+                `pants generate-lockfiles`.
+                """
+            )
+        )
+    if conflicts:
+        listing = "\n".join(
+            f"  - {path}: {', '.join(sorted(owners))}" for path, owners in sorted(conflicts.items())[:10]
+        )
+        raise LambdaPackagingError(
+            f"Third-party distributions of {request.address} install different files at the same "
+            f"path, so one would silently replace the other:\n{listing}\n"
+            "Remove one of the conflicting requirements from the target's dependencies "
+            "(e.g. with a `!` exclude) or pin versions that agree."
+        )
+    return ThirdPartyTree(tuple(sorted(wheel_names)), tuple(by_path[p] for p in sorted(by_path)))
+
+
+# ---------------------------------------------------------------------------------------------
+# Content: third-party + first-party
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LambdaContentRequest:
+    address: Address
+    platform: LambdaPlatform
+    resolve: PythonResolveField
+    include_requirements: bool
+    include_sources: bool
+
+
+@dataclass(frozen=True)
+class LambdaContent:
+    third_party: ThirdPartyTree
+    # First-party sources and resources, source roots stripped.
+    first_party: tuple[FileEntry, ...]
+
+    @property
+    def first_party_files(self) -> frozenset[str]:
+        return frozenset(e.path for e in self.first_party)
+
+    @property
+    def distributions(self) -> tuple[Distribution, ...]:
+        return tuple(Distribution.from_wheel(w) for w in self.third_party.wheels)
+
+
+@rule
+async def assemble_lambda_content(
+    request: LambdaContentRequest, python_setup: PythonSetup
+) -> LambdaContent:
+    transitive = await Get(TransitiveTargets, TransitiveTargetsRequest([request.address]))
+
+    third_party = ThirdPartyTree((), ())
+    if request.include_requirements:
+        requirements = PexRequirements.req_strings_from_requirement_fields(
+            tgt[PythonRequirementsField]
+            for tgt in transitive.closure
+            if tgt.has_field(PythonRequirementsField)
+        )
+        await Get(
+            RequirementsWheelCheck,
+            RequirementsWheelCheckRequest(
+                request.address,
+                request.resolve.normalized_value(python_setup),
+                tuple(requirements),
+                request.platform,
+            ),
+        )
+        requirements_pex = await Get(
+            Pex,
+            PexFromTargetsRequest(
+                [request.address],
+                output_filename=_REQUIREMENTS_PEX,
+                internal_only=False,
+                layout=PexLayout.LOOSE,
+                include_source_files=False,
+                complete_platforms=request.platform.complete_platforms,
+                description=(
+                    f"Resolving third-party requirements of {request.address} for "
+                    f"{request.platform.description}"
+                ),
+            ),
+        )
+        third_party = await Get(
+            ThirdPartyTree,
+            ThirdPartyTreeRequest(request.address, requirements_pex, request.platform),
+        )
+
+    first_party: tuple[FileEntry, ...] = ()
+    if request.include_sources:
+        file_targets = sorted(str(t.address) for t in transitive.closure if t.has_field(FileSourceField))
+        if file_targets:
+            logger.warning(
+                softwrap(
+                    f"""
+                    {request.address} depends on `file` targets, which are not put into Lambda
+                    artifacts: {', '.join(file_targets)}. Code reads packaged data relative to
+                    its module, so use `resource` targets for data the function needs.
+                    """
+                )
+            )
+        sources = await Get(
+            StrippedPythonSourceFiles,
+            PythonSourceFilesRequest(transitive.closure, include_resources=True, include_files=False),
+        )
+        entries = await Get(DigestEntries, Digest, sources.stripped_source_files.snapshot.digest)
+        first_party = tuple(e for e in entries if isinstance(e, FileEntry))
+
+    third_party_paths = {f.path: f.wheel for f in third_party.files}
+    clashes = sorted(e.path for e in first_party if e.path in third_party_paths)
+    if clashes:
+        listing = "\n".join(f"  - {p} (also in {third_party_paths[p]})" for p in clashes[:10])
+        raise LambdaPackagingError(
+            f"First-party files of {request.address} have the same paths as files of its "
+            f"third-party distributions:\n{listing}\n"
+            "Rename the first-party module, or exclude the requirement with a `!` dependency."
+        )
+    return LambdaContent(third_party, first_party)
+
+
+# ---------------------------------------------------------------------------------------------
+# The zip
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ZipWriter:
+    pex: VenvPex
+
+
+@rule
+async def build_zip_writer() -> ZipWriter:
+    script = pkgutil.get_data(zipwriter.__name__, "zipwriter.py")
+    assert script is not None
+    sources = await Get(Digest, CreateDigest([FileContent("__lambda_zipwriter.py", script)]))
+    pex = await Get(
+        VenvPex,
+        PexRequest(
+            output_filename="lambda_zipwriter.pex",
+            internal_only=True,
+            sources=sources,
+            main=EntryPoint("__lambda_zipwriter", "main"),
+            interpreter_constraints=InterpreterConstraints(["CPython>=3.8,<4"]),
+        ),
+    )
+    return ZipWriter(pex)
+
+
+@dataclass(frozen=True)
+class LambdaZipRequest:
+    address: Address
+    content: Digest
+    output_path: str
+    import_root: str = ""
+
+
+@dataclass(frozen=True)
+class LambdaZip:
+    digest: Digest
+    zipped_bytes: int
+    unzipped_bytes: int
+    files: int
+    # Unzipped bytes per top-level entry of the artifact.
+    top_level: tuple[tuple[str, int], ...]
+
+
+@rule
+async def write_lambda_zip(request: LambdaZipRequest, writer: ZipWriter) -> LambdaZip:
+    input_digest = await Get(Digest, AddPrefix(request.content, "content"))
+    result = await Get(
+        ProcessResult,
+        VenvPexProcess(
+            writer.pex,
+            argv=("content", request.output_path, request.import_root),
+            input_digest=input_digest,
+            output_files=(request.output_path,),
+            description=f"Writing {request.output_path} for {request.address}",
+            level=LogLevel.DEBUG,
+        ),
+    )
+    report = json.loads(result.stdout)
+    return LambdaZip(
+        digest=result.output_digest,
+        zipped_bytes=report["zipped_bytes"],
+        unzipped_bytes=report["unzipped_bytes"],
+        files=report["files"],
+        top_level=tuple(sorted(report["top_level"].items())),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The artifact
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Provided:
+    """What a function's layers already put on `sys.path`."""
+
+    # Canonical project name -> (version, the layer that provides it).
+    distributions: tuple[tuple[str, str, str], ...] = ()
+    first_party_files: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class LambdaArtifactRequest:
+    address: Address
+    what: str  # "function", "layer"
+    platform: LambdaPlatform
+    content: LambdaContent
+    # Generated first-party files (the handler re-export), added after `exclude`.
+    generated: Digest
+    bytecode: BytecodeMode
+    exclude: tuple[str, ...]
+    # Files that `exclude` must not drop (the handler's module): path -> why.
+    protected: tuple[tuple[str, str], ...]
+    provided: Provided
+    # The directory inside the zip that Lambda puts on `sys.path` (`""` or `python`), and where
+    # that directory is on Lambda (`/var/task`, `/opt/python`).
+    prefix: str
+    runtime_root: str
+    output_path: str
+
+
+@dataclass(frozen=True)
+class LambdaArtifact:
+    zip: LambdaZip
+    distributions: tuple[Distribution, ...]
+    first_party_files: frozenset[str]
+    bytecode_modules: int
+    excluded_files: int
+    excluded_bytes: int
+    # What a layer already provides and so was left out: (layer, distribution).
+    omitted_distributions: tuple[tuple[str, str], ...]
+    omitted_first_party: int
+    # Top-level entry -> label naming the distribution it belongs to.
+    owners: tuple[tuple[str, str], ...]
+
+
+def _size(entry: FileEntry) -> int:
+    return entry.file_digest.serialized_bytes_length
+
+
+@rule
+async def build_lambda_artifact(request: LambdaArtifactRequest) -> LambdaArtifact:
+    patterns = [limits.glob_to_regex(p) for p in request.exclude]
+    for path, why in request.protected:
+        if limits.matches_any(path, patterns):
+            raise LambdaPackagingError(
+                softwrap(
+                    f"""
+                    The `exclude` field of {request.address} drops {path}, {why}. Narrow the
+                    patterns ({', '.join(request.exclude)}) so they leave it in.
+                    """
+                )
+            )
+
+    provided_versions = {name: (version, layer) for name, version, layer in request.provided.distributions}
+    omitted: list[tuple[str, str]] = []
+    keep_wheels: set[str] = set()
+    for wheel in request.content.third_party.wheels:
+        dist = Distribution.from_wheel(wheel)
+        if dist.name not in provided_versions:
+            keep_wheels.add(wheel)
+            continue
+        version, layer = provided_versions[dist.name]
+        if version != dist.version:
+            raise LambdaPackagingError(
+                softwrap(
+                    f"""
+                    {request.address} needs {dist.name} {dist.version}, but its layer {layer}
+                    provides {dist.name} {version}. On Lambda the function's copy would shadow
+                    the layer's for some modules and not others. Make both use one version (the
+                    same resolve and lockfile), or drop the requirement from one of them.
+                    """
+                )
+            )
+        omitted.append((layer, str(dist)))
+
+    excluded_files = excluded_bytes = omitted_first_party = 0
+    third_party_entries = []
+    for f in request.content.third_party.files:
+        if f.wheel not in keep_wheels:
+            continue
+        if limits.matches_any(f.path, patterns):
+            excluded_files += 1
+            excluded_bytes += _size(f.entry)
+            continue
+        third_party_entries.append(f.entry)
+    first_party_entries = []
+    for e in request.content.first_party:
+        if e.path in request.provided.first_party_files:
+            omitted_first_party += 1
+        elif limits.matches_any(e.path, patterns):
+            excluded_files += 1
+            excluded_bytes += _size(e)
+        else:
+            first_party_entries.append(e)
+
+    third_party_digest, first_party_sources = await MultiGet(
+        Get(Digest, CreateDigest(third_party_entries)),
+        Get(Digest, CreateDigest(first_party_entries)),
+    )
+    first_party_digest = await Get(Digest, MergeDigests([first_party_sources, request.generated]))
+    # Compiled apart, so that a first-party edit reuses the third-party bytecode from the cache.
+    third_party_bytecode, first_party_bytecode = await MultiGet(
+        Get(
+            Bytecode,
+            BytecodeRequest(
+                request.address,
+                third_party_digest,
+                request.platform.python_version,
+                request.bytecode,
+                request.runtime_root,
+                f"third-party distributions of the {request.what}",
+            ),
+        ),
+        Get(
+            Bytecode,
+            BytecodeRequest(
+                request.address,
+                first_party_digest,
+                request.platform.python_version,
+                request.bytecode,
+                request.runtime_root,
+                f"first-party sources of the {request.what}",
+            ),
+        ),
+    )
+    tree = await Get(Digest, MergeDigests([third_party_bytecode.digest, first_party_bytecode.digest]))
+    if request.prefix:
+        tree = await Get(Digest, AddPrefix(tree, request.prefix))
+    zipped = await Get(
+        LambdaZip, LambdaZipRequest(request.address, tree, request.output_path, request.prefix)
+    )
+
+    kept = tuple(sorted(keep_wheels))
+    owners = {}
+    for f in request.content.third_party.files:
+        if f.wheel in keep_wheels:
+            top = f.path.split("/", 1)[0]
+            owners[top] = str(Distribution.from_wheel(f.wheel))
+    return LambdaArtifact(
+        zip=zipped,
+        distributions=tuple(Distribution.from_wheel(w) for w in kept),
+        first_party_files=frozenset(e.path for e in first_party_entries),
+        bytecode_modules=third_party_bytecode.compiled + first_party_bytecode.compiled,
+        excluded_files=excluded_files,
+        excluded_bytes=excluded_bytes,
+        omitted_distributions=tuple(omitted),
+        omitted_first_party=omitted_first_party,
+        owners=tuple(sorted(owners.items())),
+    )
+
+
+def rules():
+    return (
+        *collect_rules(),
+        *platform_rules.rules(),
+        *bytecode_rules.rules(),
+    )
