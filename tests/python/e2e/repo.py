@@ -1,0 +1,313 @@
+"""Harness for the end-to-end tests: a fresh copy of the repository, the real `./pants`, the real
+interpreters of Lambda runtimes, and the artifacts it builds.
+
+Under `./pants test` the test's sandbox holds the repository's files through the `//:repo` files
+target; run directly with pytest, the work tree itself is the source. Either way the tests copy
+those files into a temporary directory and run `./pants` there, so a build never touches the
+user's `dist/` or `.pants.d/`, and Pants' test cache reruns the tests whenever any of the files
+changes. Pants' own caches (`~/.cache/pants`) and the launcher's environment
+(`~/.cache/pants-aws-lambda`) are shared with the user's, which keeps nested runs fast.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import json
+import os
+import platform
+import shutil
+import stat
+import subprocess
+import sys
+import time
+import uuid
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Mapping
+
+import pytest
+
+# What a copy of the repository is made of: the `//:repo` files target owns exactly these.
+REPO_FILES = ("pants", "pants.toml", "BUILD")
+REPO_DIRS = ("pants-plugins", "src", "3rdparty")
+# Never copied: the launcher provisions the pex tool, and Python writes bytecode caches.
+_SKIPPED_DIRS = {"__pycache__", ".pants.d", "dist"}
+_SKIPPED_PARTS = (("3rdparty", "tools"),)
+
+REQUIRE_INTERPRETERS_ENV = "PANTS_AWS_LAMBDA_REQUIRE_INTERPRETERS"
+NESTED_PANTS_TIMEOUT_S = 600
+INVOKE_TIMEOUT_S = 120
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """A `python_aws_lambda_function` target of the examples and where its zip must land."""
+
+    address: str
+    runtime: str
+    architecture: str
+
+    @property
+    def dist_path(self) -> str:
+        spec_path, _, name = self.address.partition(":")
+        return f"dist/{spec_path.replace('/', '.')}/{name}.zip"
+
+    @property
+    def python_version(self) -> str:
+        return self.runtime[len("python") :]
+
+
+def source_repo() -> Path:
+    """The directory holding the repository's files: the test sandbox, or the work tree."""
+    for parent in Path(__file__).resolve().parents:
+        if (parent / "pants.toml").is_file() and (parent / "pants").is_file():
+            return parent
+    raise AssertionError(
+        f"No `pants.toml` and `pants` above {__file__}: the test must depend on the `//:repo` "
+        "files target, which puts the repository's files into its sandbox."
+    )
+
+
+def _skipped(rel: Path) -> bool:
+    if any(part in _SKIPPED_DIRS for part in rel.parts) or rel.suffix == ".pyc":
+        return True
+    return any(rel.parts[: len(prefix)] == prefix for prefix in _SKIPPED_PARTS)
+
+
+def copy_repo(dest: Path) -> Path:
+    """Copy the repository's files into `dest`, a fresh build root, and return it."""
+    src = source_repo()
+    missing = [
+        name for name in (*REPO_FILES, *REPO_DIRS) if not (src / name).exists()
+    ]
+    assert not missing, (
+        f"{src} lacks {', '.join(missing)}: does the test depend on the `//:repo` files target?"
+    )
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in REPO_FILES:
+        shutil.copy2(src / name, dest / name)
+    for top in REPO_DIRS:
+        for path in sorted((src / top).rglob("*")):
+            rel = path.relative_to(src)
+            if _skipped(rel) or path.is_dir():
+                continue
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, dest / rel)
+    # A sandbox may not keep the executable bit.
+    (dest / "pants").chmod(0o755)
+    return dest
+
+
+# The launcher's settings; every other `PANTS_*` variable would configure the nested Pants.
+_LAUNCHER_ENV = ("PANTS_PYTHON", "PANTS_AWS_LAMBDA_CACHE_DIR")
+
+
+def _nested_env() -> dict[str, str]:
+    """The test's environment, less what the outer Pants and its pytest PEX set for themselves."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PEX_", "_PEX", "PYTHON", "VIRTUAL_ENV"))
+        and not (k.startswith("PANTS_") and k not in _LAUNCHER_ENV)
+    }
+    env.setdefault("LANG", "C.UTF-8")
+    return env
+
+
+@dataclass(frozen=True)
+class PantsResult:
+    args: tuple[str, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+    seconds: float
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+    def describe(self) -> str:
+        tail = "\n".join(self.output.splitlines()[-60:])
+        return (
+            f"`./pants {' '.join(self.args)}` exited {self.returncode} after {self.seconds:.0f}s; "
+            f"last lines of its output:\n{tail}"
+        )
+
+
+def run_pants(buildroot: Path, *args: str) -> PantsResult:
+    """Run the repository's `./pants` in `buildroot`: no daemon, no rc files, plain output."""
+    argv = (
+        "--no-pantsd",
+        "--no-pantsrc",
+        "--no-dynamic-ui",
+        "--no-watch-filesystem",
+        *args,
+    )
+    started = time.monotonic()
+    proc = subprocess.run(
+        [str(buildroot / "pants"), *argv],
+        cwd=buildroot,
+        env=_nested_env(),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=NESTED_PANTS_TIMEOUT_S,
+    )
+    result = PantsResult(argv, proc.returncode, proc.stdout, proc.stderr, time.monotonic() - started)
+    print(f"./pants {' '.join(argv)}: exit {result.returncode} in {result.seconds:.1f}s")
+    return result
+
+
+def package(buildroot: Path, artifacts: Iterable[Artifact], *options: str) -> PantsResult:
+    result = run_pants(buildroot, *options, "package", *(a.address for a in artifacts))
+    assert result.returncode == 0, result.describe()
+    return result
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# ---------------------------------------------------------------------------------------------
+# Interpreters
+# ---------------------------------------------------------------------------------------------
+
+
+def _candidates(version: str) -> Iterator[str]:
+    exe = f"python{version}"
+    on_path = shutil.which(exe)
+    if on_path:
+        yield on_path
+    pyenv_root = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
+    # Newest patch release first.
+    yield from sorted(
+        glob.glob(os.path.join(pyenv_root, "versions", f"{version}*", "bin", exe)), reverse=True
+    )
+    yield from (f"/usr/local/bin/{exe}", f"/usr/bin/{exe}", f"/opt/homebrew/bin/{exe}")
+
+
+def find_cpython(version: str) -> str | None:
+    """A CPython `version` (`3.12`) that really runs: pyenv shims on PATH may not."""
+    probe = (
+        "import platform, sys; "
+        "print(platform.python_implementation(), '%d.%d' % sys.version_info[:2], sys.executable)"
+    )
+    for candidate in _candidates(version):
+        if not os.access(candidate, os.X_OK):
+            continue
+        try:
+            out = subprocess.run(
+                [candidate, "-I", "-S", "-c", probe],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                text=True,
+                timeout=30,
+                env={"PATH": os.environ.get("PATH", ""), "LANG": "C.UTF-8"},
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        fields = out.stdout.split(maxsplit=2)
+        if out.returncode == 0 and fields[:2] == ["CPython", version]:
+            return fields[2].strip()
+    return None
+
+
+def require_cpython(version: str) -> str:
+    """The CPython `version`, or skip the test (fail if the environment says it must be there)."""
+    found = find_cpython(version)
+    if found:
+        return found
+    reason = (
+        f"no CPython {version} found (looked for python{version} on PATH, in "
+        f"$PYENV_ROOT/versions/{version}*/bin and in /usr/local/bin, /usr/bin): the artifact for "
+        f"the python{version} Lambda runtime cannot be run here"
+    )
+    if os.environ.get(REQUIRE_INTERPRETERS_ENV) == "1":
+        pytest.fail(f"{reason}, and {REQUIRE_INTERPRETERS_ENV}=1 requires it.")
+    pytest.skip(reason)
+
+
+def require_host_for(artifact: Artifact) -> None:
+    """Skip unless this machine can load the artifact's native code (Linux on its CPU)."""
+    machine = {"x86_64": "x86_64", "amd64": "x86_64", "arm64": "aarch64", "aarch64": "aarch64"}.get(
+        platform.machine().lower(), platform.machine()
+    )
+    wanted = {"x86_64": "x86_64", "arm64": "aarch64"}[artifact.architecture]
+    if sys.platform != "linux" or machine != wanted:
+        pytest.skip(
+            f"{artifact.address} is for Linux {wanted}; this machine is {sys.platform} {machine}."
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Using an artifact
+# ---------------------------------------------------------------------------------------------
+
+
+def unpack_read_only(zip_path: Path, dest: Path) -> Path:
+    """Unpack like Lambda does into `/var/task`, then make the tree read-only like `/var/task`."""
+    with zipfile.ZipFile(zip_path) as zf:
+        zf.extractall(dest)
+    for path in (dest, *dest.rglob("*")):
+        mode = path.stat().st_mode
+        path.chmod(stat.S_IMODE(mode) & ~0o222)
+    return dest
+
+
+def make_writable(root: Path) -> None:
+    """Undo `unpack_read_only` so that the tree can be deleted."""
+    if not root.exists():
+        return
+    for path in (root, *root.rglob("*")):
+        if not path.is_symlink():
+            path.chmod(stat.S_IMODE(path.stat().st_mode) | 0o200)
+
+
+def rmtree(root: Path) -> None:
+    make_writable(root)
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def invoke(
+    python: str,
+    task_root: Path,
+    event: Mapping[str, Any],
+    work_dir: Path,
+    function_name: str = "e2e-function",
+) -> dict[str, Any]:
+    """Call `lambda_function.handler(event, context)` from `task_root` with `python` in isolated
+    mode, with only `task_root` and the standard library on `sys.path`; return the runner's report.
+    """
+    runner = Path(__file__).with_name("invoke_handler.py")
+    output = work_dir / f"invoke-{uuid.uuid4().hex}.json"
+    request_id = str(uuid.uuid4())
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "LAMBDA_TASK_ROOT": str(task_root),
+        "AWS_LAMBDA_FUNCTION_NAME": function_name,
+        "E2E_REQUEST_ID": request_id,
+    }
+    proc = subprocess.run(
+        [python, "-I", "-S", "-B", str(runner), str(task_root), json.dumps(event), str(output)],
+        cwd=task_root,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=INVOKE_TIMEOUT_S,
+    )
+    assert proc.returncode == 0, (
+        f"Invoking the handler in {task_root} with {python} failed (exit {proc.returncode}):\n"
+        f"{proc.stdout}\n{proc.stderr}"
+    )
+    report = json.loads(output.read_text())
+    report["request_id"] = request_id
+    return report
+
