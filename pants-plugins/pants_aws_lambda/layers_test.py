@@ -253,3 +253,23 @@ def test_oversized_function_fails_with_the_largest_parts(rule_runner: RuleRunner
         "exclude",
     )
     assert "Wrote" not in message
+
+
+def test_over_50_mb_zipped_warns_but_packages(rule_runner: RuleRunner, caplog) -> None:
+    # Random bytes do not compress: the zip stays over the direct-upload limit.
+    rule_runner.write_files(
+        {
+            "src/proj/app.py": "def handler(event, context):\n    return 1\n",
+            "src/proj/data/blob.bin": os.urandom(53_000_000),
+            "src/proj/BUILD": (
+                "python_sources()\n"
+                "resource(name='blob', source='data/blob.bin')\n"
+                "python_aws_lambda_function(name='fn', runtime='python3.12', handler='app.py:handler', "
+                "bytecode='none', dependencies=[':blob'])\n"
+            ),
+        }
+    )
+    zf, built = package_zip(rule_runner, Address("src/proj", target_name="fn"))
+    assert "proj/data/blob.bin" in zf.namelist()
+    assert "over Lambda's 50 MB zipped for direct upload" in caplog.text
+    assert "S3" in caplog.text
