@@ -194,7 +194,7 @@ async def lay_out_third_party(request: ThirdPartyTreeRequest) -> ThirdPartyTree:
             f"Third-party distributions of {request.address} install different files at the same "
             f"path, so one would silently replace the other:\n{listing}\n"
             "Remove one of the conflicting requirements from the target's dependencies "
-            "(e.g. with a `!` exclude) or pin versions that agree."
+            "(a `!!` exclude drops it from the whole closure) or pin versions that agree."
         )
     return ThirdPartyTree(tuple(sorted(wheel_names)), tuple(by_path[p] for p in sorted(by_path)))
 
@@ -297,7 +297,7 @@ async def assemble_lambda_content(
         raise LambdaPackagingError(
             f"First-party files of {request.address} have the same paths as files of its "
             f"third-party distributions:\n{listing}\n"
-            "Rename the first-party module, or exclude the requirement with a `!` dependency."
+            "Rename the first-party module, or drop the requirement with a `!!` exclude in `dependencies`."
         )
     return LambdaContent(third_party, first_party)
 
@@ -497,6 +497,7 @@ async def build_lambda_artifact(request: LambdaArtifactRequest) -> LambdaArtifac
                 request.bytecode,
                 request.runtime_root,
                 f"third-party distributions of the {request.what}",
+                warn_if_no_interpreter=False,
             ),
         ),
         Get(

@@ -87,6 +87,8 @@ class BytecodeRequest:
     # Where the tree lands on Lambda, shown in tracebacks of sourceless bytecode.
     display_prefix: str
     what: str
+    # Only one of an artifact's requests says that the interpreter is missing.
+    warn_if_no_interpreter: bool = True
 
 
 @dataclass(frozen=True)
@@ -106,12 +108,14 @@ async def compile_bytecode(request: BytecodeRequest) -> Bytecode:
     interpreter = await Get(RuntimeInterpreter, RuntimeInterpreterRequest(request.python_version))
     if interpreter.binary is None:
         version = "{}.{}".format(*request.python_version)
+        if not request.warn_if_no_interpreter:
+            return Bytecode(request.digest, 0)
         logger.warning(
             softwrap(
                 f"""
                 {request.address}: no CPython {version} on the interpreter search path
-                (`[python-bootstrap].search_path`), so the {request.what} is packaged without
-                bytecode and Lambda compiles every module at each cold start. Install CPython
+                (`[python-bootstrap].search_path`), so it is packaged without bytecode and
+                Lambda compiles every module at each cold start. Install CPython
                 {version} (e.g. `pyenv install {version}`) where Pants looks for interpreters, or
                 set `bytecode="none"` on the target to package without bytecode on purpose.
                 """

@@ -93,7 +93,7 @@ def test_function_and_layers_run_together_in_lambdas_sys_path_order(
     log = "\n".join(built.artifacts[0].extra_log_lines)
     assert "Left out, provided by layers: annotated-types==" in log
     assert "pydantic-core==" in log and "(layer src/proj:deps)" in log
-    assert "1 first-party files" in log
+    assert "1 first-party file" in log and "1 first-party files" not in log
 
     python = find_python("3.12")
     if python is None:

@@ -98,13 +98,17 @@ class PythonAwsLambdaLayerFieldSet(_LambdaFieldSet):
     include_sources: PythonAwsLambdaIncludeSourcesField
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def _size_line(artifact: LambdaArtifact, with_layers: int | None = None) -> str:
     zipped = artifact.zip
     together = f" ({limits.format_bytes(with_layers)} with its layers)" if with_layers is not None else ""
     return (
         f"    Size: {limits.format_bytes(zipped.zipped_bytes)} zipped, "
-        f"{limits.format_bytes(zipped.unzipped_bytes)} unzipped{together}; {zipped.files} files, "
-        f"{len(artifact.distributions)} third-party distributions"
+        f"{limits.format_bytes(zipped.unzipped_bytes)} unzipped{together}; "
+        f"{_count(zipped.files, 'file')}, {_count(len(artifact.distributions), 'third-party distribution')}"
     )
 
 
@@ -112,13 +116,13 @@ def _report_lines(platform: LambdaPlatform, artifact: LambdaArtifact) -> list[st
     lines = [f"    Runtime: {platform.description}"]
     version = ".".join(map(str, platform.python_version))
     lines.append(
-        f"    Bytecode: {artifact.bytecode_modules} modules compiled for CPython {version}"
+        f"    Bytecode: {_count(artifact.bytecode_modules, 'module')} compiled for CPython {version}"
         if artifact.bytecode_modules
         else "    Bytecode: none"
     )
     if artifact.excluded_files:
         lines.append(
-            f"    Excluded: {artifact.excluded_files} files, "
+            f"    Excluded: {_count(artifact.excluded_files, 'file')}, "
             f"{limits.format_bytes(artifact.excluded_bytes)} saved by `exclude`"
         )
     if artifact.omitted_distributions or artifact.omitted_first_party:
@@ -127,7 +131,7 @@ def _report_lines(platform: LambdaPlatform, artifact: LambdaArtifact) -> list[st
             by_layer.setdefault(layer, []).append(dist)
         provided = [f"{', '.join(dists)} (layer {layer})" for layer, dists in sorted(by_layer.items())]
         if artifact.omitted_first_party:
-            provided.append(f"{artifact.omitted_first_party} first-party files")
+            provided.append(_count(artifact.omitted_first_party, "first-party file"))
         lines.append(f"    Left out, provided by layers: {'; '.join(provided)}")
     return lines
 

@@ -358,3 +358,27 @@ def test_bytecode_without_interpreter_warns_and_packages(rule_runner: RuleRunner
     assert "no CPython 3.99 on the interpreter search path" in caplog.text
     assert 'bytecode="none"' in caplog.text
     assert "Bytecode: none" in "\n".join(built.artifacts[0].extra_log_lines)
+
+
+@pytest.mark.parametrize(
+    "platform_targets, fragment",
+    [
+        ("resource(name='p1', source='p1.json')", "yields 0 files"),
+        ("file(name='p1', source='p1.json')\nfile(name='p2', source='p2.json')", "yields 2 files"),
+    ],
+)
+def test_complete_platforms_must_be_one_file(rule_runner: RuleRunner, platform_targets: str, fragment: str) -> None:
+    from pants_aws_lambda.complete_platforms import complete_platform, render
+    from pants_aws_lambda.runtimes import RUNTIMES
+
+    platform = render(complete_platform(RUNTIMES["python3.12"], "x86_64"))
+    rule_runner.write_files({"src/proj/p1.json": platform, "src/proj/p2.json": platform})
+    targets = "[':p1', ':p2']" if "p2" in platform_targets else "[':p1']"
+    write_function(
+        rule_runner,
+        f"handler='app.py:handler', complete_platforms={targets}",
+        extra_build=platform_targets,
+    )
+    assert_package_error(
+        rule_runner, Address("src/proj", target_name="fn"), "src/proj:fn", "`complete_platforms`", fragment, "`file`"
+    )

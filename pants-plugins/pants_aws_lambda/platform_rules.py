@@ -101,6 +101,18 @@ async def resolve_lambda_platform(
             request.complete_platforms.to_unparsed_address_inputs(),
         )
         contents = await Get(DigestContents, Digest, platforms.digest)
+        if len(contents) != 1:
+            raise InvalidFieldException(
+                softwrap(
+                    f"""
+                    The `{PythonAwsLambdaCompletePlatformsField.alias}` field of {request.address}
+                    must name exactly one `file` target holding a PEX complete platform JSON file
+                    (a Lambda function runs on one platform), but it yields
+                    {len(contents)} files{': ' + ', '.join(c.path for c in contents) if contents else ''}.
+                    Note that `resource` targets are not read for this field: use `file`.
+                    """
+                )
+            )
         tags: list[str] = []
         markers: dict[str, str] = {}
         for content in contents:
@@ -147,9 +159,8 @@ async def resolve_lambda_platform(
         logger.warning(
             softwrap(
                 f"""
-                {request.address}: {deprecation} Packaging anyway; move to
-                {max(RUNTIMES.values(), key=lambda r: r.python_version).name} or another
-                supported runtime.
+                {request.address}: {deprecation} Packaging anyway; move to a supported runtime
+                ({', '.join(r.name for r in RUNTIMES.values() if not r.is_deprecated)}).
                 """
             )
         )

@@ -119,8 +119,9 @@ class PythonAwsLambdaArchitectureField(StringField):
     valid_choices = tuple(ARCHITECTURES)
     help = help_text(
         """
-        The CPU the function runs on: `x86_64` or `arm64` (AWS Graviton). Third-party wheels are
-        chosen for it (`arm64` is `aarch64` in wheel tags).
+        The CPU the artifact runs on: `x86_64` or `arm64` (AWS Graviton). Third-party wheels are
+        chosen for it (`arm64` is `aarch64` in wheel tags). Ignored when
+        `complete_platforms` is set.
         """
     )
 
@@ -128,9 +129,9 @@ class PythonAwsLambdaArchitectureField(StringField):
 class PythonAwsLambdaCompletePlatformsField(PexCompletePlatformsField):
     help = help_text(
         f"""
-        Addresses of `file` or `resource` targets holding PEX complete platform JSON files
-        (`pex3 interpreter inspect --markers --tags` prints one for an interpreter), to build
-        for instead of a Lambda runtime.
+        The address of a `file` target holding a PEX complete platform JSON file (`pex3
+        interpreter inspect --markers --tags` prints one for an interpreter), to build for
+        instead of a Lambda runtime.
 
         This is an escape hatch for a runtime this plugin does not know yet: it replaces
         `{PythonAwsLambdaRuntimeField.alias}` and `{PythonAwsLambdaArchitectureField.alias}`,
@@ -144,8 +145,9 @@ class PythonAwsLambdaIncludeRequirementsField(BoolField):
     default = True
     help = help_text(
         """
-        Whether to put the third-party requirements the function depends on into the artifact.
-        Set to `False` when a layer provides them.
+        Whether to put the third-party requirements the target depends on into the artifact.
+        On a function, set it to `False` to ship first-party code only (a function that lists
+        its layers in `layers` already leaves out what they provide).
         """
     )
 
@@ -178,7 +180,7 @@ class PythonAwsLambdaOutputPathField(OutputPathField):
         f"""
         {OutputPathField.help}
 
-        The file ends in `.zip`.
+        The default ends in `.zip`.
         """
     )
 

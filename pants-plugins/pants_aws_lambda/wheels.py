@@ -603,8 +603,9 @@ def describe_incompatible(
     )
     if any(p.has_sdist for p in problems):
         ways_out.append(
-            "Build the dependency on Linux: set the target's `environment` field to a Linux "
-            "`docker_environment`, where it can be built from its sdist for the runtime."
+            "Build a wheel of it yourself, on Linux with the runtime's CPython and a glibc no newer "
+            "than the runtime's (e.g. in a manylinux build container), serve it from a directory "
+            "named in `[python-repos].find_links`, and regenerate the lockfile."
         )
     lines.append("Ways out:")
     lines.extend(f"- {way}" for way in ways_out)

@@ -595,7 +595,7 @@ def test_real_lock_has_no_pydantic_core_for_python313_and_newer(
         f"cp3{version}-cp3{version}-manylinux_2_34_{machine}",
         f"cp3{version}-cp3{version}-manylinux_2_32_{machine}",
         "pants generate-lockfiles --resolve=python-default",
-        "`environment` field",
+        "`[python-repos].find_links`",
     ):
         assert expected in message
     # Only the three most preferred tags are listed.
@@ -620,7 +620,7 @@ def test_real_lock_sdist_only(default_lock: dict, lock_requirements: list[str]) 
     assert "only an sdist" in message
     assert f"pydantic_core-{problem.version}.tar.gz" in message
     assert "PEX (2.1.137)" not in message
-    assert "`environment` field" in message
+    assert "`[python-repos].find_links`" in message
 
 
 def test_real_lock_without_wheels_for_the_architecture(
@@ -761,9 +761,9 @@ def test_message_about_pex_lock_limit_only_when_it_applies() -> None:
     assert "only for other platforms: macosx_11_0_arm64" in message
 
 
-def test_message_suggests_docker_only_when_there_is_something_to_build() -> None:
-    assert "`environment` field" not in describe([problem("native", NATIVE_MAC)], "python3.12")
-    assert "`environment` field" in describe(
+def test_message_suggests_building_a_wheel_only_when_there_is_an_sdist() -> None:
+    assert "`[python-repos].find_links`" not in describe([problem("native", NATIVE_MAC)], "python3.12")
+    assert "`[python-repos].find_links`" in describe(
         [problem("native", NATIVE_MAC, sdist=True)], "python3.12"
     )
 
@@ -822,7 +822,7 @@ def test_message_ways_out_follow_the_cause() -> None:
     assert ways_out[1].startswith("- Pin a version of native-b that publishes a wheel")
     assert "`native-b==<version>`" in ways_out[1]
     assert ways_out[2].startswith("- Choose another runtime or architecture")
-    assert ways_out[3].startswith("- Build the dependency on Linux")
+    assert ways_out[3].startswith("- Build a wheel of it yourself, on Linux")
     assert len(ways_out) == 4
     # Without the PEX limit, no advice about python3.12.
     assert "python3.12" not in describe([mac_only], "python3.13")
