@@ -23,9 +23,12 @@ when the invocation timed out (the handler is killed).
 from __future__ import annotations
 
 import argparse
+import base64
 import datetime
 import decimal
+import importlib
 import json
+import math
 import os
 import select
 import shutil
@@ -267,7 +270,12 @@ def parent_main(argv: list[str]) -> int:
     )
     if state == "ok":
         outcome = json.loads(report.decode("utf-8"))
-        print(json.dumps(outcome["response"]), flush=True)
+        # The response exactly as the runtime encoded it; a `bytes` response as its bytes.
+        if "bytes" in outcome:
+            sys.stdout.buffer.write(base64.b64decode(outcome["bytes"]))
+        else:
+            sys.stdout.buffer.write(outcome["payload"].encode("utf-8") + b"\n")
+        sys.stdout.flush()
         return 0 if outcome["ok"] else EXIT_ERROR
     if state in ("timeout", "init-timeout"):
         seconds = args.timeout if state == "timeout" else INIT_TIMEOUT_S
@@ -350,10 +358,25 @@ def _log_error(error: dict, exc: BaseException | None = None, tb=None) -> None:
     sys.stderr.flush()
 
 
-def _json_default(value):
-    if isinstance(value, decimal.Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+def to_json(value) -> str:
+    """JSON as the runtime encodes it: a `Decimal` as its exact digits, NaN ones as `NaN`."""
+    literals = {}
+
+    def default(obj):
+        if isinstance(obj, decimal.Decimal):
+            if obj.is_nan():
+                return math.nan
+            key = f"\x00decimal{len(literals)}\x00"
+            literals[key] = str(obj)
+            return key
+        raise TypeError(f"Object of type {type(obj).__name__} is not JSON serializable")
+
+    # The runtime of Python 3.12 keeps non-ASCII characters; the others escape them.
+    ensure_ascii = os.environ.get("AWS_EXECUTION_ENV") != "AWS_Lambda_python3.12"
+    text = json.dumps(value, default=default, ensure_ascii=ensure_ascii)
+    for key, literal in literals.items():
+        text = text.replace(json.dumps(key), literal)
+    return text
 
 
 class _RequestIdFilter:
@@ -394,26 +417,36 @@ def child_main(opt: str, work: str) -> int:
     sys.modules.pop("invoke_runner", None)
 
     def report(ok: bool, response, started: bool) -> int:
+        if isinstance(response, bytes):
+            message = {"ok": ok, "bytes": base64.b64encode(response).decode("ascii")}
+        else:
+            message = {"ok": ok, "payload": to_json(response)}
         with os.fdopen(report_fd, "wb") as out:
             if not started:
                 out.write(_STARTED)
-            out.write(json.dumps({"ok": ok, "response": response}).encode("utf-8"))
+            out.write(json.dumps(message).encode("utf-8"))
         return 0
 
     module_name, _, func_name = HANDLER.rpartition(".")
     try:
-        import importlib
-
         module = importlib.import_module(module_name)
-    except Exception as e:
-        error = _error(request_id, "Runtime.ImportModuleError", f"Unable to import module '{module_name}': {e}")
+    except ImportError as e:
+        error = _error("", "Runtime.ImportModuleError", f"Unable to import module '{module_name}': {e}")
         _log_error(error, e, e.__traceback__)
+        return report(False, error, started=False)
+    except SyntaxError as e:
+        error = _error("", "Runtime.UserCodeSyntaxError", f"Syntax error in module '{module_name}': {e}")
+        error["stackTrace"] = [f'  File "{e.filename}" Line {e.lineno}\n    {e.text}']
+        _log_error(error, e, e.__traceback__)
+        return report(False, error, started=False)
+    except Exception as e:
+        tb = e.__traceback__.tb_next
+        error = _error("", type(e).__name__, str(e), tb)
+        _log_error(error, e, tb)
         return report(False, error, started=False)
     handler = getattr(module, func_name, None)
     if handler is None:
-        error = _error(
-            request_id, "Runtime.HandlerNotFound", f"Handler '{func_name}' missing on module '{module_name}'"
-        )
+        error = _error("", "Runtime.HandlerNotFound", f"Handler '{func_name}' missing on module '{module_name}'")
         _log_error(error)
         return report(False, error, started=False)
 
@@ -428,13 +461,14 @@ def child_main(opt: str, work: str) -> int:
         error = _error(request_id, type(e).__name__, str(e), tb)
         _log_error(error, e, tb)
         return report(False, error, started=True)
-    try:
-        json.dumps(result, default=_json_default)
-    except (TypeError, ValueError) as e:
-        error = _error(request_id, "Runtime.MarshalError", f"Unable to marshal response: {e}")
-        _log_error(error)
-        return report(False, error, started=True)
-    return report(True, json.loads(json.dumps(result, default=_json_default)), started=True)
+    if not isinstance(result, bytes):
+        try:
+            to_json(result)
+        except (TypeError, ValueError) as e:
+            error = _error(request_id, "Runtime.MarshalError", f"Unable to marshal response: {e}")
+            _log_error(error)
+            return report(False, error, started=True)
+    return report(True, result, started=True)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,7 +15,7 @@ import pytest
 from pants_aws_lambda import invoke_runner
 
 HANDLER = """\
-import json, logging, os, stat, sys, time
+import decimal, json, logging, os, stat, sys, time
 
 logging.getLogger().setLevel(logging.INFO)
 
@@ -27,6 +27,8 @@ def handler(event, context):
         raise ValueError("bad order")
     if action == "sleep":
         time.sleep(event["seconds"])
+    if action == "decimal":
+        return {"price": decimal.Decimal("1.10"), "count": decimal.Decimal("3"), "name": "caf\u00e9"}
     if action == "unserializable":
         return {"value": object()}
     import greeting
@@ -199,6 +201,13 @@ def test_unserializable_response(tmp_path: Path, function_zip: Path) -> None:
     assert error["errorMessage"].startswith("Unable to marshal response:")
 
 
+def test_response_encoded_as_the_runtime_does(tmp_path: Path, function_zip: Path) -> None:
+    result = run(tmp_path, "--function", str(function_zip), "--", '{"action": "decimal"}')
+    assert result.returncode == 0, result.stderr
+    # Decimals keep their digits; non-ASCII is escaped (the python3.9 runtime's encoder).
+    assert result.stdout == '{"price": 1.10, "count": 3, "name": "caf\\u00e9"}\n'
+
+
 def test_import_error(tmp_path: Path) -> None:
     function = make_zip(tmp_path / "function.zip", {"lambda_function.py": "import not_there\n"})
     result = run(tmp_path, "--function", str(function))
@@ -206,6 +215,8 @@ def test_import_error(tmp_path: Path) -> None:
     error = json.loads(result.stdout)
     assert error["errorType"] == "Runtime.ImportModuleError"
     assert error["errorMessage"] == "Unable to import module 'lambda_function': No module named 'not_there'"
+    # As the runtime reports a failed initialisation: no request yet.
+    assert error["requestId"] == ""
 
 
 def test_timeout_kills_the_handler(tmp_path: Path, function_zip: Path) -> None:
