@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from pants_aws_lambda import package
+from pants_aws_lambda import invoke, package
 from pants_aws_lambda import target_types as lambda_target_types
 
 
 def rules():
-    return package.rules()
+    return (*package.rules(), *invoke.rules())
 
 
 def target_types():
