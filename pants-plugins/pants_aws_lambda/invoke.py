@@ -262,7 +262,17 @@ async def invoke_lambda_function(
     )
     client_args: tuple[str, ...] = ()
     if invoke.runtime_client == RuntimeClientChoice.AWSLAMBDARIC:
-        if awslambdaric.supports(platform.python_version):
+        if not sys.platform.startswith("linux"):
+            logger.warning(
+                softwrap(
+                    f"""
+                    {field_set.address}: `awslambdaric` is a Linux program, and this machine runs
+                    {host_platform.system()}: invoking the handler with the direct runner instead
+                    (`[lambda-invoke].runtime_client = "direct"`).
+                    """
+                )
+            )
+        elif awslambdaric.supports(platform.python_version):
             client = await Get(RuntimeClient, RuntimeClientRequest(platform))
             digests = (*digests, await Get(Digest, AddPrefix(client.digest, "client")))
             client_args = ("--runtime-client", f"{{chroot}}/client/{RUNTIME_CLIENT_PEX}")

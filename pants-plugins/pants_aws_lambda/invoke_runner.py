@@ -246,9 +246,9 @@ class RuntimeApi:
 
             def _reply(self, status: int, body: bytes, headers: dict | None = None) -> None:
                 self.send_response(status)
-                for name, value in (headers or {}).items():
+                headers = {"Content-Type": "application/json", **(headers or {})}
+                for name, value in headers.items():
                     self.send_header(name, value)
-                self.send_header("Content-Type", (headers or {}).get("Content-Type", "application/json"))
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
