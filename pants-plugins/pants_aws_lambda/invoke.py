@@ -2,8 +2,9 @@
 
 The rule builds the function's artifact and its layers, checks that this machine can run them
 (its CPU, and a CPython of the runtime's minor version on `[python-bootstrap].search_path`), and
-returns a `RunRequest` for `invoke_runner.py`, which unpacks the zips read-only and calls
-`lambda_function.handler` with that CPython, as the Lambda runtime would.
+returns a `RunRequest` for `invoke_runner.py`, which unpacks the zips read-only and has that CPython
+call `lambda_function.handler`, as the Lambda runtime would: through `awslambdaric` (installed by
+`runtime_client`) against a Runtime API on loopback, or with its own direct runner.
 """
 
 from __future__ import annotations

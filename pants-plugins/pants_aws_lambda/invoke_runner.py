@@ -5,14 +5,17 @@ Runs as a standalone script, by the CPython of the Lambda runtime's minor versio
 
     python3.X -I -S -B invoke_runner.py --function ZIP [--layer ZIP ...] --runtime NAME
         [--timeout S] [--memory-size MB] [--region R] [--function-name N] [--env NAME[=VALUE] ...]
-        [--] [EVENT]
+        [--runtime-client AWSLAMBDARIC_PEX_DIR] [--] [EVENT]
 
 EVENT is a JSON document, `@path` to read it from a file, or `-` to read it from stdin; `{}` when
 omitted. The script unpacks the function's zip into a fresh task root and its layers, in order,
 into a fresh `/opt` equivalent, makes both read-only, and invokes `lambda_function.handler` in a
 child process of the same interpreter in isolated mode, with only the task root, the layers'
 `python/lib/python3.X/site-packages` and `python/` and the standard library on `sys.path` (Lambda's
-order), Lambda's environment variables and a context object like the runtime's.
+order), Lambda's environment variables and a context object like the runtime's. With
+`--runtime-client` (a loose PEX of `awslambdaric`), the child is `awslambdaric` itself, with its
+distributions last on `sys.path`, and this script serves it the Lambda Runtime API for the one
+invocation on a loopback port.
 
 stdout gets the handler's response as JSON and nothing else; the handler's prints and logs go to
 stderr. Exit status: 0 for a response, 1 for an error (the response is then Lambda's error shape,
