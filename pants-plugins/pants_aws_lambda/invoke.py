@@ -2,8 +2,9 @@
 
 The rule builds the function's artifact and its layers, checks that this machine can run them
 (its CPU, and a CPython of the runtime's minor version on `[python-bootstrap].search_path`), and
-returns a `RunRequest` for `invoke_runner.py`, which unpacks the zips read-only and calls
-`lambda_function.handler` with that CPython, as the Lambda runtime would.
+returns a `RunRequest` for `invoke_runner.py`, which unpacks the zips read-only and has that CPython
+call `lambda_function.handler`, as the Lambda runtime would: through `awslambdaric` (installed by
+`runtime_client`) against a Runtime API on loopback, or with its own direct runner.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import pkgutil
 import platform as host_platform
 import sys
 from dataclasses import dataclass
+from enum import Enum
 
 from pants.backend.python.target_types import PythonResolveField
 from pants.core.goals.package import BuiltPackage
@@ -21,12 +23,12 @@ from pants.engine.addresses import Address
 from pants.engine.fs import AddPrefix, CreateDigest, Digest, FileContent, MergeDigests
 from pants.engine.rules import Get, MultiGet, collect_rules, rule
 from pants.engine.target import WrappedTarget, WrappedTargetRequest
-from pants.option.option_types import IntOption, StrListOption, StrOption
+from pants.option.option_types import EnumOption, IntOption, StrListOption, StrOption
 from pants.option.subsystem import Subsystem
 from pants.util.logging import LogLevel
 from pants.util.strutil import help_text, softwrap
 
-from pants_aws_lambda import invoke_runner
+from pants_aws_lambda import invoke_runner, runtime_client
 from pants_aws_lambda.bytecode_rules import RuntimeInterpreter, RuntimeInterpreterRequest
 from pants_aws_lambda.package import (
     FunctionLayers,
@@ -34,6 +36,12 @@ from pants_aws_lambda.package import (
     PythonAwsLambdaFunctionFieldSet,
 )
 from pants_aws_lambda.platform_rules import LambdaPlatform, LambdaPlatformRequest
+from pants_aws_lambda.runtime_client import (
+    RUNTIME_CLIENT_PEX,
+    Awslambdaric,
+    RuntimeClient,
+    RuntimeClientRequest,
+)
 from pants_aws_lambda.runtimes import ARCHITECTURES
 from pants_aws_lambda.target_types import (
     PythonAwsLambdaArchitectureField,
@@ -52,6 +60,11 @@ MEMORY_RANGE_MB = (128, 10240)
 
 class LambdaInvokeError(Exception):
     """A function cannot be invoked on this machine as asked; the message says why and what to do."""
+
+
+class RuntimeClientChoice(Enum):
+    AWSLAMBDARIC = "awslambdaric"
+    DIRECT = "direct"
 
 
 class LambdaInvokeSubsystem(Subsystem):
@@ -93,6 +106,19 @@ class LambdaInvokeSubsystem(Subsystem):
             """
             The function's name (`AWS_LAMBDA_FUNCTION_NAME`, the context's `function_name`);
             the target's name when unset.
+            """
+        ),
+    )
+    runtime_client = EnumOption(
+        default=RuntimeClientChoice.AWSLAMBDARIC,
+        help=help_text(
+            f"""
+            What calls the handler. `awslambdaric`: the Runtime Interface Client AWS's images
+            run (the version `[{Awslambdaric.options_scope}]` pins), against a Runtime API
+            served on loopback for the one invocation; for runtimes older than it supports, the
+            direct runner, with a warning. `direct`: a small runner shipped with the plugin
+            that imports and calls the handler itself, reporting in the runtime's formats; it
+            needs no download.
             """
         ),
     )
@@ -180,7 +206,7 @@ _RUNNER = "__lambda_invoke.py"
 
 @rule(desc="Preparing a local invocation of an AWS Lambda function", level=LogLevel.DEBUG)
 async def invoke_lambda_function(
-    field_set: LambdaInvokeFieldSet, invoke: LambdaInvokeSubsystem
+    field_set: LambdaInvokeFieldSet, invoke: LambdaInvokeSubsystem, awslambdaric: Awslambdaric
 ) -> RunRequest:
     _check_range("timeout", invoke.timeout, TIMEOUT_RANGE_S, "seconds")
     _check_range("memory_size", invoke.memory_size, MEMORY_RANGE_MB, "MB")
@@ -235,6 +261,33 @@ async def invoke_lambda_function(
             for i, layer in enumerate(layers.layers)
         ),
     )
+    client_args: tuple[str, ...] = ()
+    if invoke.runtime_client == RuntimeClientChoice.AWSLAMBDARIC:
+        if not sys.platform.startswith("linux"):
+            logger.warning(
+                softwrap(
+                    f"""
+                    {field_set.address}: `awslambdaric` is a Linux program, and this machine runs
+                    {host_platform.system()}: invoking the handler with the direct runner instead
+                    (`[lambda-invoke].runtime_client = "direct"`).
+                    """
+                )
+            )
+        elif awslambdaric.supports(platform.python_version):
+            client = await Get(RuntimeClient, RuntimeClientRequest(platform))
+            digests = (*digests, await Get(Digest, AddPrefix(client.digest, "client")))
+            client_args = ("--runtime-client", f"{{chroot}}/client/{RUNTIME_CLIENT_PEX}")
+        else:
+            logger.warning(
+                softwrap(
+                    f"""
+                    {field_set.address}: `[{Awslambdaric.options_scope}]` supports
+                    {' '.join(awslambdaric.interpreter_constraints)}, not CPython
+                    {'.'.join(map(str, platform.python_version))}: invoking the handler with the
+                    direct runner instead (`[lambda-invoke].runtime_client = "direct"`).
+                    """
+                )
+            )
     digest = await Get(Digest, MergeDigests(digests))
 
     runtime = platform.runtime.name if platform.runtime else "python{}.{}".format(*platform.python_version)
@@ -262,6 +315,7 @@ async def invoke_lambda_function(
         "--function-name",
         invoke.function_name or field_set.address.target_name,
         *(arg for entry in invoke.env for arg in ("--env", entry)),
+        *client_args,
         # What follows is the event, from `pants run <target> -- EVENT`.
         "--",
     ]
@@ -269,4 +323,4 @@ async def invoke_lambda_function(
 
 
 def rules():
-    return (*collect_rules(), *LambdaInvokeFieldSet.rules())
+    return (*collect_rules(), *runtime_client.rules(), *LambdaInvokeFieldSet.rules())

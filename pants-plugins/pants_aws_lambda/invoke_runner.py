@@ -5,14 +5,17 @@ Runs as a standalone script, by the CPython of the Lambda runtime's minor versio
 
     python3.X -I -S -B invoke_runner.py --function ZIP [--layer ZIP ...] --runtime NAME
         [--timeout S] [--memory-size MB] [--region R] [--function-name N] [--env NAME[=VALUE] ...]
-        [--] [EVENT]
+        [--runtime-client AWSLAMBDARIC_PEX_DIR] [--] [EVENT]
 
 EVENT is a JSON document, `@path` to read it from a file, or `-` to read it from stdin; `{}` when
 omitted. The script unpacks the function's zip into a fresh task root and its layers, in order,
 into a fresh `/opt` equivalent, makes both read-only, and invokes `lambda_function.handler` in a
 child process of the same interpreter in isolated mode, with only the task root, the layers'
 `python/lib/python3.X/site-packages` and `python/` and the standard library on `sys.path` (Lambda's
-order), Lambda's environment variables and a context object like the runtime's.
+order), Lambda's environment variables and a context object like the runtime's. With
+`--runtime-client` (a loose PEX of `awslambdaric`), the child is `awslambdaric` itself, with its
+distributions last on `sys.path`, and this script serves it the Lambda Runtime API for the one
+invocation on a loopback port.
 
 stdout gets the handler's response as JSON and nothing else; the handler's prints and logs go to
 stderr. Exit status: 0 for a response, 1 for an error (the response is then Lambda's error shape,
@@ -211,6 +214,172 @@ def run_child(argv: list[str], env: dict[str, str], cwd: str, timeout: float) ->
     return "ok", data, elapsed
 
 
+# ---------------------------------------------------------------------------------------------
+# With the Runtime Interface Client: a Runtime API on loopback that serves one invocation.
+# ---------------------------------------------------------------------------------------------
+
+_API = "/2018-06-01/runtime"
+
+
+class RuntimeApi:
+    """The Lambda Runtime API for one invocation of `event`, as `awslambdaric` expects it: HTTP/1.1,
+    `Content-Length` on every response, and every header of a real `next` response."""
+
+    def __init__(self, event: str, request_id: str, function_arn: str, timeout: float) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.event = event.encode("utf-8")
+        self.request_id = request_id
+        self.function_arn = function_arn
+        self.timeout = timeout
+        self.lock = threading.Lock()
+        self.done = threading.Event()
+        self.stop = threading.Event()
+        self.served_at = None  # monotonic time the invocation went out
+        self.outcome = None  # (ok, body, content_type)
+        self.init_error = None
+        api = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format, *args):  # noqa: A002 (the base class's name)
+                pass
+
+            def _reply(self, status: int, body: bytes, headers: dict | None = None) -> None:
+                self.send_response(status)
+                headers = {"Content-Type": "application/json", **(headers or {})}
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                self.wfile.flush()
+
+            def do_GET(self) -> None:
+                if self.path != f"{_API}/invocation/next":
+                    return self._reply(404, b'{"errorMessage": "not found"}')
+                with api.lock:
+                    first = api.served_at is None
+                    if first:
+                        api.served_at = time.monotonic()
+                if not first:
+                    # One invocation only: the client waits here until it is stopped.
+                    api.stop.wait()
+                    self.close_connection = True
+                    return
+                deadline_ms = int(time.time() * 1000 + api.timeout * 1000)
+                self._reply(
+                    200,
+                    api.event,
+                    {
+                        "Lambda-Runtime-Aws-Request-Id": api.request_id,
+                        "Lambda-Runtime-Deadline-Ms": str(deadline_ms),
+                        "Lambda-Runtime-Invoked-Function-Arn": api.function_arn,
+                        "Lambda-Runtime-Trace-Id": os.environ.get("_X_AMZN_TRACE_ID", "Root=1-00000000-000000000000000000000000;Sampled=0"),
+                        "Content-Type": "application/json",
+                    },
+                )
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length)
+                content_type = self.headers.get("Content-Type", "application/json")
+                if self.path == f"{_API}/invocation/{api.request_id}/response":
+                    api.outcome = (True, body, content_type)
+                elif self.path == f"{_API}/invocation/{api.request_id}/error":
+                    api.outcome = (False, body, content_type)
+                elif self.path == f"{_API}/init/error":
+                    api.init_error = body
+                else:
+                    return self._reply(404, b'{"errorMessage": "not found"}')
+                self._reply(202, b'{"status": "OK"}')
+                api.done.set()
+
+        class Server(ThreadingHTTPServer):
+            daemon_threads = True
+
+            def handle_error(self, request, client_address) -> None:
+                # The client is killed once its invocation is done: a reset connection is expected.
+                pass
+
+        self.server = Server(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def address(self) -> str:
+        return "127.0.0.1:{}".format(self.server.server_address[1])
+
+    def __enter__(self) -> RuntimeApi:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _copy_log_frames(fd: int) -> None:
+    """Frames: type (4 bytes), length (4, big-endian), timestamp (8), message (length bytes)."""
+    with os.fdopen(fd, "rb") as frames:
+        while True:
+            header = frames.read(16)
+            if len(header) < 16:
+                return
+            message = frames.read(int.from_bytes(header[4:8], "big"))
+            text = message.decode("utf-8", "replace")
+            sys.stderr.write(text if text.endswith("\n") else text + "\n")
+            sys.stderr.flush()
+
+
+def run_with_runtime_api(
+    argv: list[str], env: dict[str, str], cwd: str, timeout: float, api: RuntimeApi
+) -> tuple[str, bytes, float]:
+    """Run the client against `api`; return what `run_child` returns."""
+    import threading
+
+    # Like on Lambda, the client writes log records as frames to a telemetry fd: one record per
+    # frame, multi-line tracebacks included. They are written to stderr line by line.
+    read_fd, write_fd = os.pipe()
+    env = dict(env, AWS_LAMBDA_RUNTIME_API=api.address, _LAMBDA_TELEMETRY_LOG_FD=str(write_fd))
+    proc = subprocess.Popen(
+        argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=sys.stderr.fileno(),
+        pass_fds=(write_fd,), start_new_session=True,
+    )
+    os.close(write_fd)
+    logs = threading.Thread(target=_copy_log_frames, args=(read_fd,), daemon=True)
+    logs.start()
+    started = time.monotonic()
+    try:
+        while not api.done.wait(0.02):
+            served_at = api.served_at
+            now = time.monotonic()
+            if served_at is None and now - started > INIT_TIMEOUT_S:
+                return "init-timeout", b"", 0.0
+            if served_at is not None and now - served_at > timeout:
+                return "timeout", b"", now - served_at
+            if proc.poll() is not None:
+                # The client posts its result before it exits; a last look.
+                if api.done.wait(0.5):
+                    break
+                return f"crashed:{proc.returncode}", b"", 0.0
+    finally:
+        _kill(proc)
+        logs.join(timeout=5)
+    elapsed = time.monotonic() - (api.served_at or started)
+    if api.init_error is not None:
+        message = {"ok": False, "payload": api.init_error.decode("utf-8")}
+    else:
+        ok, body, content_type = api.outcome
+        if content_type == "application/json":
+            message = {"ok": ok, "payload": body.decode("utf-8")}
+        else:
+            message = {"ok": ok, "bytes": base64.b64encode(body).decode("ascii")}
+    return "ok", json.dumps(message).encode("utf-8"), elapsed
+
+
 def _max_rss_mb() -> int:
     try:
         import resource
@@ -230,6 +399,8 @@ def parent_main(argv: list[str]) -> int:
     parser.add_argument("--region", default="us-east-1")
     parser.add_argument("--function-name", default="local-function")
     parser.add_argument("--env", action="append", default=[])
+    # An installed `awslambdaric` (a loose PEX): run the handler through it.
+    parser.add_argument("--runtime-client", default=None)
     parser.add_argument("event", nargs="?", default=None)
     args = parser.parse_args(argv)
     try:
@@ -255,9 +426,16 @@ def parent_main(argv: list[str]) -> int:
             fp.write(event)
         env = lambda_environment(args, task_root, opt, request_id, overrides)
         # `-u`: prints reach stderr as they happen (`-I` ignores PYTHONUNBUFFERED).
-        child = [sys.executable, "-I", "-S", "-B", "-u", os.path.abspath(__file__), "--child", opt, work]
+        runner = [sys.executable, "-I", "-S", "-B", "-u", os.path.abspath(__file__)]
         print(f"START RequestId: {request_id} Version: $LATEST", file=sys.stderr, flush=True)
-        state, report, elapsed = run_child(child, env, task_root, args.timeout)
+        if args.runtime_client:
+            arn = f"arn:aws:lambda:{args.region}:{ACCOUNT_ID}:function:{args.function_name}"
+            child = [*runner, "--client-child", opt, os.path.abspath(args.runtime_client)]
+            with RuntimeApi(event, request_id, arn, args.timeout) as api:
+                state, report, elapsed = run_with_runtime_api(child, env, task_root, args.timeout, api)
+        else:
+            child = [*runner, "--child", opt, work]
+            state, report, elapsed = run_child(child, env, task_root, args.timeout)
     finally:
         set_writable(work, True)
         shutil.rmtree(work, ignore_errors=True)
@@ -471,10 +649,32 @@ def child_main(opt: str, work: str) -> int:
     return report(True, result, started=True)
 
 
+def client_child_main(opt: str, client_pex: str) -> int:
+    """Run `awslambdaric` as the image's entry point does, with Lambda's `sys.path` and the
+    client's own distributions after it (where `/var/runtime` is on Lambda)."""
+    import runpy
+
+    os.environ.pop("_LAMBDA_INVOKE_REQUEST_ID", None)
+    os.environ.pop("_LAMBDA_INVOKE_TIMEOUT_S", None)
+    task_root = os.environ["LAMBDA_TASK_ROOT"]
+    here = os.path.dirname(os.path.abspath(__file__))
+    deps = os.path.join(client_pex, ".deps")
+    client_paths = [os.path.join(deps, d) for d in sorted(os.listdir(deps))]
+    sys.path[:] = (
+        _lambda_sys_path(task_root, opt) + [p for p in sys.path if p and p != here] + client_paths
+    )
+    sys.modules.pop("invoke_runner", None)
+    sys.argv = ["awslambdaric", HANDLER]
+    runpy.run_module("awslambdaric", run_name="__main__", alter_sys=True)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["--child"]:
         return child_main(*argv[1:3])
+    if argv[:1] == ["--client-child"]:
+        return client_child_main(*argv[1:3])
     return parent_main(argv)
 
 

@@ -240,3 +240,31 @@ def test_handler_within_its_timeout(tmp_path: Path, function_zip: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert 0 < json.loads(result.stdout)["context"]["remaining"] <= 4_500
+
+
+def test_runtime_api_answers_as_the_real_one() -> None:
+    """HTTP/1.1, `Content-Length` on every response, every header of `next`: what awslambdaric
+    needs (it crashes on less)."""
+    import http.client
+
+    api = invoke_runner.RuntimeApi('{"k": 1}', "req-1", "arn:aws:lambda:r:1:function:f", timeout=3)
+    with api:
+        host, port = api.address.split(":")
+        conn = http.client.HTTPConnection(host, int(port), timeout=10)
+        conn.request("GET", "/2018-06-01/runtime/invocation/next")
+        response = conn.getresponse()
+        assert response.version == 11 and response.status == 200
+        assert response.read() == b'{"k": 1}'
+        assert response.getheader("Content-Length") == "8"
+        assert response.getheader("Lambda-Runtime-Aws-Request-Id") == "req-1"
+        assert response.getheader("Lambda-Runtime-Invoked-Function-Arn") == "arn:aws:lambda:r:1:function:f"
+        assert response.getheader("Lambda-Runtime-Trace-Id")
+        assert response.getheader("Content-Type") == "application/json"
+        deadline = int(response.getheader("Lambda-Runtime-Deadline-Ms"))
+        assert 0 < deadline - time.time() * 1000 <= 3000
+        # The same connection: keep-alive.
+        conn.request("POST", "/2018-06-01/runtime/invocation/req-1/response", body=b'{"ok": true}')
+        posted = conn.getresponse()
+        assert posted.status == 202 and posted.getheader("Content-Length") == str(len(posted.read()))
+        assert api.done.is_set()
+        assert api.outcome == (True, b'{"ok": true}', "application/json")

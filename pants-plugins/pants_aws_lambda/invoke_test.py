@@ -22,7 +22,7 @@ from pants_aws_lambda.package_test import LOCKFILE, set_options
 from pants_aws_lambda.target_types import target_types as lambda_target_types
 
 APP = """\
-import time
+import sys, time
 from shared.greeting import greet
 
 def handler(event, context):
@@ -30,7 +30,11 @@ def handler(event, context):
     if event.get("fail"):
         raise RuntimeError(f"cannot greet {event['name']}")
     time.sleep(event.get("sleep", 0))
-    return {"message": greet(event["name"]), "function": context.function_name}
+    return {
+        "message": greet(event["name"]),
+        "function": context.function_name,
+        "awslambdaric": "awslambdaric" in sys.modules,
+    }
 """
 
 
@@ -95,17 +99,28 @@ def require_python312() -> None:
         pytest.skip("No CPython 3.12 to invoke the function with.")
 
 
-def test_invoke_function_with_layer(rule_runner: RuleRunner) -> None:
+@pytest.mark.parametrize("client", ["awslambdaric", "direct"])
+def test_invoke_function_with_layer(rule_runner: RuleRunner, client: str) -> None:
     require_python312()
-    set_options(rule_runner, "--lambda-invoke-timeout=2", "--lambda-invoke-function-name=greeter")
+    set_options(
+        rule_runner,
+        "--lambda-invoke-timeout=2",
+        "--lambda-invoke-function-name=greeter",
+        f"--lambda-invoke-runtime-client={client}",
+    )
     request = run_request(rule_runner, "fn")
     assert os.path.basename(request.args[0]).startswith("python3.12")
     assert request.args[1:4] == ("-I", "-S", "-B")
+    assert ("--runtime-client" in request.args) == (client == "awslambdaric")
 
     ok = run_it(rule_runner, request, '{"name": "Ada"}')
     assert ok.returncode == 0, ok.stderr
     # The greeting comes from the layer: the function's zip leaves the library out.
-    assert json.loads(ok.stdout) == {"message": "Hello, Ada!", "function": "greeter"}
+    assert json.loads(ok.stdout) == {
+        "message": "Hello, Ada!",
+        "function": "greeter",
+        "awslambdaric": client == "awslambdaric",
+    }
     assert "a print goes to stderr" in ok.stderr
 
     failed = run_it(rule_runner, request, '{"name": "Bob", "fail": true}')

@@ -1,0 +1,87 @@
+"""`awslambdaric`, the Lambda Runtime Interface Client that AWS's Python images run handlers with,
+as a tool with its own pinned, lockfile-resolved version, installed for a runtime's CPython."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pants.backend.python.subsystems.python_tool_base import (
+    LockfileRules,
+    PythonToolRequirementsBase,
+)
+from pants.backend.python.target_types import PexLayout
+from pants.backend.python.util_rules.pex import Pex, PexRequest
+from pants.engine.fs import Digest
+from pants.engine.rules import Get, collect_rules, rule
+from pants.util.strutil import help_text
+
+from pants_aws_lambda.platform_rules import LambdaPlatform
+
+# The directory of the installed client in a `RuntimeClient`'s digest.
+RUNTIME_CLIENT_PEX = "awslambdaric.pex"
+
+
+class Awslambdaric(PythonToolRequirementsBase):
+    options_scope = "awslambdaric"
+    help = help_text(
+        """
+        The AWS Lambda Runtime Interface Client for Python (https://pypi.org/project/awslambdaric/):
+        what AWS's Lambda base images run handlers with. `pants run` of a
+        `python_aws_lambda_function` runs the handler through it, against a local Runtime API.
+        """
+    )
+
+    # The newest release whose `Requires-Python` admits the CPython 3.9 that Pants 2.17 runs PEX
+    # with (4.x requires 3.10+, and PEX's download checks it against that interpreter), with
+    # wheels for CPython 3.9 to 3.13.
+    default_version = "awslambdaric==3.1.1"
+    default_requirements = ["awslambdaric>=3.1,<4"]
+
+    register_interpreter_constraints = True
+    default_interpreter_constraints = ["CPython>=3.9,<3.15"]
+
+    default_lockfile_resource = ("pants_aws_lambda", "awslambdaric.lock")
+    lockfile_rules_type = LockfileRules.SIMPLE
+
+    def supports(self, python_version: tuple[int, int]) -> bool:
+        """Whether the client's interpreter constraints allow this CPython minor version."""
+        version = "{}.{}.0".format(*python_version)
+        return any(
+            constraint.project_name == "CPython" and version in constraint.specifier
+            for constraint in self.interpreter_constraints
+        )
+
+
+@dataclass(frozen=True)
+class RuntimeClientRequest:
+    platform: LambdaPlatform
+
+
+@dataclass(frozen=True)
+class RuntimeClient:
+    """The installed client: `RUNTIME_CLIENT_PEX/.deps/<wheel>/` directories to put on `sys.path`."""
+
+    digest: Digest
+
+
+@rule(desc="Installing the Lambda Runtime Interface Client")
+async def install_runtime_client(request: RuntimeClientRequest, awslambdaric: Awslambdaric) -> RuntimeClient:
+    # For the function's Lambda platform, as its own distributions are: the runtime's CPython
+    # need not be one that PEX can inspect.
+    pex = await Get(
+        Pex,
+        PexRequest(
+            output_filename=RUNTIME_CLIENT_PEX,
+            internal_only=False,
+            requirements=awslambdaric.pex_requirements(),
+            interpreter_constraints=awslambdaric.interpreter_constraints,
+            complete_platforms=request.platform.complete_platforms,
+            layout=PexLayout.LOOSE,
+            description=f"Installing awslambdaric for {request.platform.description}",
+        ),
+    )
+    return RuntimeClient(pex.digest)
+
+
+def rules():
+    return (*collect_rules(), *Awslambdaric.rules())
