@@ -242,6 +242,30 @@ def container_logs(name: str) -> str:
     return proc.stdout + proc.stderr
 
 
+def test_without_an_engine_the_test_skips_or_fails_as_configured(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+    monkeypatch.delenv(REQUIRE_DOCKER_ENV, raising=False)
+    with pytest.raises(pytest.skip.Exception, match="no Docker engine answers"):
+        require_docker()
+    monkeypatch.setenv(REQUIRE_DOCKER_ENV, "1")
+    with pytest.raises(pytest.fail.Exception, match=f"{REQUIRE_DOCKER_ENV}=1 requires one"):
+        require_docker()
+
+
+def test_dockerfile_copy_of_the_flat_layout_is_an_inferred_dependency(tmp_path: Path) -> None:
+    """Without `dependencies`, the Dockerfile's `COPY src.python.examples.container/lambda` alone
+    makes the `docker_image` depend on the function (no Docker engine needed)."""
+    buildroot = copy_repo(tmp_path / "repo")
+    build = buildroot / "src/python/examples/container/BUILD"
+    explicit = '    dependencies=[":lambda"],\n'
+    assert explicit in build.read_text()
+    build.write_text(build.read_text().replace(explicit, ""))
+
+    result = run_pants(buildroot, "dependencies", IMAGE_TARGET)
+    assert result.returncode == 0, result.describe()
+    assert "src/python/examples/container:lambda" in result.stdout.split(), result.describe()
+
+
 def test_container_image_runs_the_function_under_the_runtime_interface_client(tmp_path: Path) -> None:
     require_docker()
     started = time.monotonic()
