@@ -5,7 +5,8 @@
    sources, checked for wheel compatibility and for files that two sources both claim.
 2. `LambdaArtifactRequest` -> `LambdaArtifact`: what layers already provide and what `exclude`
    matches is dropped, bytecode is compiled for the runtime, everything is put under the
-   artifact's prefix (`python/` for layers), and one process writes the reproducible zip.
+   artifact's prefix (`python/` for layers), and one process writes the reproducible zip (or,
+   with the `flat` layout, the same tree is put at the output path as a directory).
 """
 
 from __future__ import annotations
@@ -340,8 +341,11 @@ class LambdaZipRequest:
 
 @dataclass(frozen=True)
 class LambdaZip:
+    """The written artifact: the zip, or with the `flat` layout the same tree as a directory."""
+
     digest: Digest
-    zipped_bytes: int
+    # None for the `flat` layout.
+    zipped_bytes: int | None
     unzipped_bytes: int
     files: int
     # Unzipped bytes per top-level entry of the artifact.
@@ -366,6 +370,33 @@ async def write_lambda_zip(request: LambdaZipRequest, writer: ZipWriter) -> Lamb
     return LambdaZip(
         digest=result.output_digest,
         zipped_bytes=report["zipped_bytes"],
+        unzipped_bytes=report["unzipped_bytes"],
+        files=report["files"],
+        top_level=tuple(sorted(report["top_level"].items())),
+    )
+
+
+@dataclass(frozen=True)
+class LambdaTreeRequest:
+    """The `flat` layout: the tree the zip would hold, as a directory at `output_path`."""
+
+    content: Digest
+    output_path: str
+    import_root: str = ""
+
+
+@rule
+async def place_lambda_tree(request: LambdaTreeRequest) -> LambdaZip:
+    digest, entries = await MultiGet(
+        Get(Digest, AddPrefix(request.content, request.output_path)),
+        Get(DigestEntries, Digest, request.content),
+    )
+    report = zipwriter.summarize(
+        ((e.path, _size(e)) for e in entries if isinstance(e, FileEntry)), request.import_root
+    )
+    return LambdaZip(
+        digest=digest,
+        zipped_bytes=None,
         unzipped_bytes=report["unzipped_bytes"],
         files=report["files"],
         top_level=tuple(sorted(report["top_level"].items())),
@@ -404,6 +435,8 @@ class LambdaArtifactRequest:
     prefix: str
     runtime_root: str
     output_path: str
+    # `zip`, or `flat` for the unpacked tree (see `PythonAwsLambdaLayoutField`).
+    layout: str = "zip"
 
 
 @dataclass(frozen=True)
@@ -515,9 +548,12 @@ async def build_lambda_artifact(request: LambdaArtifactRequest) -> LambdaArtifac
     tree = await Get(Digest, MergeDigests([third_party_bytecode.digest, first_party_bytecode.digest]))
     if request.prefix:
         tree = await Get(Digest, AddPrefix(tree, request.prefix))
-    zipped = await Get(
-        LambdaZip, LambdaZipRequest(request.address, tree, request.output_path, request.prefix)
-    )
+    if request.layout == "flat":
+        zipped = await Get(LambdaZip, LambdaTreeRequest(tree, request.output_path, request.prefix))
+    else:
+        zipped = await Get(
+            LambdaZip, LambdaZipRequest(request.address, tree, request.output_path, request.prefix)
+        )
 
     kept = tuple(sorted(keep_wheels))
     owners = {}

@@ -22,6 +22,8 @@ class Limit:
 UNZIPPED_BYTES = Limit(262_144_000, "250 MB unzipped, function and all its layers together")
 DIRECT_UPLOAD_ZIPPED_BYTES = Limit(52_428_800, "50 MB zipped for direct upload")
 LAYERS_PER_FUNCTION = Limit(5, "5 layers per function")
+# ... and for container images, which the `flat` layout is for.
+CONTAINER_IMAGE_BYTES = Limit(10_737_418_240, "10 GB per container image")
 
 
 def format_bytes(size: int) -> str:

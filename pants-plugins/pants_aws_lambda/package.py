@@ -53,6 +53,7 @@ from pants_aws_lambda.target_types import (
     PythonAwsLambdaIncludeSourcesField,
     PythonAwsLambdaLayer,
     PythonAwsLambdaLayersField,
+    PythonAwsLambdaLayoutField,
     PythonAwsLambdaOutputPathField,
     PythonAwsLambdaRuntimeField,
 )
@@ -74,6 +75,7 @@ class _LambdaFieldSet(PackageFieldSet):
     bytecode: PythonAwsLambdaBytecodeField
     exclude: PythonAwsLambdaExcludeField
     output_path: PythonAwsLambdaOutputPathField
+    layout: PythonAwsLambdaLayoutField
     resolve: PythonResolveField
     environment: EnvironmentField
 
@@ -81,6 +83,11 @@ class _LambdaFieldSet(PackageFieldSet):
         return LambdaPlatformRequest(
             self.address, self.runtime, self.architecture, self.complete_platforms, self.resolve
         )
+
+    def artifact_path(self) -> str:
+        """The zip file, or the directory of the `flat` layout (the same path without `.zip`)."""
+        flat = self.layout.value == "flat"
+        return self.output_path.value_or_default(file_ending=None if flat else "zip")
 
 
 @dataclass(frozen=True)
@@ -105,9 +112,14 @@ def _count(n: int, noun: str) -> str:
 def _size_line(artifact: LambdaArtifact, with_layers: int | None = None) -> str:
     zipped = artifact.zip
     together = f" ({limits.format_bytes(with_layers)} with its layers)" if with_layers is not None else ""
+    unzipped = f"{limits.format_bytes(zipped.unzipped_bytes)} unzipped"
+    size = (
+        f"{limits.format_bytes(zipped.zipped_bytes)} zipped, {unzipped}"
+        if zipped.zipped_bytes is not None
+        else f"{unzipped} (flat layout)"
+    )
     return (
-        f"    Size: {limits.format_bytes(zipped.zipped_bytes)} zipped, "
-        f"{limits.format_bytes(zipped.unzipped_bytes)} unzipped{together}; "
+        f"    Size: {size}{together}; "
         f"{_count(zipped.files, 'file')}, {_count(len(artifact.distributions), 'third-party distribution')}"
     )
 
@@ -136,6 +148,12 @@ def _report_lines(platform: LambdaPlatform, artifact: LambdaArtifact) -> list[st
     return lines
 
 
+def _layout_lines(field_set: _LambdaFieldSet, output_path: str, destination: str) -> list[str]:
+    if field_set.layout.value != "flat":
+        return []
+    return [f"    Layout: flat directory, for a Dockerfile's `COPY {output_path} {destination}`"]
+
+
 def split_regular_packages(function_files: frozenset[str], layer_files: frozenset[str]) -> list[str]:
     """Regular packages (with `__init__.py`) that would have modules in both function and layer.
 
@@ -154,7 +172,8 @@ def split_regular_packages(function_files: frozenset[str], layer_files: frozense
 
 
 def _warn_if_too_big_to_upload(address: Address, artifact: LambdaArtifact, output_path: str) -> None:
-    if artifact.zip.zipped_bytes > limits.DIRECT_UPLOAD_ZIPPED_BYTES.value:
+    zipped_bytes = artifact.zip.zipped_bytes
+    if zipped_bytes is not None and zipped_bytes > limits.DIRECT_UPLOAD_ZIPPED_BYTES.value:
         logger.warning(
             softwrap(
                 f"""
@@ -170,7 +189,9 @@ def _check_unzipped_size(
     address: Address, artifact: LambdaArtifact, layers: tuple[BuiltLayer, ...]
 ) -> int:
     total = artifact.zip.unzipped_bytes + sum(layer.artifact.zip.unzipped_bytes for layer in layers)
-    if total <= limits.UNZIPPED_BYTES.value:
+    # A `flat` artifact goes into a container image, which has its own, larger limit.
+    limit = limits.UNZIPPED_BYTES if artifact.zip.zipped_bytes is not None else limits.CONTAINER_IMAGE_BYTES
+    if total <= limit.value:
         return total
     sizes: dict[str, int] = {}
     owners: dict[str, str] = {}
@@ -191,7 +212,7 @@ def _check_unzipped_size(
     with_layers = f" together with its layers {', '.join(str(l.address) for l in layers)}" if layers else ""
     raise LambdaPackagingError(
         f"{address} is {limits.format_bytes(total)} unzipped{with_layers}, over Lambda's limit of "
-        f"{limits.UNZIPPED_BYTES.what} ({limits.UNZIPPED_BYTES.value:,} bytes). The largest "
+        f"{limit.what} ({limit.value:,} bytes). The largest "
         f"parts:\n{listing}\n"
         "Cut what the function does not need: drop requirements, move shared ones to a layer that "
         "other functions share, or leave files out with the `exclude` field (e.g. `boto3/**`, "
@@ -225,7 +246,7 @@ async def build_layer(field_set: PythonAwsLambdaLayerFieldSet) -> BuiltLayer:
             include_sources=field_set.include_sources.value,
         ),
     )
-    output_path = field_set.output_path.value_or_default(file_ending="zip")
+    output_path = field_set.artifact_path()
     artifact = await Get(
         LambdaArtifact,
         LambdaArtifactRequest(
@@ -241,6 +262,7 @@ async def build_layer(field_set: PythonAwsLambdaLayerFieldSet) -> BuiltLayer:
             prefix=LAYER_PREFIX,
             runtime_root=LAYER_ROOT,
             output_path=output_path,
+            layout=field_set.layout.value,
         ),
     )
     return BuiltLayer(field_set.address, platform, artifact, output_path)
@@ -258,6 +280,7 @@ async def package_python_aws_lambda_layer(field_set: PythonAwsLambdaLayerFieldSe
                 layer.output_path,
                 extra_log_lines=(
                     f"    Layer: everything under {LAYER_PREFIX}/ (on sys.path as {LAYER_ROOT})",
+                    *_layout_lines(field_set, layer.output_path, "/opt"),
                     *_report_lines(layer.platform, layer.artifact),
                     _size_line(layer.artifact),
                 ),
@@ -443,7 +466,7 @@ async def package_python_aws_lambda_function(
         Get(FunctionLayers, FunctionLayersRequest(field_set.address, field_set.layers, platform)),
     )
     shim = await Get(HandlerShim, HandlerShimRequest(field_set, handler, content))
-    output_path = field_set.output_path.value_or_default(file_ending="zip")
+    output_path = field_set.artifact_path()
     artifact = await Get(
         LambdaArtifact,
         LambdaArtifactRequest(
@@ -459,6 +482,7 @@ async def package_python_aws_lambda_function(
             prefix="",
             runtime_root=LAMBDA_TASK_ROOT,
             output_path=output_path,
+            layout=field_set.layout.value,
         ),
     )
     split = split_regular_packages(artifact.first_party_files, layers.provided().first_party_files)
@@ -492,6 +516,7 @@ async def package_python_aws_lambda_function(
                 output_path,
                 extra_log_lines=(
                     handler_line,
+                    *_layout_lines(field_set, output_path, "${LAMBDA_TASK_ROOT}"),
                     *_report_lines(platform, artifact),
                     *layer_lines,
                     _size_line(artifact, total if layers.layers else None),

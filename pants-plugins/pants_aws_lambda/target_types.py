@@ -175,12 +175,36 @@ class PythonAwsLambdaBytecodeField(StringField):
     )
 
 
+LAYOUTS = ("zip", "flat")
+
+
+class PythonAwsLambdaLayoutField(StringField):
+    alias = "layout"
+    default = "zip"
+    valid_choices = LAYOUTS
+    help = help_text(
+        """
+        How the artifact is written:
+
+          - `zip` (default): a `.zip` file to upload to Lambda.
+          - `flat`: the same files as an unpacked directory (the output path without `.zip`),
+            for container images: a Dockerfile copies it with
+            `COPY path.to/name ${LAMBDA_TASK_ROOT}` (a layer keeps its `python/` directory, so
+            `COPY path.to/layer /opt`), with no `unzip` step in the image. A `docker_image` that
+            depends on the target gets the directory in its build context.
+
+        Container images are limited to 10 GB rather than the 250 MB of zip deployments.
+        """
+    )
+
+
 class PythonAwsLambdaOutputPathField(OutputPathField):
     help = help_text(
         f"""
         {OutputPathField.help}
 
-        The default ends in `.zip`.
+        The default ends in `.zip`; with `{PythonAwsLambdaLayoutField.alias}="flat"` it is a
+        directory, without the ending.
         """
     )
 
@@ -234,6 +258,7 @@ class PythonAwsLambdaFunction(Target):
         PythonAwsLambdaIncludeRequirementsField,
         PythonAwsLambdaBytecodeField,
         PythonAwsLambdaOutputPathField,
+        PythonAwsLambdaLayoutField,
         PythonAwsLambdaExcludeField,
         PythonAwsLambdaLayersField,
         PythonResolveField,
@@ -299,6 +324,7 @@ class PythonAwsLambdaLayer(Target):
         PythonAwsLambdaIncludeSourcesField,
         PythonAwsLambdaBytecodeField,
         PythonAwsLambdaOutputPathField,
+        PythonAwsLambdaLayoutField,
         PythonAwsLambdaExcludeField,
         PythonResolveField,
         PythonAwsLambdaLayerDependenciesField,

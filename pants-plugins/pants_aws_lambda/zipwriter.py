@@ -17,6 +17,7 @@ import os
 import stat
 import sys
 import zipfile
+from typing import Iterable
 
 FIXED_DATE_TIME = (1980, 1, 1, 0, 0, 0)
 _DIR_MODE = stat.S_IFDIR | 0o755
@@ -40,11 +41,26 @@ def _walk(root: str) -> list[tuple[str, str, bool]]:
     return entries
 
 
-def write_zip(source_dir: str, output: str, import_root: str = "") -> dict:
+def summarize(files: Iterable[tuple[str, int]], import_root: str = "") -> dict:
+    """`unzipped_bytes`, `files` and `top_level` of a tree given as (path, size) of its files.
+
+    Shared by the zip and by the `flat` layout (the same tree as a directory).
+    """
     root_prefix = f"{import_root.strip('/')}/" if import_root.strip("/") else ""
     top_level: dict[str, int] = {}
     unzipped = 0
-    files = 0
+    count = 0
+    for name, size in files:
+        count += 1
+        unzipped += size
+        below = name[len(root_prefix) :] if name.startswith(root_prefix) else name
+        top = below.split("/", 1)[0]
+        top_level[top] = top_level.get(top, 0) + size
+    return {"unzipped_bytes": unzipped, "files": count, "top_level": dict(sorted(top_level.items()))}
+
+
+def write_zip(source_dir: str, output: str, import_root: str = "") -> dict:
+    sizes: list[tuple[str, int]] = []
     with zipfile.ZipFile(output, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=COMPRESS_LEVEL) as zf:
         for name, path, is_dir in _walk(source_dir):
             info = zipfile.ZipInfo(name, date_time=FIXED_DATE_TIME)
@@ -59,17 +75,8 @@ def write_zip(source_dir: str, output: str, import_root: str = "") -> dict:
             with open(path, "rb") as fp:
                 data = fp.read()
             zf.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=COMPRESS_LEVEL)
-            files += 1
-            unzipped += len(data)
-            below = name[len(root_prefix) :] if name.startswith(root_prefix) else name
-            top = below.split("/", 1)[0]
-            top_level[top] = top_level.get(top, 0) + len(data)
-    return {
-        "zipped_bytes": os.path.getsize(output),
-        "unzipped_bytes": unzipped,
-        "files": files,
-        "top_level": dict(sorted(top_level.items())),
-    }
+            sizes.append((name, len(data)))
+    return {"zipped_bytes": os.path.getsize(output), **summarize(sizes, import_root)}
 
 
 def main(argv: list[str] | None = None) -> None:
