@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import pkgutil
@@ -51,7 +52,7 @@ from pants.engine.fs import (
     FileEntry,
     MergeDigests,
 )
-from pants.engine.process import ProcessResult
+from pants.engine.process import Process, ProcessResult
 from pants.engine.rules import Get, MultiGet, collect_rules, rule
 from pants.engine.target import TransitiveTargets, TransitiveTargetsRequest
 from pants.util.logging import LogLevel
@@ -59,6 +60,7 @@ from pants.util.strutil import softwrap
 
 from pants_aws_lambda import bytecode_rules, limits, platform_rules, wheels, zipwriter
 from pants_aws_lambda.bytecode_rules import Bytecode, BytecodeMode, BytecodeRequest
+from pants_aws_lambda.caching import REMOTE_CACHE_SPECULATION_DELAY_MS
 from pants_aws_lambda.limits import Distribution
 from pants_aws_lambda.platform_rules import LambdaPlatform
 
@@ -355,8 +357,8 @@ class LambdaZip:
 @rule
 async def write_lambda_zip(request: LambdaZipRequest, writer: ZipWriter) -> LambdaZip:
     input_digest = await Get(Digest, AddPrefix(request.content, "content"))
-    result = await Get(
-        ProcessResult,
+    process = await Get(
+        Process,
         VenvPexProcess(
             writer.pex,
             argv=("content", request.output_path, request.import_root),
@@ -364,6 +366,13 @@ async def write_lambda_zip(request: LambdaZipRequest, writer: ZipWriter) -> Lamb
             output_files=(request.output_path,),
             description=f"Writing {request.output_path} for {request.address}",
             level=LogLevel.DEBUG,
+        ),
+    )
+    result = await Get(
+        ProcessResult,
+        Process,
+        dataclasses.replace(
+            process, remote_cache_speculation_delay_millis=REMOTE_CACHE_SPECULATION_DELAY_MS
         ),
     )
     report = json.loads(result.stdout)

@@ -32,6 +32,7 @@ from pants.util.logging import LogLevel
 from pants.util.strutil import softwrap
 
 from pants_aws_lambda import pycompile
+from pants_aws_lambda.caching import REMOTE_CACHE_SPECULATION_DELAY_MS
 
 logger = logging.getLogger(__name__)
 
@@ -153,6 +154,7 @@ async def compile_bytecode(request: BytecodeRequest) -> Bytecode:
                 f"CPython {'.'.join(map(str, request.python_version))}"
             ),
             level=LogLevel.DEBUG,
+            remote_cache_speculation_delay_millis=REMOTE_CACHE_SPECULATION_DELAY_MS,
         ),
     )
     report = json.loads(result.stdout)
