@@ -333,12 +333,74 @@ async def build_zip_writer() -> ZipWriter:
     return ZipWriter(pex)
 
 
+_ZIP_CONTENT = "content"
+_ZIP_PART = "__lambda_part/third-party.zip"
+
+
+@dataclass(frozen=True)
+class LambdaZipPartRequest:
+    address: Address
+    # The third-party part of the tree, under the artifact's prefix.
+    content: Digest
+
+
+@dataclass(frozen=True)
+class LambdaZipPart:
+    """The third-party part of a zip, compressed once: a zip holding `_ZIP_PART`."""
+
+    digest: Digest
+
+
+async def _run_zip_writer(
+    writer: ZipWriter, input_digest: Digest, argv: tuple[str, ...], output: str, description: str
+) -> ProcessResult:
+    process = await Get(
+        Process,
+        VenvPexProcess(
+            writer.pex,
+            argv=argv,
+            input_digest=input_digest,
+            output_files=(output,),
+            description=description,
+            level=LogLevel.DEBUG,
+        ),
+    )
+    return await Get(
+        ProcessResult,
+        Process,
+        dataclasses.replace(
+            process, remote_cache_speculation_delay_millis=REMOTE_CACHE_SPECULATION_DELAY_MS
+        ),
+    )
+
+
+@rule
+async def compress_third_party_part(request: LambdaZipPartRequest, writer: ZipWriter) -> LambdaZipPart:
+    """Compress the third-party files once; a first-party edit leaves this process cached.
+
+    The process depends only on the third-party tree (and the writer), so every build of the same
+    requirements for the same runtime and options reuses it, and the artifact's zip copies its
+    compressed entries instead of compressing 10s of MB again.
+    """
+    input_digest = await Get(Digest, AddPrefix(request.content, _ZIP_CONTENT))
+    result = await _run_zip_writer(
+        writer,
+        input_digest,
+        (_ZIP_CONTENT, _ZIP_PART),
+        _ZIP_PART,
+        f"Compressing third-party distributions of {request.address}",
+    )
+    return LambdaZipPart(result.output_digest)
+
+
 @dataclass(frozen=True)
 class LambdaZipRequest:
     address: Address
     content: Digest
     output_path: str
     import_root: str = ""
+    # Entries already compressed, merged into the zip as they are.
+    part: LambdaZipPart | None = None
 
 
 @dataclass(frozen=True)
@@ -356,24 +418,17 @@ class LambdaZip:
 
 @rule
 async def write_lambda_zip(request: LambdaZipRequest, writer: ZipWriter) -> LambdaZip:
-    input_digest = await Get(Digest, AddPrefix(request.content, "content"))
-    process = await Get(
-        Process,
-        VenvPexProcess(
-            writer.pex,
-            argv=("content", request.output_path, request.import_root),
-            input_digest=input_digest,
-            output_files=(request.output_path,),
-            description=f"Writing {request.output_path} for {request.address}",
-            level=LogLevel.DEBUG,
-        ),
-    )
-    result = await Get(
-        ProcessResult,
-        Process,
-        dataclasses.replace(
-            process, remote_cache_speculation_delay_millis=REMOTE_CACHE_SPECULATION_DELAY_MS
-        ),
+    content = await Get(Digest, AddPrefix(request.content, _ZIP_CONTENT))
+    argv = [_ZIP_CONTENT, request.output_path, "--import-root", request.import_root]
+    if request.part is not None:
+        content = await Get(Digest, MergeDigests([content, request.part.digest]))
+        argv.extend(("--merge", _ZIP_PART))
+    result = await _run_zip_writer(
+        writer,
+        content,
+        tuple(argv),
+        request.output_path,
+        f"Writing {request.output_path} for {request.address}",
     )
     report = json.loads(result.stdout)
     return LambdaZip(
@@ -554,14 +609,24 @@ async def build_lambda_artifact(request: LambdaArtifactRequest) -> LambdaArtifac
             ),
         ),
     )
-    tree = await Get(Digest, MergeDigests([third_party_bytecode.digest, first_party_bytecode.digest]))
+    third_party_tree, first_party_tree = third_party_bytecode.digest, first_party_bytecode.digest
     if request.prefix:
-        tree = await Get(Digest, AddPrefix(tree, request.prefix))
+        third_party_tree, first_party_tree = await MultiGet(
+            Get(Digest, AddPrefix(third_party_tree, request.prefix)),
+            Get(Digest, AddPrefix(first_party_tree, request.prefix)),
+        )
     if request.layout == "flat":
+        tree = await Get(Digest, MergeDigests([third_party_tree, first_party_tree]))
         zipped = await Get(LambdaZip, LambdaTreeRequest(tree, request.output_path, request.prefix))
     else:
+        # Third-party files are compressed in their own cached process, so that a first-party
+        # edit only compresses the first-party files again.
+        part = None
+        if third_party_entries:
+            part = await Get(LambdaZipPart, LambdaZipPartRequest(request.address, third_party_tree))
         zipped = await Get(
-            LambdaZip, LambdaZipRequest(request.address, tree, request.output_path, request.prefix)
+            LambdaZip,
+            LambdaZipRequest(request.address, first_party_tree, request.output_path, request.prefix, part),
         )
 
     kept = tuple(sorted(keep_wheels))

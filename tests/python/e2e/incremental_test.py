@@ -1,6 +1,7 @@
 """End to end: after a first-party edit, packaging redoes only the first-party part and the zip.
 
-The third-party part (PEX resolve of the lockfile subset, wheel layout, third-party bytecode) is
+The third-party part (PEX resolve of the lockfile subset, wheel layout, third-party bytecode, and
+its compressed zip entries) is
 keyed on the lockfile subset, the platform and the options, so a source-only edit must reuse it
 from Pants' process cache. `--keep-sandboxes=always` makes Pants log every process it really
 executes ("Preserving local process execution dir ... for <description>"); cache hits are not
@@ -50,6 +51,15 @@ def test_source_only_edit_reuses_the_third_party_part(tmp_path: Path) -> None:
         assert any(d.startswith("Compiling bytecode of the first-party sources") for d in ours), executed
         assert any(d.startswith("Writing ") for d in ours), executed
         assert len(ours) == 2, f"Unexpected steps ran again after a source-only edit: {sorted(ours)}"
+
+        # The zip writer compresses only the first-party files: the third-party entries come
+        # compressed from the cached part.
+        writer = Path(next(executed[d] for d in ours if d.startswith("Writing ")))
+        content = writer / "content"
+        written = sorted(p.relative_to(content).as_posix() for p in content.rglob("*.py"))
+        assert "lambda_function.py" in written and "examples/pydantic_app/app.py" in written, written
+        assert not [p for p in written if p.startswith(("pydantic", "annotated_types"))], written
+        assert (writer / "__lambda_part/third-party.zip").is_file(), sorted(writer.iterdir())
     finally:
         for sandbox in executed.values():
             rmtree(Path(sandbox))

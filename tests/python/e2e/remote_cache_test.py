@@ -41,6 +41,7 @@ ARTIFACTS = (PYDANTIC, LAYER)
 # The descriptions of the processes the plugin runs (see artifact_rules.py, bytecode_rules.py).
 PLUGIN_PROCESSES = re.compile(
     r"^(Resolving third-party requirements of |Compiling bytecode of |Writing \S+ for |"
+    r"Compressing third-party distributions of |"
     r"Building lambda_zipwriter\.pex)"
 )
 
