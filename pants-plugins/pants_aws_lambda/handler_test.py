@@ -68,7 +68,7 @@ def test_syntax_error_propagates() -> None:
 def test_render_shim() -> None:
     shim = render_shim("proj.app", "main")
     assert shim is not None
-    assert "from proj.app import main as handler" in shim
+    assert shim == "from proj.app import main as handler"
     # Valid Python that binds `handler`.
     assert module_level_names(shim).names == frozenset({"handler"})
 

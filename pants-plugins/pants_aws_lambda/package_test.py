@@ -237,10 +237,13 @@ def test_malformed_handler(rule_runner: RuleRunner) -> None:
     )
 
 
-def test_runtime_and_complete_platforms_conflict(rule_runner: RuleRunner) -> None:
+@pytest.mark.parametrize("field", ["runtime='python3.12'", "architecture='x86_64'"])
+def test_runtime_or_architecture_and_complete_platforms_conflict(
+    rule_runner: RuleRunner, field: str
+) -> None:
     write_function(
         rule_runner,
-        "runtime='python3.12', handler='app.py:handler', complete_platforms=[':platform']",
+        f"{field}, handler='app.py:handler', complete_platforms=[':platform']",
         extra_build="file(name='platform', source='platform.json')",
     )
     rule_runner.write_files({"src/proj/platform.json": "{}"})
@@ -248,7 +251,7 @@ def test_runtime_and_complete_platforms_conflict(rule_runner: RuleRunner) -> Non
         rule_runner,
         Address("src/proj", target_name="fn"),
         "src/proj:fn",
-        "`runtime`",
+        f"`{field.split('=')[0]}`",
         "`complete_platforms`",
         "Drop",
     )

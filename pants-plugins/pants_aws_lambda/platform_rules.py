@@ -165,7 +165,7 @@ async def resolve_lambda_platform(
             )
         )
 
-    architecture = request.architecture.value
+    architecture = request.architecture.value_or_default()
     platform_file = builtin_complete_platform(runtime, architecture)
     digest = await Get(Digest, CreateDigest([platform_file]))
     platform = json.loads(platform_file.content)

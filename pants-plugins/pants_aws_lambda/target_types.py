@@ -115,15 +115,20 @@ class PythonAwsLambdaRuntimeField(StringField):
 
 class PythonAwsLambdaArchitectureField(StringField):
     alias = "architecture"
-    default = DEFAULT_ARCHITECTURE
+    # None stands for DEFAULT_ARCHITECTURE, so that setting it next to `complete_platforms` is seen.
+    default = None
     valid_choices = tuple(ARCHITECTURES)
     help = help_text(
-        """
+        f"""
         The CPU the artifact runs on: `x86_64` or `arm64` (AWS Graviton). Third-party wheels are
-        chosen for it (`arm64` is `aarch64` in wheel tags). Ignored when
-        `complete_platforms` is set.
+        chosen for it (`arm64` is `aarch64` in wheel tags). When unset, `{DEFAULT_ARCHITECTURE}`,
+        Lambda's default. Setting it together with `complete_platforms` is an error: the complete
+        platform says which CPU to build for.
         """
     )
+
+    def value_or_default(self) -> str:
+        return self.value or DEFAULT_ARCHITECTURE
 
 
 class PythonAwsLambdaCompletePlatformsField(PexCompletePlatformsField):
@@ -348,18 +353,19 @@ class PythonAwsLambdaLayer(Target):
 
 
 def _validate_platform_fields(target: Target) -> None:
-    if (
-        target[PythonAwsLambdaRuntimeField].value is not None
-        and target[PythonAwsLambdaCompletePlatformsField].value is not None
-    ):
+    if target[PythonAwsLambdaCompletePlatformsField].value is None:
+        return
+    for field in (PythonAwsLambdaRuntimeField, PythonAwsLambdaArchitectureField):
+        if target[field].value is None:
+            continue
         raise InvalidTargetException(
             softwrap(
                 f"""
-                The target {target.address} sets both `{PythonAwsLambdaRuntimeField.alias}`
-                and `{PythonAwsLambdaCompletePlatformsField.alias}`, which choose the same
-                thing in two ways. Drop `{PythonAwsLambdaCompletePlatformsField.alias}` to
-                build for the Lambda runtime, or drop `{PythonAwsLambdaRuntimeField.alias}`
-                to build for the given complete platforms.
+                The target {target.address} sets both `{field.alias}` and
+                `{PythonAwsLambdaCompletePlatformsField.alias}`, which choose the same thing in
+                two ways. Drop `{PythonAwsLambdaCompletePlatformsField.alias}` to build for the
+                Lambda runtime and architecture, or drop `{field.alias}` to build for the given
+                complete platforms.
                 """
             )
         )
