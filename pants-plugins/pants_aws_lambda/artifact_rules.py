@@ -262,6 +262,12 @@ async def assemble_lambda_content(
                 layout=PexLayout.LOOSE,
                 include_source_files=False,
                 complete_platforms=request.platform.complete_platforms,
+                # The runtime's Python, not the union of the closure's constraints: a lock for
+                # `CPython>=3.12,<3.15` serves a python3.13 function whose sources carry
+                # `[python].interpreter_constraints` of 3.9 and up.
+                hardcoded_interpreter_constraints=InterpreterConstraints(
+                    ["CPython=={}.{}.*".format(*request.platform.python_version)]
+                ),
                 description=(
                     f"Resolving third-party requirements of {request.address} for "
                     f"{request.platform.description}"
