@@ -27,6 +27,7 @@ from pants.backend.python.target_types import (
 )
 from pants.backend.python.util_rules.interpreter_constraints import InterpreterConstraints
 from pants.backend.python.util_rules.pex import Pex, PexRequest, VenvPex, VenvPexProcess
+from pants.backend.python.util_rules.pex_cli import PexCli
 from pants.backend.python.util_rules.pex_from_targets import PexFromTargetsRequest
 from pants.backend.python.util_rules.pex_requirements import (
     LoadedLockfile,
@@ -52,7 +53,7 @@ from pants.engine.fs import (
     FileEntry,
     MergeDigests,
 )
-from pants.engine.process import Process, ProcessResult
+from pants.engine.process import Process, ProcessExecutionFailure, ProcessResult
 from pants.engine.rules import Get, MultiGet, collect_rules, rule
 from pants.engine.target import TransitiveTargets, TransitiveTargetsRequest
 from pants.util.logging import LogLevel
@@ -68,10 +69,18 @@ logger = logging.getLogger(__name__)
 
 _REQUIREMENTS_PEX = "requirements.pex"
 _DEPS_PREFIX = f"{_REQUIREMENTS_PEX}/.deps/"
-# In an installed wheel chroot, PEX's bookkeeping and the stash of files that `pip install
-# --target` would put outside the import path (console scripts in `bin/`, headers, data).
+# In an installed wheel chroot, PEX's bookkeeping (`.layout.json`, and from pex 2.2 on a
+# `<project>-<version>.pex-info/` directory with the original wheel's file list) and the stash of
+# files that `pip install --target` would put outside the import path (console scripts in `bin/`,
+# headers, data).
 _CHROOT_METADATA = ".layout.json"
 _CHROOT_STASH = ".prefix/"
+_CHROOT_PEX_INFO_SUFFIX = ".pex-info"
+
+
+def _is_pex_bookkeeping(rel: str) -> bool:
+    top = rel.split("/", 1)[0]
+    return rel == _CHROOT_METADATA or rel.startswith(_CHROOT_STASH) or top.endswith(_CHROOT_PEX_INFO_SUFFIX)
 
 
 class LambdaPackagingError(Exception):
@@ -93,24 +102,30 @@ class RequirementsWheelCheckRequest:
 
 @dataclass(frozen=True)
 class RequirementsWheelCheck:
-    pass
+    # Whether the requirements come from a lockfile (else PEX resolves them from the indexes).
+    locked: bool
+    # Canonical names of the locked requirements PEX builds from an sdist.
+    sdist_only: tuple[str, ...] = ()
 
 
 @rule
 async def check_requirements_have_wheels(
-    request: RequirementsWheelCheckRequest, python_setup: PythonSetup
+    request: RequirementsWheelCheckRequest, python_setup: PythonSetup, pex_cli: PexCli
 ) -> RequirementsWheelCheck:
     """Refuse, before PEX runs, requirements whose locked artifacts hold no compatible wheel."""
-    if not request.requirements or request.resolve not in python_setup.resolves:
-        return RequirementsWheelCheck()
+    if not python_setup.enable_resolves or request.resolve not in python_setup.resolves:
+        return RequirementsWheelCheck(locked=False)
+    if not request.requirements:
+        return RequirementsWheelCheck(locked=True)
     lockfile = await Get(Lockfile, Resolve(request.resolve, False))
     loaded = await Get(LoadedLockfile, LoadedLockfileRequest(lockfile))
     if not loaded.is_pex_native:
-        return RequirementsWheelCheck()
+        return RequirementsWheelCheck(locked=True)
     contents = await Get(DigestContents, Digest, loaded.lockfile_digest)
     lock_text = next(c.content for c in contents if c.path == loaded.lockfile_path).decode()
+    lock = wheels.load_lock(lock_text)
     problems = wheels.find_incompatible_requirements(
-        wheels.load_lock(lock_text),
+        lock,
         request.requirements,
         request.platform.marker_environment,
         request.platform.compatible_tags,
@@ -127,9 +142,15 @@ async def check_requirements_have_wheels(
                 ),
                 compatible_tags=request.platform.compatible_tags,
                 resolve=request.resolve,
+                origin=wheels.LockOrigin.of(lock, pex_cli.version),
             )
         )
-    return RequirementsWheelCheck()
+    return RequirementsWheelCheck(
+        locked=True,
+        sdist_only=wheels.find_sdist_only_requirements(
+            lock, request.requirements, request.platform.marker_environment
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -144,6 +165,8 @@ class ThirdPartyTreeRequest:
     address: Address
     pex: Pex
     platform: LambdaPlatform
+    # What the wheel check found: which wheels PEX built from sdists.
+    check: RequirementsWheelCheck = RequirementsWheelCheck(locked=True)
 
 
 @dataclass(frozen=True)
@@ -166,7 +189,7 @@ async def lay_out_third_party(request: ThirdPartyTreeRequest) -> ThirdPartyTree:
             continue
         wheel, _, rel = entry.path[len(_DEPS_PREFIX) :].partition("/")
         wheel_names.add(wheel)
-        if rel == _CHROOT_METADATA or rel.startswith(_CHROOT_STASH):
+        if _is_pex_bookkeeping(rel):
             continue
         seen = by_path.get(rel)
         if seen is not None and seen.entry.file_digest != entry.file_digest:
@@ -189,6 +212,9 @@ async def lay_out_third_party(request: ThirdPartyTreeRequest) -> ThirdPartyTree:
                 """
             )
         )
+    built = sorted(w for w in wheel_names if _built_for_this_machine(w, request.check))
+    if built:
+        raise LambdaPackagingError(_describe_built_wheels(request, built))
     if conflicts:
         listing = "\n".join(
             f"  - {path}: {', '.join(sorted(owners))}" for path, owners in sorted(conflicts.items())[:10]
@@ -200,6 +226,64 @@ async def lay_out_third_party(request: ThirdPartyTreeRequest) -> ThirdPartyTree:
             "(a `!!` exclude drops it from the whole closure) or pin versions that agree."
         )
     return ThirdPartyTree(tuple(sorted(wheel_names)), tuple(by_path[p] for p in sorted(by_path)))
+
+
+def _built_for_this_machine(wheel: str, check: RequirementsWheelCheck) -> bool:
+    """Whether PEX built this platform-specific wheel from an sdist, on the machine running Pants.
+
+    From a lockfile: the lock has only an sdist of it. Without one: a bare `linux_<arch>` wheel,
+    which PyPI does not accept, so it was built here (or taken from another index as it is).
+    """
+    if not wheels.is_platform_specific(wheel):
+        return False
+    if check.locked:
+        return wheels.project_name(wheel) in check.sdist_only
+    return any(tag.split("-")[-1].startswith("linux_") for tag in wheels.wheel_tags(wheel))
+
+
+def _describe_built_wheels(request: ThirdPartyTreeRequest, built: list[str]) -> str:
+    origin = "the lockfile has only an sdist of" if request.check.locked else "PEX built from an sdist"
+    return softwrap(
+        f"""
+        Cannot package {request.address} for {request.platform.description}: {origin}
+        {', '.join(wheels.project_name(w) for w in built)}, and building it made a
+        platform-specific wheel ({', '.join(built)}). It holds code compiled on the machine
+        running Pants, for its glibc and CPU, not for the Lambda runtime, so it is not shipped.
+        Ways out: pin a release that publishes manylinux wheels for the runtime; or build a
+        manylinux wheel yourself (with the runtime's CPython in a manylinux container, then
+        `auditwheel repair`), serve it from a directory in `[python-repos].find_links` and
+        regenerate the lockfile; or drop the requirement. Pure-Python sdists, which build into
+        `py3-none-any` wheels, are fine.
+        """
+    )
+
+
+def _describe_failed_resolve(
+    request: LambdaContentRequest, check: RequirementsWheelCheck, failure: ProcessExecutionFailure
+) -> str:
+    """PEX failed where it had to build sdists: say which, and keep what PEX said."""
+    said = failure.stderr.decode(errors="replace").strip().splitlines()[-12:]
+    built = (
+        f"the requirements the lockfile has only sdists of ({', '.join(check.sdist_only)})"
+        if check.locked
+        else "requirements without a wheel for the runtime (no lockfile: PEX looked on the indexes)"
+    )
+    return "\n".join(
+        [
+            softwrap(
+                f"""
+                Cannot package {request.address} for {request.platform.description}: PEX could
+                not install {built}. An sdist that builds into a platform-specific wheel (compiled
+                code) cannot be built for a Lambda platform here; only pure-Python sdists can.
+                Pin a release that publishes manylinux wheels for the runtime, or build a
+                manylinux wheel yourself (with the runtime's CPython in a manylinux container,
+                then `auditwheel repair`) and serve it from a directory in
+                `[python-repos].find_links`. PEX said:
+                """
+            ),
+            *(f"  {line}" for line in said),
+        ]
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -244,7 +328,20 @@ async def assemble_lambda_content(
             for tgt in transitive.closure
             if tgt.has_field(PythonRequirementsField)
         )
-        await Get(
+        version = "{}.{}".format(*request.platform.python_version)
+        if version not in python_setup.interpreter_versions_universe:
+            raise LambdaPackagingError(
+                softwrap(
+                    f"""
+                    Cannot resolve the requirements of {request.address} for Python {version}:
+                    `[python].interpreter_versions_universe`
+                    ({', '.join(python_setup.interpreter_versions_universe)}) does not list it,
+                    and Pants 2.17 lists only versions up to 3.12 by default. Add "{version}" to
+                    it in pants.toml.
+                    """
+                )
+            )
+        check = await Get(
             RequirementsWheelCheck,
             RequirementsWheelCheckRequest(
                 request.address,
@@ -253,30 +350,36 @@ async def assemble_lambda_content(
                 request.platform,
             ),
         )
-        requirements_pex = await Get(
-            Pex,
-            PexFromTargetsRequest(
-                [request.address],
-                output_filename=_REQUIREMENTS_PEX,
-                internal_only=False,
-                layout=PexLayout.LOOSE,
-                include_source_files=False,
-                complete_platforms=request.platform.complete_platforms,
-                # The runtime's Python, not the union of the closure's constraints: a lock for
-                # `CPython>=3.12,<3.15` serves a python3.13 function whose sources carry
-                # `[python].interpreter_constraints` of 3.9 and up.
-                hardcoded_interpreter_constraints=InterpreterConstraints(
-                    ["CPython=={}.{}.*".format(*request.platform.python_version)]
-                ),
-                description=(
-                    f"Resolving third-party requirements of {request.address} for "
-                    f"{request.platform.description}"
-                ),
+        pex_request = PexFromTargetsRequest(
+            [request.address],
+            output_filename=_REQUIREMENTS_PEX,
+            internal_only=False,
+            layout=PexLayout.LOOSE,
+            include_source_files=False,
+            complete_platforms=request.platform.complete_platforms,
+            # The runtime's Python, not the union of the closure's constraints: a lock for
+            # `CPython>=3.12,<3.15` serves a python3.13 function whose sources carry
+            # `[python].interpreter_constraints` of 3.9 and up.
+            hardcoded_interpreter_constraints=InterpreterConstraints(
+                ["CPython=={}.{}.*".format(*request.platform.python_version)]
+            ),
+            # Without a lockfile, the newest release with a wheel the runtime can load wins
+            # over a newer one that would have to be built from its sdist.
+            additional_args=() if check.locked else ("--prefer-binary",),
+            description=(
+                f"Resolving third-party requirements of {request.address} for "
+                f"{request.platform.description}"
             ),
         )
+        try:
+            requirements_pex = await Get(Pex, PexFromTargetsRequest, pex_request)
+        except ProcessExecutionFailure as e:
+            if check.locked and not check.sdist_only:
+                raise
+            raise LambdaPackagingError(_describe_failed_resolve(request, check, e)) from e
         third_party = await Get(
             ThirdPartyTree,
-            ThirdPartyTreeRequest(request.address, requirements_pex, request.platform),
+            ThirdPartyTreeRequest(request.address, requirements_pex, request.platform, check),
         )
 
     first_party: tuple[FileEntry, ...] = ()

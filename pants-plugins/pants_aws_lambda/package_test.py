@@ -10,6 +10,7 @@ from pathlib import Path
 from textwrap import dedent
 
 import pytest
+import toml
 from pants.backend.python.target_types import (
     PythonRequirementTarget,
     PythonSourcesGeneratorTarget,
@@ -30,20 +31,37 @@ from pants_aws_lambda.target_types import target_types as lambda_target_types
 
 PEX_ENV = "PANTS_AWS_LAMBDA_PEX"
 LOCKFILE = Path("3rdparty/python/default.lock")
+PANTS_TOML = Path("pants.toml")
 
 
-def _pex_cli_options() -> list[str]:
+def repository_options() -> list[str]:
+    """The repository's own settings that rule tests must share with real runs (pants.toml).
+
+    The pinned pex (provisioned by the `./pants` launcher, named by PANTS_AWS_LAMBDA_PEX), the
+    subprocess environment (a CA bundle behind a TLS-inspecting proxy, no global pip config) and
+    the Python versions Pants knows.
+    """
     pex = os.environ.get(PEX_ENV)
     if not pex or not os.path.isfile(pex):
         pytest.fail(f"{PEX_ENV} must name the pinned pex (the `./pants` launcher provisions it).")
+    config = toml.loads(PANTS_TOML.read_text())
+    version = config["pex-cli"]["version"]
     digest = hashlib.sha256(Path(pex).read_bytes()).hexdigest()
     size = os.path.getsize(pex)
-    versions = [f"v2.1.137|{plat}|{digest}|{size}" for plat in ("linux_x86_64", "linux_arm64")]
+    versions = [f"{version}|{plat}|{digest}|{size}" for plat in ("linux_x86_64", "linux_arm64")]
     return [
-        "--pex-cli-version=v2.1.137",
+        f"--pex-cli-version={version}",
         f"--pex-cli-known-versions={versions!r}",
         f"--pex-cli-url-template=file://{pex}",
+        f"--subprocess-environment-env-vars={config['subprocess-environment']['env_vars']!r}",
+        f"--python-interpreter-versions-universe={config['python']['interpreter_versions_universe']!r}",
     ]
+
+
+def subprocess_environment_names() -> set[str]:
+    """The variables pants.toml passes to processes, which the rule runner must inherit."""
+    config = toml.loads(PANTS_TOML.read_text())
+    return {name.split("=", 1)[0] for name in config["subprocess-environment"]["env_vars"] if "=" not in name}
 
 
 @pytest.fixture
@@ -79,11 +97,10 @@ def set_options(rule_runner: RuleRunner, *extra: str) -> None:
             "--python-resolves={'python-default': 'lock/default.lock'}",
             "--python-interpreter-constraints=['CPython>=3.9,<3.15']",
             "--python-bootstrap-search-path=['<PATH>', '<PYENV>']",
-            "--subprocess-environment-env-vars=['PIP_CONFIG_FILE=/dev/null', 'PIP_CERT', 'SSL_CERT_FILE']",
-            *_pex_cli_options(),
+            *repository_options(),
             *extra,
         ],
-        env_inherit={"PATH", "PYENV_ROOT", "HOME", "PIP_CERT", "SSL_CERT_FILE"},
+        env_inherit={"PATH", "PYENV_ROOT", "HOME", *subprocess_environment_names()},
     )
 
 
@@ -164,6 +181,8 @@ def test_native_requirement_for_each_architecture(
     top_level = {n.split("/", 1)[0] for n in names}
     assert not top_level & {"bin", ".prefix", ".deps", "__pex__", "PEX-INFO"}
     assert not any(n.endswith(".layout.json") for n in names)
+    # From pex 2.2 on, an installed wheel carries `<project>-<version>.pex-info/`: PEX bookkeeping.
+    assert not any(t.endswith(".pex-info") for t in top_level), sorted(top_level)
     assert f"Runtime: python3.12 on {architecture}" in "\n".join(built.artifacts[0].extra_log_lines)
 
 

@@ -1,10 +1,12 @@
 """Which locked requirements have a wheel a Lambda runtime can use, and what to say if one has not.
 
-PEX, given a `--complete-platform`, can only install wheels whose tags the platform accepts: it
-cannot build an sdist for a foreign interpreter. When a requirement in the lockfile has no such
-wheel, PEX fails late and cryptically. This module answers the question up front from the lockfile
-alone (`find_incompatible_requirements`), explains the answer (`describe_incompatible`), and checks
-the wheels a resolve actually produced (`is_compatible_wheel`).
+PEX, given a `--complete-platform`, installs the wheels whose tags the platform accepts, and builds
+an sdist only when a requirement has no wheel at all. A requirement whose release publishes wheels,
+none of them for the runtime, is compiled code that PEX would have to build for a foreign platform:
+it fails late and cryptically, or builds for the machine running it. This module answers the
+question up front from the lockfile alone (`find_incompatible_requirements`), explains the answer
+(`describe_incompatible`), lists what PEX will build from an sdist (`find_sdist_only_requirements`),
+and checks the wheels a resolve actually produced (`is_compatible_wheel`, `is_platform_specific`).
 
 No Pants engine imports: the rules, the tests and any script use it alike.
 """
@@ -24,14 +26,16 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.tags import Tag, parse_tag
 from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
 
-from pants_aws_lambda.runtimes import LambdaRuntime
+from pants_aws_lambda.runtimes import RUNTIMES, LambdaRuntime, runtime_for_python_version
 
-# The newest CPython that Pants 2.17's PEX (2.1.137) knows when it writes a universal lockfile: the
-# lock holds version-specific wheels (`cp3XY`) only up to this version. Newer runtimes can use only
-# a requirement's `abi3` or pure-Python wheels from such a lock.
-NEWEST_PYTHON_IN_PEX_LOCKS = (3, 12)
-PEX_VERSION_OF_PANTS = "2.1.137"
+# Pants 2.17's default pex (2.1.137) cannot identify CPython 3.12+ and writes universal lockfiles
+# with version-specific wheels (`cp3XY`) only up to CPython 3.12: from such a lock, newer runtimes can
+# use only a requirement's `abi3` or pure-Python wheels. MIN_PEX_VERSION is the pex this plugin is
+# tested with for python3.13 and python3.14 (`[pex-cli]` in docs/reference.md).
+NEWEST_PYTHON_IN_OLD_PEX_LOCKS = (3, 12)
+MIN_PEX_VERSION = "2.105.2"
 
 # How many items a message lists before it says "and N more".
 _MAX_LISTED = 6
@@ -274,23 +278,19 @@ class IncompatibleRequirement:
         return max(versions) if versions else None
 
 
-def find_incompatible_requirements(
-    lock: Mapping,
-    requirements: Iterable[str],
-    marker_environment: Mapping[str, str],
-    compatible_tags: Sequence[str],
-) -> tuple[IncompatibleRequirement, ...]:
-    """The locked requirements reachable from `requirements` that have no wheel for the platform.
+def _reachable(
+    lock: Mapping, requirements: Iterable[str], marker_environment: Mapping[str, str]
+) -> dict[str, tuple[str, ...]]:
+    """Canonical project name -> the chain that pulls it in, for every locked requirement reached.
 
     Walks from the top-level requirement strings through the lock's `requires_dists`, honouring
     extras and evaluating markers against `marker_environment`. A requirement the lock does not
-    hold is skipped: PEX reports those itself. The result is sorted by project name.
+    hold is skipped: PEX reports those itself.
     """
     locked_by_name = _locked_requirements(lock)
     env = _marker_environment(marker_environment)
-    accepted = frozenset(tag.lower() for tag in compatible_tags)
 
-    # Breadth first, so `required_by` is a shortest chain; sorted, so it is the same every run.
+    # Breadth first, so a chain is a shortest one; sorted, so it is the same every run.
     chains: dict[str, tuple[str, ...]] = {}
     expanded: set[tuple[str, str]] = set()  # (project, extra); "" is the project without extras
     queue: deque[tuple[str, str]] = deque()
@@ -323,16 +323,42 @@ def find_incompatible_requirements(
             # Dependencies that apply without an extra were reached when the project was; reaching
             # them again is harmless.
             reach(dist, (*chains[name], name), parent_extra=extra)
+    return chains
+
+
+def _artifact_names(locked: Mapping) -> tuple[str, ...]:
+    return tuple(sorted(artifact_file_name(a["url"]) for a in locked.get("artifacts", [])))
+
+
+def find_incompatible_requirements(
+    lock: Mapping,
+    requirements: Iterable[str],
+    marker_environment: Mapping[str, str],
+    compatible_tags: Sequence[str],
+) -> tuple[IncompatibleRequirement, ...]:
+    """The locked requirements reachable from `requirements` that the platform cannot install.
+
+    A requirement fits when the lock has a wheel the platform accepts, or when the lock has no
+    wheel for it at all, only an sdist: PEX builds that, and the built wheel is checked afterwards
+    (a pure-Python one fits every platform). A requirement whose `requires_python` excludes the
+    platform's Python never fits. The result is sorted by project name.
+    """
+    locked_by_name = _locked_requirements(lock)
+    env = _marker_environment(marker_environment)
+    accepted = frozenset(tag.lower() for tag in compatible_tags)
+    chains = _reachable(lock, requirements, marker_environment)
 
     problems = []
     for name in sorted(chains):
         locked = locked_by_name[name]
-        artifacts = tuple(sorted(artifact_file_name(a["url"]) for a in locked.get("artifacts", [])))
+        artifacts = _artifact_names(locked)
         excluded_by = _excluding_requires_python(locked, env["python_full_version"])
-        if excluded_by is None and any(
-            is_wheel(a) and is_compatible_wheel(a, accepted) for a in artifacts
-        ):
-            continue
+        if excluded_by is None:
+            wheels = [a for a in artifacts if is_wheel(a)]
+            if any(is_compatible_wheel(a, accepted) for a in wheels):
+                continue
+            if artifacts and not wheels:
+                continue  # only an sdist: PEX builds it
         problems.append(
             IncompatibleRequirement(
                 project_name=name,
@@ -343,6 +369,29 @@ def find_incompatible_requirements(
             )
         )
     return tuple(problems)
+
+
+def find_sdist_only_requirements(
+    lock: Mapping, requirements: Iterable[str], marker_environment: Mapping[str, str]
+) -> tuple[str, ...]:
+    """Canonical names of the reachable locked requirements that PEX must build from an sdist."""
+    locked_by_name = _locked_requirements(lock)
+    return tuple(
+        name
+        for name in sorted(_reachable(lock, requirements, marker_environment))
+        if (artifacts := _artifact_names(locked_by_name[name]))
+        and not any(is_wheel(a) for a in artifacts)
+    )
+
+
+def is_platform_specific(filename: str) -> bool:
+    """Whether a wheel holds code for one platform (a tag other than `any`): compiled code."""
+    return any(tag.platform != "any" for tag in _parsed_wheel_tags(filename))
+
+
+def project_name(filename: str) -> str:
+    """The canonical project name of a wheel file name."""
+    return canonicalize_name(filename.split("-", 1)[0])
 
 
 def _excluding_requires_python(locked: Mapping, python_full_version: str) -> str | None:
@@ -440,14 +489,65 @@ def _dotted(version: tuple[int, int]) -> str:
     return "{}.{}".format(*version)
 
 
-def _hits_pex_lock_limit(problem: IncompatibleRequirement, platform: _Platform) -> bool:
-    """Whether the lock lacks this Python's wheels because PEX 2.1.137 does not lock them.
+def _version(text: str | None) -> Version | None:
+    if not text:
+        return None
+    try:
+        return Version(text.lstrip("v"))
+    except InvalidVersion:
+        return None
 
-    That is the case when the runtime's Python is newer than any PEX 2.1.137 locks, and the lock
-    has this platform's version-specific wheels only for the Pythons it does lock.
-    """
-    if platform.python is None or platform.python <= NEWEST_PYTHON_IN_PEX_LOCKS:
-        return False
+
+@dataclass(frozen=True)
+class LockOrigin:
+    """What decided which releases and wheels a lock holds: the pex and the interpreter constraints."""
+
+    # The pex that wrote the lock (its `pex_version`), and the one Pants runs now (`[pex-cli]`).
+    lock_pex_version: str | None = None
+    configured_pex_version: str | None = None
+    # The lock's interpreter constraints (its `requires_python`), e.g. `<3.15,>=3.9`.
+    requires_python: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, lock: Mapping, configured_pex_version: str | None = None) -> LockOrigin:
+        return cls(
+            lock_pex_version=lock.get("pex_version"),
+            configured_pex_version=configured_pex_version,
+            requires_python=tuple(lock.get("requires_python") or ()),
+        )
+
+    @staticmethod
+    def _too_old(version: str | None) -> bool:
+        parsed = _version(version)
+        return parsed is not None and parsed < Version(MIN_PEX_VERSION)
+
+    @property
+    def configured_pex_too_old(self) -> bool:
+        return self._too_old(self.configured_pex_version)
+
+    @property
+    def lock_pex_too_old(self) -> bool:
+        return self._too_old(self.lock_pex_version)
+
+    def allows_older_python_than(self, python: tuple[int, int]) -> tuple[int, int] | None:
+        """The oldest CPython 3.x before `python` that the lock's constraints allow, if any."""
+        for minor in range(0, python[1]):
+            version = f"{python[0]}.{minor}"
+            for constraint in self.requires_python:
+                # Interpreter constraints name the implementation: `CPython<3.15,>=3.9`.
+                specifier = re.sub(r"^[A-Za-z]+", "", constraint.strip())
+                try:
+                    if SpecifierSet(specifier).contains(f"{version}.0", prereleases=True):
+                        return (python[0], minor)
+                except InvalidSpecifier:
+                    return None
+        return None
+
+
+def _newest_python_wheel_for_platform(
+    problem: IncompatibleRequirement, platform: _Platform
+) -> tuple[int, int] | None:
+    """The newest CPython a version-specific wheel of `problem` exists for, on this platform."""
     versions = [
         (int(m.group(1)), int(m.group(2)))
         for wheel in problem.wheels
@@ -456,10 +556,44 @@ def _hits_pex_lock_limit(problem: IncompatibleRequirement, platform: _Platform) 
         and tag.abi == tag.interpreter
         and (m := _CPYTHON_INTERPRETER.match(tag.interpreter))
     ]
-    return bool(versions) and max(versions) <= NEWEST_PYTHON_IN_PEX_LOCKS
+    return max(versions) if versions else None
 
 
-def _describe_offer(problem: IncompatibleRequirement, platform: _Platform) -> list[str]:
+def _python_cause(problem: IncompatibleRequirement, platform: _Platform, origin: LockOrigin) -> str | None:
+    """Why the lock has this platform's wheels only for older Pythons, if that is the case.
+
+    `old-pex`: Pants runs a pex that cannot lock this runtime's wheels; `old-lock`: the lock was
+    written by such a pex; `wide-resolve`: the lock's constraints admit older Pythons, and a
+    universal lock picks one release for all of them; `old-release` otherwise.
+    """
+    newest = _newest_python_wheel_for_platform(problem, platform)
+    if platform.python is None or newest is None or newest >= platform.python:
+        return None
+    if platform.python > NEWEST_PYTHON_IN_OLD_PEX_LOCKS and newest <= NEWEST_PYTHON_IN_OLD_PEX_LOCKS:
+        if origin.configured_pex_too_old:
+            return "old-pex"
+        if origin.lock_pex_too_old:
+            return "old-lock"
+    if origin.allows_older_python_than(_oldest_python_of_generation(platform.python)) is not None:
+        return "wide-resolve"
+    return "old-release"
+
+
+def _oldest_python_of_generation(python: tuple[int, int]) -> tuple[int, int]:
+    """The oldest Python of the runtimes on the same operating system as `python`'s runtime.
+
+    Lambda's runtimes come in generations (Amazon Linux 2, Amazon Linux 2023); a resolve that
+    spans generations gets releases old enough for the oldest of them.
+    """
+    runtime = runtime_for_python_version(python)
+    if runtime is None:
+        return python
+    return min(r.python_version for r in RUNTIMES.values() if r.os == runtime.os)
+
+
+def _describe_offer(
+    problem: IncompatibleRequirement, platform: _Platform, origin: LockOrigin
+) -> list[str]:
     """Lines saying what the lock has for `problem` and why none of it fits."""
     lines = []
     if problem.excluded_by_requires_python:
@@ -473,11 +607,8 @@ def _describe_offer(problem: IncompatibleRequirement, platform: _Platform) -> li
     if not problem.artifacts:
         return [*lines, "The lock has no artifact for it at all."]
     if problem.only_sdist:
-        return [
-            *lines,
-            f"The lock offers only an sdist ({_limited(problem.sdists)}), and PEX cannot build an "
-            "sdist for a Lambda platform: it needs a wheel.",
-        ]
+        # Only reached when its `requires_python` excludes the runtime: PEX builds other sdists.
+        return [*lines, f"The lock offers only an sdist ({_limited(problem.sdists)})."]
     wheels = problem.wheels
     for_this_python = [w for w in wheels if platform.python_of(w)]
     for_this_platform = [w for w in wheels if platform.platform_of(w)]
@@ -512,18 +643,43 @@ def _describe_offer(problem: IncompatibleRequirement, platform: _Platform) -> li
         )
     if problem.has_sdist:
         lines.append(
-            f"Its sdist ({_limited(problem.sdists)}) does not help: PEX cannot build an sdist for "
-            "a Lambda platform."
+            f"Its sdist ({_limited(problem.sdists)}) does not help: the release publishes "
+            "platform-specific wheels, so it holds compiled code, and a build would be for the "
+            "machine running Pants, not for the Lambda runtime."
         )
-    if _hits_pex_lock_limit(problem, platform):
+    cause = _python_cause(problem, platform, origin)
+    if cause is not None:
         assert platform.python is not None
-        lines.append(
-            f"Known limitation: Pants 2.17's PEX ({PEX_VERSION_OF_PANTS}) writes universal "
-            "lockfiles with wheels for CPython up to "
-            f"{_dotted(NEWEST_PYTHON_IN_PEX_LOCKS)} only. The lock has no abi3 or pure-Python "
-            f"wheel of {problem.project_name}, so it has nothing for Python "
-            f"{_dotted(platform.python)}, even if PyPI does."
-        )
+        runtime_python = _dotted(platform.python)
+        newest = _newest_python_wheel_for_platform(problem, platform)
+        assert newest is not None
+        if cause == "old-pex":
+            lines.append(
+                f"Pants runs pex {origin.configured_pex_version} (`[pex-cli].version`), which "
+                "writes universal lockfiles with wheels for CPython up to "
+                f"{_dotted(NEWEST_PYTHON_IN_OLD_PEX_LOCKS)} only, so the lock has nothing for "
+                f"Python {runtime_python}, even if PyPI does."
+            )
+        elif cause == "old-lock":
+            lines.append(
+                f"The lockfile was written by pex {origin.lock_pex_version}, which locks wheels for "
+                f"CPython up to {_dotted(NEWEST_PYTHON_IN_OLD_PEX_LOCKS)} only, so it has nothing "
+                f"for Python {runtime_python}, even if PyPI does."
+            )
+        elif cause == "wide-resolve":
+            oldest = origin.allows_older_python_than(_oldest_python_of_generation(platform.python))
+            assert oldest is not None
+            lines.append(
+                f"The lock's interpreter constraints ({', '.join(origin.requires_python)}) allow "
+                f"Python {_dotted(oldest)} too, and a universal lock picks one release of each "
+                f"requirement for all of them: {problem.project_name} {problem.version} has "
+                f"wheels for CPython up to {_dotted(newest)}."
+            )
+        else:
+            lines.append(
+                f"{problem.project_name} {problem.version} publishes wheels for CPython up to "
+                f"{_dotted(newest)}; a newer release may support Python {runtime_python}."
+            )
     return lines
 
 
@@ -550,12 +706,14 @@ def describe_incompatible(
     runtime_description: str,
     compatible_tags: Sequence[str],
     resolve: str | None = None,
+    origin: LockOrigin = LockOrigin(),
 ) -> str:
     """A message for a user whose target cannot be packaged because of `problems`.
 
     `runtime_description` names the runtime for a person (`python3.12 (x86_64, glibc 2.34)`);
     `compatible_tags` are its tags, most preferred first; `resolve` names the target's resolve in
-    the `pants generate-lockfiles` command it suggests.
+    the `pants generate-lockfiles` command it suggests; `origin` says which pex wrote the lock,
+    which one Pants runs, and the lock's interpreter constraints.
     """
     assert problems, "Only incompatible requirements need a message."
     platform = _Platform.from_tags(compatible_tags)
@@ -576,22 +734,31 @@ def describe_incompatible(
             else " (a direct requirement)"
         )
         lines.append(f"- {problem.requirement}{pulled_in}")
-        lines.extend(f"  {line}" for line in _describe_offer(problem, platform))
+        lines.extend(f"  {line}" for line in _describe_offer(problem, platform, origin))
     lines.append("")
     lines.extend(_describe_needed_tags(compatible_tags))
     lines.append("")
 
     generate = "pants generate-lockfiles" + (f" --resolve={resolve}" if resolve else "")
-    limited = [p.project_name for p in problems if _hits_pex_lock_limit(p, platform)]
-    others = [p.project_name for p in problems if p.project_name not in limited]
+    causes = {p.project_name: _python_cause(p, platform, origin) for p in problems}
     ways_out = []
-    if limited:
-        newest = "python{}.{}".format(*NEWEST_PYTHON_IN_PEX_LOCKS)
+    if "old-pex" in causes.values():
         ways_out.append(
-            f"Use the `{newest}` runtime, or a version of {', '.join(limited)} that publishes "
-            "abi3 or pure-Python wheels (pin it in the requirements file of the target's resolve, "
-            f"then run `{generate}`)."
+            f"Run a current pex: set `[pex-cli]` to pex {MIN_PEX_VERSION} or newer (`version`, "
+            "`known_versions` with its sha256 and size, and `url_template`; see the plugin's "
+            f"reference, \"pex\"), then run `{generate}`."
         )
+    elif "old-lock" in causes.values():
+        ways_out.append(f"Regenerate the lockfile with the pex Pants runs now: `{generate}`.")
+    if "wide-resolve" in causes.values():
+        assert platform.python is not None
+        ways_out.append(
+            "Give the functions of the Amazon Linux 2023 runtimes a resolve of their own whose "
+            "interpreter constraints start at their Python (e.g. `CPython>=3.12,<3.15` in "
+            "`[python].resolves_to_interpreter_constraints`), so its lock can pick releases with "
+            f"wheels for Python {_dotted(platform.python)}; then run `pants generate-lockfiles`."
+        )
+    others = [name for name, cause in causes.items() if cause not in ("old-pex", "old-lock", "wide-resolve")]
     if others:
         ways_out.append(
             f"Pin a version of {', '.join(others)} that publishes a wheel for this runtime: pin "

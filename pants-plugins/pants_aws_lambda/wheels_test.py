@@ -8,18 +8,24 @@ import pytest
 from pants_aws_lambda.complete_platforms import complete_platform
 from pants_aws_lambda.runtimes import RUNTIMES
 from pants_aws_lambda.wheels import (
+    MIN_PEX_VERSION,
     IncompatibleRequirement,
+    LockOrigin,
     artifact_file_name,
     describe_incompatible,
     describe_runtime,
     find_incompatible_requirements,
+    find_sdist_only_requirements,
     is_compatible_wheel,
+    is_platform_specific,
     load_lock,
+    project_name,
     wheel_tags,
 )
 
 # Declared as a `file` dependency of this test, so it is in the sandbox at this path.
 DEFAULT_LOCK = Path("3rdparty/python/default.lock")
+AL2023_LOCK = Path("3rdparty/python/al2023.lock")
 ADDRESS = "src/python/app:lambda"
 
 
@@ -448,7 +454,7 @@ def test_an_extra_reached_later_is_still_followed() -> None:
 def test_markers_are_evaluated_for_the_runtime(
     marker: str, runtime: str, architecture: str, reported: bool
 ) -> None:
-    lock = lock_of(locked("app", f"native; {marker}"), locked("native", wheels=()))
+    lock = lock_of(locked("app", f"native; {marker}"), locked("native", wheels=(NATIVE_MAC,)))
     assert names(find(lock, ["app"], runtime, architecture)) == (["native"] if reported else [])
 
 
@@ -496,7 +502,7 @@ def test_output_is_sorted_and_independent_of_input_order() -> None:
         locked("a-app", "alpha"),
         locked("zeta", wheels=(NATIVE_MAC,)),
         locked("alpha", wheels=(NATIVE_MAC,)),
-        locked("a-app-native", wheels=()),
+        locked("a-app-native", wheels=("cp312-cp312-win_amd64",)),
     )
     requirements = ["b-app", "a-app", "a-app-native"]
     forward = find(lock, requirements, "python3.12")
@@ -507,12 +513,49 @@ def test_output_is_sorted_and_independent_of_input_order() -> None:
     assert dict((p.project_name, p.required_by) for p in forward)["alpha"] == ("a-app",)
 
 
-def test_an_sdist_only_requirement_is_reported() -> None:
+def test_an_sdist_only_requirement_is_left_to_pex_to_build() -> None:
     lock = lock_of(locked("app", "legacy"), locked("legacy", wheels=()))
-    [problem] = find(lock, ["app"], "python3.12")
+    assert find(lock, ["app"], "python3.12") == ()
+    assert find_sdist_only_requirements(lock, ["app"], platform("python3.12")["marker_environment"]) == (
+        "legacy",
+    )
+    # Only what is reached: an unreferenced sdist-only requirement is not built.
+    assert find_sdist_only_requirements(lock, ["legacy"], {}) == ("legacy",)
+    assert find_sdist_only_requirements(lock_of(locked("app"), locked("legacy", wheels=())), ["app"], {}) == ()
+
+
+def test_an_sdist_only_requirement_excluded_by_requires_python_is_reported() -> None:
+    lock = lock_of(locked("legacy", wheels=(), requires_python="<3.10"))
+    [problem] = find(lock, ["legacy"], "python3.12")
     assert problem.only_sdist
     assert problem.sdists == ("legacy-1.0.tar.gz",)
-    assert problem.wheel_platforms == ()
+    assert "only an sdist" in describe([problem], "python3.12")
+
+
+def test_compiled_wheels_for_other_platforms_and_an_sdist_are_reported() -> None:
+    lock = lock_of(locked("native", wheels=(NATIVE_MAC,)))
+    [problem] = find(lock, ["native"], "python3.12")
+    assert problem.has_sdist and not problem.only_sdist
+    message = describe([problem], "python3.12")
+    assert "holds compiled code" in message
+    assert "not for the Lambda runtime" in message
+
+
+@pytest.mark.parametrize(
+    "wheel, specific",
+    [
+        ("docopt-0.6.2-py2.py3-none-any.whl", False),
+        ("crcmod-1.7-cp312-cp312-linux_x86_64.whl", True),
+        ("numpy-2.2.6-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl", True),
+        ("cryptography-50.0.2-cp311-abi3-manylinux_2_34_aarch64.whl", True),
+    ],
+)
+def test_is_platform_specific(wheel: str, specific: bool) -> None:
+    assert is_platform_specific(wheel) is specific
+
+
+def test_project_name() -> None:
+    assert project_name("Pydantic_Core-2.46.5-cp313-cp313-manylinux_2_17_x86_64.whl") == "pydantic-core"
 
 
 def test_requires_python_excluding_the_runtime_is_reported() -> None:
@@ -557,49 +600,99 @@ def locked_entry(lock: dict, name: str) -> dict:
     return entry
 
 
-@pytest.mark.parametrize("runtime", ["python3.9", "python3.10", "python3.11", "python3.12"])
+@pytest.mark.parametrize("runtime", [r for r in RUNTIMES if r != "python3.8"])
 @pytest.mark.parametrize("architecture", ["x86_64", "arm64"])
-def test_real_lock_serves_pydantic_up_to_python312(
+def test_real_lock_serves_pydantic_on_every_runtime_it_allows(
     default_lock: dict, lock_requirements: list[str], runtime: str, architecture: str
 ) -> None:
+    # Written by a current pex: version-specific wheels up to the newest runtime's CPython.
     assert find(default_lock, lock_requirements, runtime, architecture) == ()
     # Extras whose requirements the lock lacks, or whose markers exclude Linux, change nothing.
     assert find(default_lock, ["pydantic[email,timezone]"], runtime, architecture) == ()
 
 
+def without_newer_wheels(lock: dict, name: str, newest: int = 12) -> dict:
+    """A copy of `lock` whose `name` has version-specific wheels up to CPython 3.`newest` only."""
+    lock = copy.deepcopy(lock)
+    entry = locked_entry(lock, name)
+    entry["artifacts"] = [
+        a
+        for a in entry["artifacts"]
+        if not any(f"-cp3{minor}-" in a["url"] for minor in range(newest + 1, 20))
+    ]
+    return lock
+
+
 @pytest.mark.parametrize("runtime", ["python3.13", "python3.14"])
 @pytest.mark.parametrize("architecture", ["x86_64", "arm64"])
-def test_real_lock_has_no_pydantic_core_for_python313_and_newer(
+def test_a_lock_of_the_old_pex_explains_itself(
     default_lock: dict, lock_requirements: list[str], runtime: str, architecture: str
 ) -> None:
-    problems = find(default_lock, lock_requirements, runtime, architecture)
+    lock = without_newer_wheels(default_lock, "pydantic-core")
+    lock["pex_version"] = "2.1.137"
+    problems = find(lock, lock_requirements, runtime, architecture)
     assert names(problems) == ["pydantic-core"]
     [core] = problems
     assert core.required_by == ("pydantic",)
-    assert core.version == locked_entry(default_lock, "pydantic-core")["version"]
-    # The PEX that Pants 2.17 runs locks version-specific wheels up to CPython 3.12 only.
     assert core.newest_cpython_wheel == (3, 12)
-
-    message = describe(problems, runtime, architecture, resolve="python-default")
-    machine = "x86_64" if architecture == "x86_64" else "aarch64"
     version = runtime[len("python3.") :]
+    machine = "x86_64" if architecture == "x86_64" else "aarch64"
+
+    # Pants runs the old pex: the way out is `[pex-cli]`.
+    message = describe(
+        problems, runtime, architecture, resolve="python-default", origin=LockOrigin.of(lock, "v2.1.137")
+    )
     for expected in (
         ADDRESS,
         f"pydantic-core=={core.version} (required by pydantic)",
         "only for other Python versions: cp39, cp310, cp311, cp312",
         f"pydantic_core-{core.version}.tar.gz",
-        "PEX (2.1.137)",
+        "Pants runs pex v2.1.137 (`[pex-cli].version`)",
         f"nothing for Python 3.{version}",
-        "Use the `python3.12` runtime",
-        "abi3",
+        f"set `[pex-cli]` to pex {MIN_PEX_VERSION} or newer",
+        "`known_versions`",
+        "`url_template`",
         f"cp3{version}-cp3{version}-manylinux_2_34_{machine}",
-        f"cp3{version}-cp3{version}-manylinux_2_32_{machine}",
         "pants generate-lockfiles --resolve=python-default",
-        "`[python-repos].find_links`",
     ):
-        assert expected in message
-    # Only the three most preferred tags are listed.
+        assert expected in message, f"{expected!r} not in:\n{message}"
     assert f"cp3{version}-cp3{version}-manylinux_2_31_{machine}" not in message
+
+    # Pants runs a current pex, but the lock is older: the way out is to regenerate it.
+    message = describe(problems, runtime, architecture, resolve="r", origin=LockOrigin.of(lock, f"v{MIN_PEX_VERSION}"))
+    assert "The lockfile was written by pex 2.1.137" in message
+    assert "Regenerate the lockfile with the pex Pants runs now: `pants generate-lockfiles --resolve=r`" in message
+    assert "[pex-cli]" not in message
+
+
+def test_a_resolve_spanning_old_pythons_explains_itself(
+    default_lock: dict, lock_requirements: list[str]
+) -> None:
+    # Locked by a current pex for CPython 3.9-3.14, with a release whose wheels stop at 3.12.
+    lock = without_newer_wheels(default_lock, "pydantic-core")
+    assert lock["requires_python"] == ["CPython<3.15,>=3.9"]
+    problems = find(lock, lock_requirements, "python3.13")
+    message = describe(problems, "python3.13", origin=LockOrigin.of(lock, f"v{MIN_PEX_VERSION}"))
+    assert "The lock's interpreter constraints (CPython<3.15,>=3.9) allow Python 3.9 too" in message
+    assert "a universal lock picks one release of each requirement for all of them" in message
+    assert "has wheels for CPython up to 3.12" in message
+    assert "a resolve of their own" in message
+    assert "`CPython>=3.12,<3.15`" in message
+    assert "[pex-cli]" not in message
+    # A lock for the Amazon Linux 2023 runtimes only: the release itself is too old.
+    lock["requires_python"] = ["CPython<3.15,>=3.12"]
+    message = describe(problems, "python3.13", origin=LockOrigin.of(lock, f"v{MIN_PEX_VERSION}"))
+    assert "a resolve of their own" not in message
+    assert "publishes wheels for CPython up to 3.12; a newer release may support Python 3.13" in message
+    assert "Pin a version of pydantic-core" in message
+
+
+def test_the_al2023_lock_serves_todays_runtimes() -> None:
+    lock = load_lock(AL2023_LOCK.read_text())
+    assert lock["requires_python"] == ["CPython<3.15,>=3.12"]
+    for runtime in ("python3.12", "python3.13", "python3.14"):
+        for architecture in ("x86_64", "arm64"):
+            assert find(lock, lock["requirements"], runtime, architecture) == (), (runtime, architecture)
 
 
 def test_real_lock_refuses_python38_by_requires_python(default_lock: dict) -> None:
@@ -612,15 +705,10 @@ def test_real_lock_sdist_only(default_lock: dict, lock_requirements: list[str]) 
     lock = copy.deepcopy(default_lock)
     core = locked_entry(lock, "pydantic-core")
     core["artifacts"] = [a for a in core["artifacts"] if not a["url"].endswith(".whl")]
-    problems = find(lock, lock_requirements, "python3.12", "arm64")
-    assert names(problems) == ["pydantic-core"]
-    [problem] = problems
-    assert problem.only_sdist
-    message = describe(problems, "python3.12", "arm64")
-    assert "only an sdist" in message
-    assert f"pydantic_core-{problem.version}.tar.gz" in message
-    assert "PEX (2.1.137)" not in message
-    assert "`[python-repos].find_links`" in message
+    # PEX builds it; what it builds is checked after the resolve.
+    assert find(lock, lock_requirements, "python3.12", "arm64") == ()
+    env = platform("python3.12", "arm64")["marker_environment"]
+    assert find_sdist_only_requirements(lock, lock_requirements, env) == ("pydantic-core",)
 
 
 def test_real_lock_without_wheels_for_the_architecture(
@@ -635,7 +723,6 @@ def test_real_lock_without_wheels_for_the_architecture(
     message = describe(problems, "python3.12", "x86_64")
     assert "wheels for this Python only for other platforms: " in message
     assert "manylinux_2_17_aarch64" in message
-    assert "PEX (2.1.137)" not in message
 
 
 # --------------------------------------------------------------------------------------------------
@@ -742,22 +829,24 @@ def test_message_lists_the_most_preferred_tags() -> None:
     assert f"one of its {len(tags) - 3} other compatible tags" in message
 
 
-def test_message_about_pex_lock_limit_only_when_it_applies() -> None:
+def test_message_about_old_pex_only_when_it_applies() -> None:
+    old = LockOrigin(lock_pex_version="2.1.137", configured_pex_version="v2.1.137")
     cp312_only = problem("native", NATIVE_X86, sdist=True)
-    assert "PEX (2.1.137)" in describe([cp312_only], "python3.13")
-    assert "PEX (2.1.137)" in describe([cp312_only], "python3.14")
-    assert "PEX (2.1.137)" not in describe([cp312_only], "python3.11")
-    # Nothing version-specific in the lock: the limit is not what is missing.
-    assert "PEX (2.1.137)" not in describe([problem("native", sdist=True)], "python3.13")
-    assert "PEX (2.1.137)" not in describe(
-        [problem("native", "py3-none-macosx_11_0_arm64")], "python3.13"
+    assert "Pants runs pex v2.1.137" in describe([cp312_only], "python3.13", origin=old)
+    assert "Pants runs pex v2.1.137" in describe([cp312_only], "python3.14", origin=old)
+    assert "Pants runs pex v2.1.137" not in describe([cp312_only], "python3.11", origin=old)
+    # A current pex everywhere: not the cause.
+    assert "pex" not in describe([cp312_only], "python3.13", origin=LockOrigin("2.105.2", "v2.105.2"))
+    # Nothing version-specific in the lock: the pex is not what is missing.
+    assert "Pants runs pex" not in describe(
+        [problem("native", "py3-none-macosx_11_0_arm64")], "python3.13", origin=old
     )
     # Version-specific wheels only for other platforms: python3.12 would not help either.
-    assert "PEX (2.1.137)" not in describe([problem("native", NATIVE_MAC)], "python3.13")
+    assert "Pants runs pex" not in describe([problem("native", NATIVE_MAC)], "python3.13", origin=old)
     # cp313 wheels exist in the lock, for other platforms: a platform problem.
     cp313_mac = problem("native", "cp313-cp313-macosx_11_0_arm64")
-    message = describe([cp313_mac], "python3.13")
-    assert "PEX (2.1.137)" not in message
+    message = describe([cp313_mac], "python3.13", origin=old)
+    assert "Pants runs pex" not in message
     assert "only for other platforms: macosx_11_0_arm64" in message
 
 
@@ -815,14 +904,15 @@ def test_incompatible_requirement_helpers() -> None:
 def test_message_ways_out_follow_the_cause() -> None:
     cp312_only = problem("native-a", NATIVE_X86, sdist=True)
     mac_only = problem("native-b", NATIVE_MAC)
-    message = describe([cp312_only, mac_only], "python3.13", resolve="lambdas")
+    origin = LockOrigin(lock_pex_version="2.1.137", configured_pex_version="v2.1.137")
+    message = describe([cp312_only, mac_only], "python3.13", resolve="lambdas", origin=origin)
     ways_out = message.split("Ways out:\n")[1].splitlines()
-    assert ways_out[0].startswith("- Use the `python3.12` runtime, or a version of native-a ")
+    assert ways_out[0].startswith(f"- Run a current pex: set `[pex-cli]` to pex {MIN_PEX_VERSION}")
     assert "pants generate-lockfiles --resolve=lambdas" in ways_out[0]
     assert ways_out[1].startswith("- Pin a version of native-b that publishes a wheel")
     assert "`native-b==<version>`" in ways_out[1]
     assert ways_out[2].startswith("- Choose another runtime or architecture")
     assert ways_out[3].startswith("- Build a wheel of it yourself, on Linux")
     assert len(ways_out) == 4
-    # Without the PEX limit, no advice about python3.12.
-    assert "python3.12" not in describe([mac_only], "python3.13")
+    # Without an old pex, no advice about it.
+    assert "[pex-cli]" not in describe([mac_only], "python3.13", origin=origin)
