@@ -69,7 +69,7 @@ logger = logging.getLogger(__name__)
 
 _REQUIREMENTS_PEX = "requirements.pex"
 _DEPS_PREFIX = f"{_REQUIREMENTS_PEX}/.deps/"
-# In an installed wheel chroot, PEX's bookkeeping (`.layout.json`, and from pex 2.2 on a
+# In an installed wheel chroot, PEX's bookkeeping (`.layout.json`, and with current pex releases a
 # `<project>-<version>.pex-info/` directory with the original wheel's file list) and the stash of
 # files that `pip install --target` would put outside the import path (console scripts in `bin/`,
 # headers, data).

@@ -181,7 +181,7 @@ def test_native_requirement_for_each_architecture(
     top_level = {n.split("/", 1)[0] for n in names}
     assert not top_level & {"bin", ".prefix", ".deps", "__pex__", "PEX-INFO"}
     assert not any(n.endswith(".layout.json") for n in names)
-    # From pex 2.2 on, an installed wheel carries `<project>-<version>.pex-info/`: PEX bookkeeping.
+    # A current pex adds `<project>-<version>.pex-info/` to each installed wheel: PEX bookkeeping.
     assert not any(t.endswith(".pex-info") for t in top_level), sorted(top_level)
     assert f"Runtime: python3.12 on {architecture}" in "\n".join(built.artifacts[0].extra_log_lines)
 
