@@ -4,4 +4,4 @@ The backend to list in `[GLOBAL].backend_packages` is this package, `pants_aws_l
 """
 
 # The version of the `pants-aws-lambda` distribution (pants-plugins/BUILD).
-__version__ = "0.1.0"
+__version__ = "0.2.0"

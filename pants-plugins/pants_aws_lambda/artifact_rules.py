@@ -329,7 +329,8 @@ async def assemble_lambda_content(
             if tgt.has_field(PythonRequirementsField)
         )
         version = "{}.{}".format(*request.platform.python_version)
-        if version not in python_setup.interpreter_versions_universe:
+        known_version = version in python_setup.interpreter_versions_universe
+        if requirements and not known_version:
             raise LambdaPackagingError(
                 softwrap(
                     f"""
@@ -360,8 +361,9 @@ async def assemble_lambda_content(
             # The runtime's Python, not the union of the closure's constraints: a lock for
             # `CPython>=3.12,<3.15` serves a python3.13 function whose sources carry
             # `[python].interpreter_constraints` of 3.9 and up.
-            hardcoded_interpreter_constraints=InterpreterConstraints(
-                ["CPython=={}.{}.*".format(*request.platform.python_version)]
+            # (Without requirements, a Python that Pants does not know is no obstacle.)
+            hardcoded_interpreter_constraints=(
+                InterpreterConstraints([f"CPython=={version}.*"]) if known_version else None
             ),
             # Without a lockfile, the newest release with a wheel the runtime can load wins
             # over a newer one that would have to be built from its sdist.

@@ -745,8 +745,8 @@ def describe_incompatible(
     if "old-pex" in causes.values():
         ways_out.append(
             f"Run a current pex: set `[pex-cli]` to pex {MIN_PEX_VERSION} or newer (`version`, "
-            "`known_versions` with its sha256 and size, and `url_template`; see the plugin's "
-            f"reference, \"pex\"), then run `{generate}`."
+            "`known_versions` with its sha256 and size, and `url_template`: the `[pex-cli]` "
+            f"section of the plugin's reference), then run `{generate}`."
         )
     elif "old-lock" in causes.values():
         ways_out.append(f"Regenerate the lockfile with the pex Pants runs now: `{generate}`.")
