@@ -1,4 +1,5 @@
-"""The docs' runtime tables and runtime ranges say what the runtime table (`RUNTIMES`) says.
+"""The docs' runtime tables and runtime ranges say what the runtime table (`RUNTIMES`) says, and
+pants.toml's interpreter universe has every runtime's Python.
 
 `docs_problems` compares the docs with any list of runtimes, so that a new row in the table makes
 this test name every place of the docs to update; `test_an_extra_row_flows_everywhere` shows that
@@ -165,6 +166,25 @@ def docs_problems(docs: dict[str, str], table: list[list[str]], runtimes: Sequen
     return problems
 
 
+def read_universe() -> list[str]:
+    """`[python].interpreter_versions_universe` of pants.toml."""
+    for parent in Path(__file__).resolve().parents:
+        path = parent / "pants.toml"
+        if path.is_file():
+            match = re.search(r"^interpreter_versions_universe\s*=\s*\[([^\]]*)\]", path.read_text(), re.M)
+            assert match, "pants.toml sets no [python].interpreter_versions_universe"
+            return re.findall(r'"([^"]+)"', match.group(1))
+    raise AssertionError("pants.toml is not in the test's sandbox")
+
+
+def universe_problems(universe: list[str], runtimes: Sequence[LambdaRuntime]) -> list[str]:
+    missing = [r.python_version_str for r in runtimes if r.python_version_str not in universe]
+    return [
+        f"pants.toml's [python].interpreter_versions_universe lacks {', '.join(missing)}: Pants "
+        "would not know the Python of every runtime."
+    ] if missing else []
+
+
 # --------------------------------------------------------------------------------------------------
 # Tests
 # --------------------------------------------------------------------------------------------------
@@ -172,6 +192,11 @@ def docs_problems(docs: dict[str, str], table: list[list[str]], runtimes: Sequen
 
 def test_docs_agree_with_the_runtime_table() -> None:
     problems = docs_problems(read_docs(), read_reference_table(), list(RUNTIMES.values()))
+    assert not problems, "\n".join(problems)
+
+
+def test_the_interpreter_universe_has_every_runtime() -> None:
+    problems = universe_problems(read_universe(), list(RUNTIMES.values()))
     assert not problems, "\n".join(problems)
 
 
@@ -210,7 +235,10 @@ def test_an_extra_row_flows_everywhere() -> None:
     ]
     assert spans(runtimes, lambda r: r.os)[newest.os][1] is extra
     assert any("`python3.15`" in p for phrases in required_phrases(runtimes).values() for p in phrases)
-    # ... so the docs, not updated for it, fail the check, which names what to change.
+    # pants.toml must know its Python.
+    assert universe_problems([*read_universe(), "3.15"], runtimes) == []
+    assert "3.15" in universe_problems(read_universe(), runtimes)[0]
+    # ... and the docs, not updated for it, fail the check, which names what to change.
     problems = docs_problems(read_docs(), read_reference_table(), runtimes)
     assert any("| `python3.15` | 3.15 |" in p for p in problems)
     assert any("docs/quickstart.md" in p and "python3.15" in p for p in problems)
