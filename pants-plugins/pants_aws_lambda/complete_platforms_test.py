@@ -20,7 +20,7 @@ from pants_aws_lambda.complete_platforms import (
     marker_environment,
     platforms_dir,
 )
-from pants_aws_lambda.runtimes import ARCHITECTURES, RUNTIMES
+from pants_aws_lambda.runtimes import ARCHITECTURES, RUNTIMES, LambdaRuntime
 
 REGENERATE = "./pants run pants-plugins/pants_aws_lambda/complete_platforms.py"
 
@@ -245,16 +245,22 @@ def _find_cpython(version: tuple[int, int]) -> str | None:
     return None
 
 
-@pytest.mark.parametrize("minor", range(8, 14), ids=lambda minor: f"3.{minor}")
-def test_matches_pex_interpreter_inspect(minor: int) -> None:
-    version = (3, minor)
+# Runtimes whose CPython CI machines do not have yet: when missing, skipped even with
+# `PANTS_AWS_LAMBDA_REQUIRE_INTERPRETERS=1` (checked wherever one is installed).
+NOT_REQUIRED = frozenset({"python3.14"})
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES.values(), ids=lambda runtime: runtime.name)
+def test_matches_pex_interpreter_inspect(runtime: LambdaRuntime) -> None:
+    version = runtime.python_version
+    minor = version[1]
     interpreter = _find_cpython(version)
     if interpreter is None:
         reason = (
             f"No CPython 3.{minor} on PATH or in pyenv ($PYENV_ROOT or ~/.pyenv/versions); "
             f"install one to check the complete platforms against it."
         )
-        if os.environ.get(REQUIRE_INTERPRETERS) == "1":
+        if os.environ.get(REQUIRE_INTERPRETERS) == "1" and runtime.name not in NOT_REQUIRED:
             pytest.fail(f"{reason} ({REQUIRE_INTERPRETERS}=1 requires every interpreter.)")
         pytest.skip(reason)
     glibc = _host_glibc()

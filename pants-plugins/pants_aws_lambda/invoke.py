@@ -42,7 +42,7 @@ from pants_aws_lambda.runtime_client import (
     RuntimeClient,
     RuntimeClientRequest,
 )
-from pants_aws_lambda.runtimes import ARCHITECTURES
+from pants_aws_lambda.runtimes import ARCHITECTURES, LambdaRuntime, closest_runtime
 from pants_aws_lambda.target_types import (
     PythonAwsLambdaArchitectureField,
     PythonAwsLambdaCompletePlatformsField,
@@ -204,6 +204,18 @@ def _check_range(option: str, value: int, bounds: tuple[int, int], unit: str) ->
 _RUNNER = "__lambda_invoke.py"
 
 
+def runtime_args(platform: LambdaPlatform) -> tuple[str, ...]:
+    """The runner's arguments for the function's runtime: its name and its JSON encoding rule,
+    from the runtime table (for a `complete_platforms` target, the closest runtime's rule)."""
+    runtime = platform.runtime or closest_runtime(platform.python_version)
+    name = platform.runtime.name if platform.runtime else "python{}.{}".format(*platform.python_version)
+    return ("--runtime", name, *encoding_args(runtime))
+
+
+def encoding_args(runtime: LambdaRuntime) -> tuple[str, ...]:
+    return ("--non-ascii", "escape" if runtime.json_ensure_ascii else "keep")
+
+
 @rule(desc="Preparing a local invocation of an AWS Lambda function", level=LogLevel.DEBUG)
 async def invoke_lambda_function(
     field_set: LambdaInvokeFieldSet, invoke: LambdaInvokeSubsystem, awslambdaric: Awslambdaric
@@ -290,7 +302,6 @@ async def invoke_lambda_function(
             )
     digest = await Get(Digest, MergeDigests(digests))
 
-    runtime = platform.runtime.name if platform.runtime else "python{}.{}".format(*platform.python_version)
     args = [
         interpreter.binary.path,
         "-I",
@@ -304,8 +315,7 @@ async def invoke_lambda_function(
             for i, layer in enumerate(layers.layers)
             for arg in ("--layer", f"{{chroot}}/layers/{i}/{layer.output_path}")
         ),
-        "--runtime",
-        runtime,
+        *runtime_args(platform),
         "--timeout",
         str(invoke.timeout),
         "--memory-size",

@@ -4,8 +4,9 @@ Runs as a standalone script, by the CPython of the Lambda runtime's minor versio
 (CPython 3.8+); `pants run` of a `python_aws_lambda_function` target runs it as:
 
     python3.X -I -S -B invoke_runner.py --function ZIP [--layer ZIP ...] --runtime NAME
-        [--timeout S] [--memory-size MB] [--region R] [--function-name N] [--env NAME[=VALUE] ...]
-        [--runtime-client AWSLAMBDARIC_PEX_DIR] [--] [EVENT]
+        --non-ascii {escape,keep} [--timeout S] [--memory-size MB] [--region R]
+        [--function-name N] [--env NAME[=VALUE] ...] [--runtime-client AWSLAMBDARIC_PEX_DIR]
+        [--] [EVENT]
 
 EVENT is a JSON document, `@path` to read it from a file, or `-` to read it from stdin; `{}` when
 omitted. The script unpacks the function's zip into a fresh task root and its layers, in order,
@@ -54,6 +55,9 @@ EXIT_USAGE = 2
 EXIT_TIMEOUT = 124
 
 _STARTED = b"S"
+
+# `--non-ascii`: `escape` as `\u00e9` (`json.dumps`'s `ensure_ascii`), or `keep` as UTF-8.
+NON_ASCII_CHOICES = ("escape", "keep")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -145,6 +149,7 @@ def lambda_environment(
         "_X_AMZN_TRACE_ID": f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]};Sampled=0",
         "_LAMBDA_INVOKE_REQUEST_ID": request_id,
         "_LAMBDA_INVOKE_TIMEOUT_S": str(args.timeout),
+        "_LAMBDA_INVOKE_NON_ASCII": args.non_ascii,
     }
     env.update(overrides)
     return env
@@ -394,6 +399,9 @@ def parent_main(argv: list[str]) -> int:
     parser.add_argument("--function", required=True)
     parser.add_argument("--layer", action="append", default=[])
     parser.add_argument("--runtime", required=True)
+    # How the runtime's JSON encoder treats non-ASCII characters: given by the plugin, from its
+    # runtime table (this script runs on the runtime's CPython alone and imports nothing of it).
+    parser.add_argument("--non-ascii", required=True, choices=NON_ASCII_CHOICES)
     parser.add_argument("--timeout", type=float, default=3.0)
     parser.add_argument("--memory-size", type=int, default=128)
     parser.add_argument("--region", default="us-east-1")
@@ -536,8 +544,9 @@ def _log_error(error: dict, exc: BaseException | None = None, tb=None) -> None:
     sys.stderr.flush()
 
 
-def to_json(value) -> str:
-    """JSON as the runtime encodes it: a `Decimal` as its exact digits, NaN ones as `NaN`."""
+def to_json(value, ensure_ascii: bool) -> str:
+    """JSON as the runtime encodes it: a `Decimal` as its exact digits, NaN ones as `NaN`, and
+    non-ASCII characters escaped when `ensure_ascii` (the runtime's rule, from `--non-ascii`)."""
     literals = {}
 
     def default(obj):
@@ -549,8 +558,6 @@ def to_json(value) -> str:
             return key
         raise TypeError(f"Object of type {type(obj).__name__} is not JSON serializable")
 
-    # The runtime of Python 3.12 keeps non-ASCII characters; the others escape them.
-    ensure_ascii = os.environ.get("AWS_EXECUTION_ENV") != "AWS_Lambda_python3.12"
     text = json.dumps(value, default=default, ensure_ascii=ensure_ascii)
     for key, literal in literals.items():
         text = text.replace(json.dumps(key), literal)
@@ -584,6 +591,7 @@ def child_main(opt: str, work: str) -> int:
     report_fd = int(os.environ.pop("_LAMBDA_INVOKE_FD"))
     request_id = os.environ.pop("_LAMBDA_INVOKE_REQUEST_ID")
     timeout_s = float(os.environ.pop("_LAMBDA_INVOKE_TIMEOUT_S"))
+    ensure_ascii = os.environ.pop("_LAMBDA_INVOKE_NON_ASCII") == "escape"
     task_root = os.environ["LAMBDA_TASK_ROOT"]
     # Lambda's order; then the standard library, and nothing else (no site-packages, `-I -S`).
     here = os.path.dirname(os.path.abspath(__file__))
@@ -598,7 +606,7 @@ def child_main(opt: str, work: str) -> int:
         if isinstance(response, bytes):
             message = {"ok": ok, "bytes": base64.b64encode(response).decode("ascii")}
         else:
-            message = {"ok": ok, "payload": to_json(response)}
+            message = {"ok": ok, "payload": to_json(response, ensure_ascii)}
         with os.fdopen(report_fd, "wb") as out:
             if not started:
                 out.write(_STARTED)
@@ -641,7 +649,7 @@ def child_main(opt: str, work: str) -> int:
         return report(False, error, started=True)
     if not isinstance(result, bytes):
         try:
-            to_json(result)
+            to_json(result, ensure_ascii)
         except (TypeError, ValueError) as e:
             error = _error(request_id, "Runtime.MarshalError", f"Unable to marshal response: {e}")
             _log_error(error)
@@ -656,6 +664,7 @@ def client_child_main(opt: str, client_pex: str) -> int:
 
     os.environ.pop("_LAMBDA_INVOKE_REQUEST_ID", None)
     os.environ.pop("_LAMBDA_INVOKE_TIMEOUT_S", None)
+    os.environ.pop("_LAMBDA_INVOKE_NON_ASCII", None)
     task_root = os.environ["LAMBDA_TASK_ROOT"]
     here = os.path.dirname(os.path.abspath(__file__))
     deps = os.path.join(client_pex, ".deps")

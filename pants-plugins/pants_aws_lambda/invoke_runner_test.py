@@ -13,6 +13,11 @@ from pathlib import Path
 import pytest
 
 from pants_aws_lambda import invoke_runner
+from pants_aws_lambda.invoke import encoding_args
+from pants_aws_lambda.runtimes import RUNTIMES
+
+# The runtime the tests that are not about runtimes invoke with.
+RUNTIME = "python3.9"
 
 HANDLER = """\
 import decimal, json, logging, os, stat, sys, time
@@ -70,13 +75,20 @@ def function_zip(tmp_path: Path) -> Path:
 
 
 def run(
-    tmp_path: Path, *args: str, stdin: str | None = None, env: dict[str, str] | None = None
+    tmp_path: Path,
+    *args: str,
+    stdin: str | None = None,
+    env: dict[str, str] | None = None,
+    runtime: str = RUNTIME,
 ) -> subprocess.CompletedProcess:
+    # The runtime's arguments as `pants run` passes them (`invoke.py`), from the runtime table.
+    runtime_args = ("--runtime", runtime, *encoding_args(RUNTIMES[runtime]))
     return subprocess.run(
-        [sys.executable, "-I", "-S", "-B", invoke_runner.__file__, "--runtime", "python3.9", *args],
+        [sys.executable, "-I", "-S", "-B", invoke_runner.__file__, *runtime_args, *args],
         input=stdin if stdin is not None else "",
         capture_output=True,
         text=True,
+        encoding="utf-8",
         cwd=tmp_path,
         env={"PATH": os.environ.get("PATH", ""), **(env or {})},
         timeout=60,
@@ -114,7 +126,7 @@ def test_event_in_response_out(tmp_path: Path, function_zip: Path) -> None:
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
         "AWS_REGION": "eu-west-1",
         "_HANDLER": "lambda_function.handler",
-        "AWS_EXECUTION_ENV": "AWS_Lambda_python3.9",
+        "AWS_EXECUTION_ENV": f"AWS_Lambda_{RUNTIME}",
         "STAGE": "dev",
         "PASSED": "from-outside",
         "UNSET": None,
@@ -201,11 +213,25 @@ def test_unserializable_response(tmp_path: Path, function_zip: Path) -> None:
     assert error["errorMessage"].startswith("Unable to marshal response:")
 
 
-def test_response_encoded_as_the_runtime_does(tmp_path: Path, function_zip: Path) -> None:
-    result = run(tmp_path, "--function", str(function_zip), "--", '{"action": "decimal"}')
+@pytest.mark.parametrize("runtime", RUNTIMES.values(), ids=lambda r: r.name)
+def test_response_encoded_as_the_runtime_does(tmp_path: Path, function_zip: Path, runtime) -> None:
+    result = run(
+        tmp_path, "--function", str(function_zip), "--", '{"action": "decimal"}', runtime=runtime.name
+    )
     assert result.returncode == 0, result.stderr
-    # Decimals keep their digits; non-ASCII is escaped (the python3.9 runtime's encoder).
-    assert result.stdout == '{"price": 1.10, "count": 3, "name": "caf\\u00e9"}\n'
+    # Decimals keep their digits; non-ASCII is escaped or kept as the runtime's encoder does.
+    name = "caf\\u00e9" if runtime.json_ensure_ascii else "caf\u00e9"
+    assert result.stdout == '{"price": 1.10, "count": 3, "name": "%s"}\n' % name
+
+
+def test_the_encoding_rule_is_required(tmp_path: Path, function_zip: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-I", "-S", "-B", invoke_runner.__file__, "--runtime", RUNTIME,
+         "--function", str(function_zip)],
+        capture_output=True, text=True, cwd=tmp_path, timeout=60,
+    )
+    assert result.returncode == invoke_runner.EXIT_USAGE
+    assert "--non-ascii" in result.stderr
 
 
 def test_import_error(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from textwrap import dedent
 
 import pytest
 import toml
+from packaging.requirements import Requirement
 from pants.backend.python.target_types import (
     PythonRequirementTarget,
     PythonSourcesGeneratorTarget,
@@ -27,6 +28,7 @@ from pants.testutil.rule_runner import QueryRule, RuleRunner
 
 from pants_aws_lambda import package
 from pants_aws_lambda.package import PythonAwsLambdaFunctionFieldSet, PythonAwsLambdaLayerFieldSet
+from pants_aws_lambda.runtimes import RUNTIMES
 from pants_aws_lambda.target_types import target_types as lambda_target_types
 
 PEX_ENV = "PANTS_AWS_LAMBDA_PEX"
@@ -89,13 +91,17 @@ def rule_runner() -> RuleRunner:
     return rule_runner
 
 
+# The repository's interpreter constraints in these tests.
+INTERPRETER_CONSTRAINTS = "CPython>=3.9,<3.15"
+
+
 def set_options(rule_runner: RuleRunner, *extra: str) -> None:
     rule_runner.set_options(
         [
             "--source-root-patterns=['src']",
             "--python-enable-resolves",
             "--python-resolves={'python-default': 'lock/default.lock'}",
-            "--python-interpreter-constraints=['CPython>=3.9,<3.15']",
+            f"--python-interpreter-constraints=['{INTERPRETER_CONSTRAINTS}']",
             "--python-bootstrap-search-path=['<PATH>', '<PYENV>']",
             *repository_options(),
             *extra,
@@ -245,7 +251,7 @@ def test_unknown_runtime(rule_runner: RuleRunner) -> None:
         Address("src/proj", target_name="fn"),
         "src/proj:fn",
         "'python3.7'",
-        "python3.8, python3.9, python3.10, python3.11, python3.12, python3.13, python3.14",
+        ", ".join(RUNTIMES),
     )
 
 
@@ -307,7 +313,12 @@ def test_runtime_not_inferable(rule_runner: RuleRunner) -> None:
         "src/proj:fn",
         "`runtime`",
         "python-default",
-        "3.9, 3.10, 3.11, 3.12, 3.13, 3.14",
+        # The Python versions of the runtimes that the constraints allow.
+        ", ".join(
+            r.python_version_str
+            for r in RUNTIMES.values()
+            if Requirement(INTERPRETER_CONSTRAINTS).specifier.contains(f"{r.python_version_str}.0")
+        ),
     )
 
 

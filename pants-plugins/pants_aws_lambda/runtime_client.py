@@ -16,6 +16,7 @@ from pants.engine.rules import Get, collect_rules, rule
 from pants.util.strutil import help_text
 
 from pants_aws_lambda.platform_rules import LambdaPlatform
+from pants_aws_lambda.runtimes import runtime_client_interpreter_constraints
 
 # The directory of the installed client in a `RuntimeClient`'s digest.
 RUNTIME_CLIENT_PEX = "awslambdaric.pex"
@@ -32,13 +33,15 @@ class Awslambdaric(PythonToolRequirementsBase):
     )
 
     # The newest release whose `Requires-Python` admits the CPython 3.9 that Pants 2.17 runs PEX
-    # with (4.x requires 3.10+, and PEX's download checks it against that interpreter), with
-    # wheels for CPython 3.9 to 3.13.
+    # with (4.x requires 3.10+, and PEX's download checks it against that interpreter). The
+    # runtimes it has wheels for are the ones marked `awslambdaric` in the runtime table.
     default_version = "awslambdaric==3.1.1"
     default_requirements = ["awslambdaric>=3.1,<4"]
 
     register_interpreter_constraints = True
-    default_interpreter_constraints = ["CPython>=3.9,<3.15"]
+    # The CPythons of those runtimes; a new one there needs `pants generate-lockfiles
+    # --resolve=awslambdaric`, since the lockfile records the constraints it was made for.
+    default_interpreter_constraints = runtime_client_interpreter_constraints()
 
     default_lockfile_resource = ("pants_aws_lambda", "awslambdaric.lock")
     lockfile_rules_type = LockfileRules.SIMPLE

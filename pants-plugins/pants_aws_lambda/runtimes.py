@@ -1,13 +1,17 @@
 """Facts about AWS Lambda's Python runtimes, as data.
 
 Everything the plugin knows about a runtime (its Python version, the glibc of its operating system,
-its support status) lives in `RUNTIMES`; everything it knows about an architecture lives in
-`ARCHITECTURES`. Nothing here imports the Pants engine.
+its support status, how it encodes responses, whether the runtime client runs on it) lives in
+`RUNTIMES`; everything it knows about an architecture lives in `ARCHITECTURES`. Every other place
+(the complete platforms, the `runtime` field's help, the `[awslambdaric]` interpreter constraints,
+the local runner's JSON encoding, the tests and the docs' tables) derives from them, so a new
+runtime is one new row. Nothing here imports the Pants engine.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterable
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,12 @@ class LambdaRuntime:
     python_version: tuple[int, int]
     os: str
     glibc: tuple[int, int]
+    # Whether the runtime's JSON encoder escapes non-ASCII characters in a response (`json.dumps`'s
+    # `ensure_ascii`): the runtimes before python3.12 do, the later ones keep them as UTF-8.
+    json_ensure_ascii: bool
+    # Whether the plugin's pinned `awslambdaric` (see `runtime_client.py`) has wheels for the
+    # runtime's CPython; the `[awslambdaric]` interpreter constraints are the ones of these runtimes.
+    awslambdaric: bool
     # AWS's published dates (YYYY-MM-DD). A runtime whose `deprecated_on` is set is deprecated: AWS
     # no longer patches it, and from `create_blocked_on` new functions cannot use it.
     deprecated_on: str | None = None
@@ -58,18 +68,21 @@ class LambdaRuntime:
 _AL2 = "Amazon Linux 2"
 _AL2023 = "Amazon Linux 2023"
 
+# fmt: off
 RUNTIMES: dict[str, LambdaRuntime] = {
     r.name: r
     for r in (
-        LambdaRuntime("python3.8", (3, 8), _AL2, (2, 26), "2024-10-14", "2025-02-28"),
-        LambdaRuntime("python3.9", (3, 9), _AL2, (2, 26), "2025-12-15", "2026-02-03"),
-        LambdaRuntime("python3.10", (3, 10), _AL2, (2, 26), "2026-06-30", "2026-07-31"),
-        LambdaRuntime("python3.11", (3, 11), _AL2, (2, 26), "2026-06-30", "2026-07-31"),
-        LambdaRuntime("python3.12", (3, 12), _AL2023, (2, 34), deprecation_planned_on="2028-10-31"),
-        LambdaRuntime("python3.13", (3, 13), _AL2023, (2, 34), deprecation_planned_on="2029-06-30"),
-        LambdaRuntime("python3.14", (3, 14), _AL2023, (2, 34), deprecation_planned_on="2029-06-30"),
+        # name, Python, OS, glibc, json_ensure_ascii, awslambdaric, AWS's dates.
+        LambdaRuntime("python3.8", (3, 8), _AL2, (2, 26), True, False, "2024-10-14", "2025-02-28"),
+        LambdaRuntime("python3.9", (3, 9), _AL2, (2, 26), True, True, "2025-12-15", "2026-02-03"),
+        LambdaRuntime("python3.10", (3, 10), _AL2, (2, 26), True, True, "2026-06-30", "2026-07-31"),
+        LambdaRuntime("python3.11", (3, 11), _AL2, (2, 26), True, True, "2026-06-30", "2026-07-31"),
+        LambdaRuntime("python3.12", (3, 12), _AL2023, (2, 34), False, True, deprecation_planned_on="2028-10-31"),
+        LambdaRuntime("python3.13", (3, 13), _AL2023, (2, 34), False, True, deprecation_planned_on="2029-06-30"),
+        LambdaRuntime("python3.14", (3, 14), _AL2023, (2, 34), False, True, deprecation_planned_on="2029-06-30"),
     )
 }
+# fmt: on
 
 
 def runtime_for_python_version(version: tuple[int, int]) -> LambdaRuntime | None:
@@ -77,3 +90,41 @@ def runtime_for_python_version(version: tuple[int, int]) -> LambdaRuntime | None
         if runtime.python_version == version:
             return runtime
     return None
+
+
+def closest_runtime(
+    version: tuple[int, int], runtimes: Iterable[LambdaRuntime] | None = None
+) -> LambdaRuntime:
+    """The runtime of CPython `version`; for a version the table lacks (a `complete_platforms`
+    target), the newest runtime not newer than it, or else the oldest runtime."""
+    ordered = sorted(RUNTIMES.values() if runtimes is None else runtimes, key=lambda r: r.python_version)
+    older = [r for r in ordered if r.python_version <= version]
+    return older[-1] if older else ordered[0]
+
+
+def _contiguous_minors(minors: list[int]) -> list[tuple[int, int]]:
+    """Sorted minor versions as inclusive (first, last) runs: [9, 10, 11, 13] -> [(9, 11), (13, 13)]."""
+    runs: list[tuple[int, int]] = []
+    for minor in sorted(set(minors)):
+        if runs and runs[-1][1] == minor - 1:
+            runs[-1] = (runs[-1][0], minor)
+        else:
+            runs.append((minor, minor))
+    return runs
+
+
+def runtime_client_interpreter_constraints(
+    runtimes: Iterable[LambdaRuntime] | None = None,
+) -> list[str]:
+    """The `[awslambdaric]` interpreter constraints: the CPythons of the runtimes it supports, as
+    `CPython>=3.X,<3.Y` ranges (alternatives, one per run of consecutive versions)."""
+    by_major: dict[int, list[int]] = {}
+    for runtime in RUNTIMES.values() if runtimes is None else runtimes:
+        if runtime.awslambdaric:
+            major, minor = runtime.python_version
+            by_major.setdefault(major, []).append(minor)
+    return [
+        f"CPython>={major}.{first},<{major}.{last + 1}"
+        for major, minors in sorted(by_major.items())
+        for first, last in _contiguous_minors(minors)
+    ]
