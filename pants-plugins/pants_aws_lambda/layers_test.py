@@ -246,10 +246,10 @@ def test_oversized_function_fails_with_the_largest_parts(rule_runner: RuleRunner
         rule_runner,
         Address("src/proj", target_name="fn"),
         "src/proj:fn",
-        "280.0 MB unzipped together with its layers src/proj:layer",
-        "262,144,000 bytes",
-        "proj/ (first-party): 140.0 MB",
-        "shared/ (first-party in layer src/proj:layer): 140.0 MB",
+        "267.0 MiB (280,000,000 bytes) unzipped together with its layers src/proj:layer",
+        "250 MiB unzipped, function and all its layers together (262,144,000 bytes)",
+        "proj/ (first-party): 133.5 MiB",
+        "shared/ (first-party in layer src/proj:layer): 133.5 MiB",
         "exclude",
     )
     assert "Wrote" not in message
@@ -271,5 +271,5 @@ def test_over_50_mb_zipped_warns_but_packages(rule_runner: RuleRunner, caplog) -
     )
     zf, built = package_zip(rule_runner, Address("src/proj", target_name="fn"))
     assert "proj/data/blob.bin" in zf.namelist()
-    assert "over Lambda's 50 MB zipped for direct upload" in caplog.text
+    assert "over Lambda's 50 MiB zipped for direct upload (52,428,800 bytes)" in caplog.text
     assert "S3" in caplog.text

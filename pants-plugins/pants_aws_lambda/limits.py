@@ -18,19 +18,28 @@ class Limit:
     what: str
 
 
-# AWS Lambda quotas for .zip deployments.
-UNZIPPED_BYTES = Limit(262_144_000, "250 MB unzipped, function and all its layers together")
-DIRECT_UPLOAD_ZIPPED_BYTES = Limit(52_428_800, "50 MB zipped for direct upload")
+# AWS Lambda quotas for .zip deployments. AWS writes "250 MB" for 250 x 2^20 bytes: sizes here are
+# binary (KiB, MiB, GiB), so a size and a limit always compare as their numbers read.
+UNZIPPED_BYTES = Limit(250 * 2**20, "250 MiB unzipped, function and all its layers together")
+DIRECT_UPLOAD_ZIPPED_BYTES = Limit(50 * 2**20, "50 MiB zipped for direct upload")
 LAYERS_PER_FUNCTION = Limit(5, "5 layers per function")
 # ... and for container images, which the `flat` layout is for.
-CONTAINER_IMAGE_BYTES = Limit(10_737_418_240, "10 GB per container image")
+CONTAINER_IMAGE_BYTES = Limit(10 * 2**30, "10 GiB per container image")
 
 
 def format_bytes(size: int) -> str:
-    for unit, scale in (("GB", 1_000_000_000), ("MB", 1_000_000), ("kB", 1_000)):
+    """A size in binary units, as AWS's limits count: `243.2 MiB` is 243.2 x 2^20 bytes."""
+    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
         if size >= scale:
-            return f"{size / scale:.1f} {unit}"
+            # Never round up to the next tenth: a size just under a limit must not read as it.
+            tenths = size * 10 // scale
+            return f"{tenths // 10}.{tenths % 10} {unit}"
     return f"{size} B"
+
+
+def format_exact(size: int) -> str:
+    """A size in binary units with its exact byte count, for messages about a crossed limit."""
+    return f"{format_bytes(size)} ({size:,} bytes)"
 
 
 def glob_to_regex(pattern: str) -> re.Pattern[str]:

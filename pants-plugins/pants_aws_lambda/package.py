@@ -177,8 +177,9 @@ def _warn_if_too_big_to_upload(address: Address, artifact: LambdaArtifact, outpu
         logger.warning(
             softwrap(
                 f"""
-                {address}: {output_path} is {limits.format_bytes(artifact.zip.zipped_bytes)}
-                zipped, over Lambda's {limits.DIRECT_UPLOAD_ZIPPED_BYTES.what}: upload it to S3
+                {address}: {output_path} is {limits.format_exact(zipped_bytes)}
+                zipped, over Lambda's {limits.DIRECT_UPLOAD_ZIPPED_BYTES.what}
+                ({limits.DIRECT_UPLOAD_ZIPPED_BYTES.value:,} bytes): upload it to S3
                 and deploy from there (e.g. `aws lambda update-function-code --s3-bucket ...`).
                 """
             )
@@ -211,12 +212,12 @@ def _check_unzipped_size(
     )
     with_layers = f" together with its layers {', '.join(str(l.address) for l in layers)}" if layers else ""
     raise LambdaPackagingError(
-        f"{address} is {limits.format_bytes(total)} unzipped{with_layers}, over Lambda's limit of "
+        f"{address} is {limits.format_exact(total)} unzipped{with_layers}, over Lambda's limit of "
         f"{limit.what} ({limit.value:,} bytes). The largest "
         f"parts:\n{listing}\n"
         "Cut what the function does not need: drop requirements, move shared ones to a layer that "
         "other functions share, or leave files out with the `exclude` field (e.g. `boto3/**`, "
-        "which the runtime provides). A container image allows up to 10 GB."
+        "which the runtime provides). A container image allows up to 10 GiB."
     )
 
 

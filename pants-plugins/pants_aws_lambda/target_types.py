@@ -198,7 +198,7 @@ class PythonAwsLambdaLayoutField(StringField):
             `COPY path.to/layer /opt`), with no `unzip` step in the image. A `docker_image` that
             depends on the target gets the directory in its build context.
 
-        Container images are limited to 10 GB rather than the 250 MB of zip deployments.
+        Container images are limited to 10 GiB rather than the 250 MiB of zip deployments.
         """
     )
 
