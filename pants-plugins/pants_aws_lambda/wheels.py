@@ -21,14 +21,20 @@ from dataclasses import dataclass
 from typing import Collection, Iterable, Iterator, Mapping, Sequence
 from urllib.parse import unquote, urlparse
 
-from packaging.markers import Marker
-from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.tags import Tag, parse_tag
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from pants_aws_lambda.runtimes import RUNTIMES, LambdaRuntime, runtime_for_python_version
+
+# packaging 21.3 (the one Pants 2.17 ships) builds its grammars with pyparsing names that pyparsing
+# 3.3 and newer deprecate, so importing these modules warns ten times in a Pants environment that
+# has such a pyparsing. The warnings concern Pants' environment, not the user's build: keep them out.
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"packaging(\.|$)")
+    from packaging.markers import Marker
+    from packaging.requirements import InvalidRequirement, Requirement
 
 # Pants 2.17's default pex (2.1.137) cannot identify CPython 3.12+ and writes universal lockfiles
 # with version-specific wheels (`cp3XY`) only up to CPython 3.12: from such a lock, newer runtimes can
