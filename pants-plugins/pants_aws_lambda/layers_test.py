@@ -246,7 +246,7 @@ def test_oversized_function_fails_with_the_largest_parts(rule_runner: RuleRunner
         rule_runner,
         Address("src/proj", target_name="fn"),
         "src/proj:fn",
-        "267.0 MiB (280,000,000 bytes) unzipped together with its layers src/proj:layer",
+        "267.0 MiB (280,000,081 bytes) unzipped together with its layers src/proj:layer",
         "250 MiB unzipped, function and all its layers together (262,144,000 bytes)",
         "proj/ (first-party): 133.5 MiB",
         "shared/ (first-party in layer src/proj:layer): 133.5 MiB",
