@@ -103,7 +103,8 @@ def set_options(rule_runner: RuleRunner, *extra: str) -> None:
             "--python-resolves={'python-default': 'lock/default.lock'}",
             f"--python-interpreter-constraints=['{INTERPRETER_CONSTRAINTS}']",
             "--python-bootstrap-search-path=['<PATH>', '<PYENV>']",
-            *repository_options(),
+            # An option the test sets itself replaces the repository's.
+            *(o for o in repository_options() if o.split("=", 1)[0] not in {e.split("=", 1)[0] for e in extra}),
             *extra,
         ],
         env_inherit={"PATH", "PYENV_ROOT", "HOME", *subprocess_environment_names()},
