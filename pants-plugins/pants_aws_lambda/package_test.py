@@ -79,11 +79,11 @@ def set_options(rule_runner: RuleRunner, *extra: str) -> None:
             "--python-resolves={'python-default': 'lock/default.lock'}",
             "--python-interpreter-constraints=['CPython>=3.9,<3.15']",
             "--python-bootstrap-search-path=['<PATH>', '<PYENV>']",
-            "--subprocess-environment-env-vars=['PIP_CONFIG_FILE=/dev/null', 'PIP_CERT', 'SSL_CERT_FILE']",
+            "--subprocess-environment-env-vars=['PIP_CONFIG_FILE=/dev/null', 'PIP_CERT', 'SSL_CERT_FILE', 'REQUESTS_CA_BUNDLE']",
             *_pex_cli_options(),
             *extra,
         ],
-        env_inherit={"PATH", "PYENV_ROOT", "HOME", "PIP_CERT", "SSL_CERT_FILE"},
+        env_inherit={"PATH", "PYENV_ROOT", "HOME", "PIP_CERT", "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE"},
     )
 
 
