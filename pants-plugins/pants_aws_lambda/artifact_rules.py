@@ -60,7 +60,7 @@ from pants.util.logging import LogLevel
 from pants.util.strutil import softwrap
 
 from pants_aws_lambda import bytecode_rules, limits, platform_rules, wheels, zipwriter
-from pants_aws_lambda.bytecode_rules import Bytecode, BytecodeMode, BytecodeRequest
+from pants_aws_lambda.bytecode_rules import Bytecode, BytecodeMode, BytecodeRequest, CompileFailure
 from pants_aws_lambda.caching import REMOTE_CACHE_SPECULATION_DELAY_MS
 from pants_aws_lambda.limits import Distribution
 from pants_aws_lambda.platform_rules import LambdaPlatform
@@ -633,6 +633,18 @@ def _size(entry: FileEntry) -> int:
     return entry.file_digest.serialized_bytes_length
 
 
+def _list_compile_failures(prefix: str, failed: tuple[CompileFailure, ...]) -> str:
+    """One line per file, with its path in the artifact."""
+    lines = [
+        f"  - {prefix + '/' if prefix else ''}{f.path}"
+        f"{', line ' + str(f.line) if f.line is not None else ''}: {f.message}"
+        for f in failed[:10]
+    ]
+    if len(failed) > 10:
+        lines.append(f"  - ... and {len(failed) - 10} more")
+    return "\n".join(lines)
+
+
 @rule
 async def build_lambda_artifact(request: LambdaArtifactRequest) -> LambdaArtifact:
     patterns = [limits.glob_to_regex(p) for p in request.exclude]
@@ -720,6 +732,15 @@ async def build_lambda_artifact(request: LambdaArtifactRequest) -> LambdaArtifac
             ),
         ),
     )
+    if first_party_bytecode.failed:
+        version = ".".join(map(str, request.platform.python_version))
+        raise LambdaPackagingError(
+            f"First-party sources of {request.address} do not compile with Python {version}, the "
+            f"Python of {request.platform.description}, so Lambda could not import them:\n"
+            f"{_list_compile_failures(request.prefix, first_party_bytecode.failed)}\n"
+            f"Fix the code, or keep to the syntax that Python {version} supports (a newer "
+            "`runtime` supports newer syntax). No artifact was written."
+        )
     third_party_tree, first_party_tree = third_party_bytecode.digest, first_party_bytecode.digest
     if request.prefix:
         third_party_tree, first_party_tree = await MultiGet(

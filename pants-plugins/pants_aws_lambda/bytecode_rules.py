@@ -93,9 +93,20 @@ class BytecodeRequest:
 
 
 @dataclass(frozen=True)
+class CompileFailure:
+    """A `.py` file of the tree that the runtime's CPython does not compile."""
+
+    path: str
+    line: int | None
+    message: str
+
+
+@dataclass(frozen=True)
 class Bytecode:
     digest: Digest
     compiled: int
+    # Kept as source; for third-party trees that is expected (templates, other-version files).
+    failed: tuple[CompileFailure, ...] = ()
 
 
 _SCRIPT = "__lambda_pycompile.py"
@@ -116,9 +127,11 @@ async def compile_bytecode(request: BytecodeRequest) -> Bytecode:
                 f"""
                 {request.address}: no CPython {version} on the interpreter search path
                 (`[python-bootstrap].search_path`), so it is packaged without bytecode and
-                Lambda compiles every module at each cold start. Install CPython
-                {version} (e.g. `pyenv install {version}`) where Pants looks for interpreters, or
-                set `bytecode="none"` on the target to package without bytecode on purpose.
+                Lambda compiles every module at each cold start. Nor are its first-party sources
+                checked to compile with Python {version} (the handler's module is checked with
+                Pants' own Python, as far as it can parse it). Install CPython {version} (e.g.
+                `pyenv install {version}`) where Pants looks for interpreters, or set
+                `bytecode="none"` on the target to package without bytecode on purpose.
                 """
             )
         )
@@ -164,7 +177,8 @@ async def compile_bytecode(request: BytecodeRequest) -> Bytecode:
     else:
         kept = await Get(Digest, DigestSubset(request.digest, PathGlobs(["**", "!**/*.py"])))
         digest = await Get(Digest, MergeDigests([kept, compiled]))
-    return Bytecode(digest, report["compiled"])
+    failed = tuple(CompileFailure(f["path"], f["line"], f["message"]) for f in report["failed"])
+    return Bytecode(digest, report["compiled"], failed)
 
 
 def rules():

@@ -1,13 +1,15 @@
 """The handler: where its module lives, whether it defines the function, and the re-export shim.
 
-Pure functions; no Pants engine imports.
+Pure functions; no Pants engine imports. The analysis itself is in `modulenames`, which also runs
+as a script on the runtime's CPython.
 """
 
 from __future__ import annotations
 
-import ast
 from dataclasses import dataclass
-from typing import Iterable, Iterator
+from typing import Any, Mapping
+
+from pants_aws_lambda import modulenames
 
 REEXPORTED_HANDLER_MODULE = "lambda_function"
 REEXPORTED_HANDLER_FUNC = "handler"
@@ -19,33 +21,6 @@ def module_file_candidates(module: str) -> tuple[str, str]:
     return f"{base}.py", f"{base}/__init__.py"
 
 
-def _top_level_statements(body: Iterable[ast.stmt]) -> Iterator[ast.stmt]:
-    """Statements that run at import time at module level, through `if`/`try`/`with` blocks."""
-    for node in body:
-        yield node
-        if isinstance(node, ast.If):
-            yield from _top_level_statements(node.body)
-            yield from _top_level_statements(node.orelse)
-        elif isinstance(node, ast.Try):
-            yield from _top_level_statements(node.body)
-            yield from _top_level_statements(node.orelse)
-            yield from _top_level_statements(node.finalbody)
-            for handler in node.handlers:
-                yield from _top_level_statements(handler.body)
-        elif isinstance(node, (ast.With, ast.AsyncWith)):
-            yield from _top_level_statements(node.body)
-
-
-def _assigned_names(target: ast.expr) -> Iterator[str]:
-    if isinstance(target, ast.Name):
-        yield target.id
-    elif isinstance(target, (ast.Tuple, ast.List)):
-        for element in target.elts:
-            yield from _assigned_names(element)
-    elif isinstance(target, ast.Starred):
-        yield from _assigned_names(target.value)
-
-
 @dataclass(frozen=True)
 class ModuleNames:
     names: frozenset[str]
@@ -55,31 +30,24 @@ class ModuleNames:
     def may_define(self, name: str) -> bool:
         return name in self.names or self.open_ended
 
+    @classmethod
+    def from_report(cls, report: Mapping[str, Any]) -> ModuleNames:
+        """From the JSON report of `modulenames.py` run as a script (without an `error`)."""
+        return cls(frozenset(report["names"]), bool(report["open_ended"]))
 
-def module_level_names(source: str, filename: str = "<handler>") -> ModuleNames:
-    """The names a module binds at import time, found without running it.
 
-    Raises `SyntaxError` if the source does not parse.
+def module_level_names(
+    source: str | bytes,
+    filename: str = "<handler>",
+    feature_version: tuple[int, int] | None = None,
+) -> ModuleNames:
+    """The names a module binds at import time, found without running it, by this Python.
+
+    `feature_version` parses with the grammar of an older Python (see `ast.parse`). Raises
+    `SyntaxError` if the source does not compile, `ValueError` if it cannot be decoded.
     """
-    tree = ast.parse(source, filename=filename)
-    names: set[str] = set()
-    open_ended = False
-    for node in _top_level_statements(tree.body):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.add(node.name)
-        elif isinstance(node, ast.Assign):
-            for target in node.targets:
-                names.update(_assigned_names(target))
-        elif isinstance(node, (ast.AnnAssign, ast.AugAssign)):
-            names.update(_assigned_names(node.target))
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            for alias in node.names:
-                if alias.name == "*":
-                    open_ended = True
-                else:
-                    names.add(alias.asname or alias.name.split(".")[0])
-    if "__getattr__" in names:
-        open_ended = True
+    tree = modulenames.parse_module(source, filename, feature_version)
+    names, open_ended = modulenames.bound_names(tree)
     return ModuleNames(frozenset(names), open_ended)
 
 

@@ -8,6 +8,7 @@ layers, and Lambda's size limits.
 from __future__ import annotations
 
 import logging
+import sys
 from dataclasses import dataclass
 
 from pants.backend.python.target_types import PythonResolveField
@@ -20,7 +21,7 @@ from pants.backend.python.util_rules.faas import rules as faas_rules
 from pants.core.goals.package import BuiltPackage, BuiltPackageArtifact, PackageFieldSet
 from pants.core.util_rules.environments import EnvironmentField
 from pants.engine.addresses import Address, Addresses, UnparsedAddressInputs
-from pants.engine.fs import EMPTY_DIGEST, CreateDigest, Digest, DigestContents, FileContent
+from pants.engine.fs import EMPTY_DIGEST, CreateDigest, Digest, FileContent
 from pants.engine.rules import Get, MultiGet, collect_rules, rule
 from pants.engine.target import (
     InvalidFieldException,
@@ -31,7 +32,7 @@ from pants.engine.unions import UnionRule
 from pants.util.logging import LogLevel
 from pants.util.strutil import softwrap
 
-from pants_aws_lambda import artifact_rules, limits
+from pants_aws_lambda import artifact_rules, limits, module_rules
 from pants_aws_lambda import handler as handler_lib
 from pants_aws_lambda.artifact_rules import (
     LambdaArtifact,
@@ -42,6 +43,7 @@ from pants_aws_lambda.artifact_rules import (
     Provided,
 )
 from pants_aws_lambda.bytecode_rules import BytecodeMode
+from pants_aws_lambda.module_rules import ModuleAnalysis, ModuleAnalysisRequest
 from pants_aws_lambda.platform_rules import LambdaPlatform, LambdaPlatformRequest
 from pants_aws_lambda.target_types import (
     PythonAwsLambdaArchitectureField,
@@ -368,6 +370,7 @@ class HandlerShimRequest:
     field_set: PythonAwsLambdaFunctionFieldSet
     handler: ResolvedPythonFaaSHandler
     content: LambdaContent
+    platform: LambdaPlatform
 
 
 @dataclass(frozen=True)
@@ -380,6 +383,7 @@ class HandlerShim:
 async def check_handler_and_render_shim(request: HandlerShimRequest) -> HandlerShim:
     """Check the handler statically and return the digest of the `lambda_function.py` shim."""
     field_set, handler, content = request.field_set, request.handler, request.content
+    platform = request.platform
     alias = PythonAwsLambdaHandlerField.alias
     where = f"The `{alias}` field of {field_set.address} is {field_set.handler.value!r}"
     candidates = handler_lib.module_file_candidates(handler.module)
@@ -397,12 +401,51 @@ async def check_handler_and_render_shim(request: HandlerShimRequest) -> HandlerS
             )
         )
     module_file = module_entry.path
-    module_digest = await Get(Digest, CreateDigest([module_entry]))
-    source = await Get(DigestContents, Digest, module_digest)
-    try:
-        names = handler_lib.module_level_names(source[0].content.decode(), module_file)
-    except SyntaxError as e:
-        raise InvalidFieldException(f"{where}, but {module_file} does not parse: {e}")
+    version = ".".join(map(str, platform.python_version))
+    analysis = await Get(
+        ModuleAnalysis,
+        ModuleAnalysisRequest(field_set.address, module_entry, platform.python_version),
+    )
+    if analysis.problem is not None:
+        at = f" at line {analysis.problem.line}" if analysis.problem.line is not None else ""
+        raise InvalidFieldException(
+            softwrap(
+                f"""
+                {where}, but {module_file} does not parse with Python {version}, the Python of
+                {platform.description} (checked with {analysis.checked_with}){at}:
+                {analysis.problem.message}. Fix the code, or keep to the syntax that Python
+                {version} supports (a newer `runtime` supports newer syntax).
+                """
+            )
+        )
+    if not analysis.exact and BytecodeMode(field_set.bytecode.value) == BytecodeMode.NONE:
+        if analysis.unchecked:
+            how = softwrap(
+                f"""
+                which cannot parse it (it may use syntax newer than that Python): whether it
+                defines `{handler.func}` is not checked
+                """
+            )
+        elif platform.python_version > sys.version_info[:2]:
+            how = f"whose grammar is older than that of Python {version}"
+        else:
+            how = f"with the grammar of Python {version} as far as that Python knows it"
+        logger.warning(
+            softwrap(
+                f"""
+                {field_set.address}: no CPython {version} on the interpreter search path, so the
+                handler's module {module_file} is checked with {analysis.checked_with}, {how};
+                with `bytecode="none"`, the other first-party sources are not compiled, so a
+                syntax error in them shows only when Lambda imports them. Install CPython
+                {version} where Pants looks for interpreters (`[python-bootstrap].search_path`) to
+                check the handler's module with the runtime's grammar, and use
+                `bytecode="compiled"` to check every first-party source.
+                """
+            )
+        )
+    names = analysis.names
+    if names is None:
+        names = handler_lib.ModuleNames(frozenset(), open_ended=True)
     if not names.may_define(handler.func):
         defined = sorted(n for n in names.names if not n.startswith("_"))
         raise InvalidFieldException(
@@ -466,7 +509,7 @@ async def package_python_aws_lambda_function(
         ),
         Get(FunctionLayers, FunctionLayersRequest(field_set.address, field_set.layers, platform)),
     )
-    shim = await Get(HandlerShim, HandlerShimRequest(field_set, handler, content))
+    shim = await Get(HandlerShim, HandlerShimRequest(field_set, handler, content, platform))
     output_path = field_set.artifact_path()
     artifact = await Get(
         LambdaArtifact,
@@ -531,6 +574,7 @@ def rules():
     return (
         *collect_rules(),
         *artifact_rules.rules(),
+        *module_rules.rules(),
         *faas_rules(),
         *pex_from_targets.rules(),
         UnionRule(PackageFieldSet, PythonAwsLambdaFunctionFieldSet),

@@ -345,6 +345,99 @@ def test_handler_module_named_like_the_reexport(rule_runner: RuleRunner) -> None
     assert_package_error(rule_runner, Address("src", target_name="fn"), "src:fn", "Rename the function to `handler`")
 
 
+# Python 3.12+ only: a `type` alias (PEP 695), a PEP 701 f-string, and a `match` statement.
+MODERN = dedent(
+    """\
+    type Event = dict[str, object]
+
+
+    def handler(event: Event, context):
+        match event:
+            case {"name": str(name)}:
+                return f"{"hello"!r} {name}"
+            case _:
+                return None
+    """
+)
+
+
+def test_handler_with_syntax_of_the_runtime_python(rule_runner: RuleRunner) -> None:
+    # Pants runs on an older Python, whose parser refuses this module; the runtime's accepts it.
+    write_function(rule_runner, "runtime='python3.12', handler='app.py:handler'", app=MODERN)
+    zf, built = package_zip(rule_runner, Address("src/proj", target_name="fn"))
+    assert "proj/__pycache__/app.cpython-312.pyc" in zf.namelist()
+    assert zf.read("proj/app.py") == MODERN.encode()
+
+
+def test_handler_with_syntax_newer_than_the_runtime(rule_runner: RuleRunner) -> None:
+    app = "import sys\n\nmatch sys.argv:\n    case _:\n        pass\n\ndef handler(event, context):\n    return 1\n"
+    write_function(rule_runner, "runtime='python3.9', handler='app.py:handler', bytecode='none'", app=app)
+    assert_package_error(
+        rule_runner,
+        Address("src/proj", target_name="fn"),
+        "src/proj:fn",
+        "proj/app.py does not parse with Python 3.9",
+        "python3.9 on x86_64",
+        "at line 3",
+        "invalid syntax",
+        "keep to the syntax that Python 3.9 supports",
+    )
+
+
+@pytest.mark.parametrize("bytecode, runtime", [("compiled", "python3.12"), ("only", "python3.9")])
+def test_first_party_module_that_does_not_compile(rule_runner: RuleRunner, bytecode: str, runtime: str) -> None:
+    rule_runner.write_files({"src/proj/util.py": "X = 1\n\ndef broken(:\n    pass\n"})
+    write_function(
+        rule_runner,
+        f"runtime='{runtime}', handler='app.py:handler', bytecode='{bytecode}', dependencies=['./util.py']",
+    )
+    message = assert_package_error(
+        rule_runner,
+        Address("src/proj", target_name="fn"),
+        "First-party sources of src/proj:fn do not compile with Python 3.",
+        f"{runtime} on x86_64",
+        "proj/util.py, line 3: invalid syntax",
+        "No artifact was written",
+    )
+    assert "proj/app.py" not in message
+
+
+def test_layer_module_that_does_not_compile_names_its_path_in_the_layer(rule_runner: RuleRunner) -> None:
+    rule_runner.write_files(
+        {
+            "src/lib/shared.py": "def f():\n    return 1\nreturn 2\n",
+            "src/lib/BUILD": "python_sources()\npython_aws_lambda_layer(name='layer', runtime='python3.12', dependencies=['./shared.py'])\n",
+        }
+    )
+    tgt = rule_runner.get_target(Address("src/lib", target_name="layer"))
+    with pytest.raises(ExecutionError) as exc:
+        rule_runner.request(BuiltPackage, [PythonAwsLambdaLayerFieldSet.create(tgt)])
+    assert "python/lib/shared.py, line 3: 'return' outside function" in str(exc.value)
+
+
+def test_handler_unreadable_by_pants_python_without_the_runtime_python(rule_runner: RuleRunner, caplog) -> None:
+    from pants_aws_lambda.complete_platforms import compatible_tags, marker_environment, render
+
+    # No machine has a CPython 3.99: Pants' older parser cannot judge its grammar, so it packages.
+    platform = {
+        "marker_environment": marker_environment((3, 99), "x86_64"),
+        "compatible_tags": compatible_tags((3, 99), "x86_64", (2, 34)),
+    }
+    rule_runner.write_files({"src/proj/platform.json": render(platform)})
+    write_function(
+        rule_runner,
+        "handler='app.py:handler', complete_platforms=[':platform'], bytecode='none'",
+        app=MODERN,
+        extra_build="file(name='platform', source='platform.json')",
+    )
+    zf, _ = package_zip(rule_runner, Address("src/proj", target_name="fn"))
+    assert zf.namelist() == ["lambda_function.py", "proj/", "proj/app.py"]
+    assert "no CPython 3.99 on the interpreter search path" in caplog.text
+    assert "which cannot parse it" in caplog.text
+    assert "whether it defines `handler` is not checked" in caplog.text
+    assert "the other first-party sources are not compiled" in caplog.text
+
+
 def pyc_flags(data: bytes) -> int:
     # PEP 552 header: magic (4 bytes), then a little-endian flags word.
     return int.from_bytes(data[4:8], "little")

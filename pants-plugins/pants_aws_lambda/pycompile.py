@@ -14,7 +14,8 @@ directory the tree lands in on Lambda (`/var/task`, `/opt/python`): tracebacks f
 bytecode show it. PYTHONHASHSEED=0 makes the
 output byte-reproducible (set constants are marshalled in hash order); `-I` would ignore it.
 
-Prints a JSON report: `compiled` (count) and `failed` (relative paths that did not compile).
+Prints a JSON report: `compiled` (count) and `failed`, the files that did not compile, each with its relative `path`, the `line` of the error (null when it has none, as for
+undecodable bytes) and its `message`.
 """
 
 from __future__ import annotations
@@ -25,6 +26,14 @@ import os
 import py_compile
 import shutil
 import sys
+
+
+def describe_failure(rel: str, error: Exception) -> dict:
+    # `py_compile` wraps the compiler's exception, which has the line.
+    cause = getattr(error, "exc_value", error)
+    if isinstance(cause, SyntaxError):
+        return {"path": rel, "line": cause.lineno, "message": str(cause.msg)}
+    return {"path": rel, "line": None, "message": str(cause) or type(cause).__name__}
 
 
 def compile_tree(mode: str, source_dir: str, output_dir: str, display_prefix: str) -> dict:
@@ -50,10 +59,11 @@ def compile_tree(mode: str, source_dir: str, output_dir: str, display_prefix: st
                 invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
             )
             compiled += 1
-        except (py_compile.PyCompileError, SyntaxError, ValueError):
+        except (py_compile.PyCompileError, SyntaxError, ValueError) as e:
             # Not every `.py` in a distribution is a module for this Python (templates, examples
-            # for other versions): such files keep their source, as `pip install` does.
-            failed.append(rel)
+            # for other versions): such files keep their source, as `pip install` does. The
+            # plugin refuses first-party files that do not compile.
+            failed.append(describe_failure(rel, e))
             if mode == "only":
                 shutil.copyfile(path, os.path.join(output_dir, rel))
     return {"compiled": compiled, "failed": failed}

@@ -7,7 +7,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import json
+
+import pytest
+
 from pants_aws_lambda.pycompile import compile_tree
+
+REQUIRE_INTERPRETERS = "PANTS_AWS_LAMBDA_REQUIRE_INTERPRETERS"
 
 
 def make_tree(root: Path) -> None:
@@ -20,7 +26,10 @@ def make_tree(root: Path) -> None:
 def test_compiled_mode_writes_cache_files(tmp_path: Path) -> None:
     make_tree(tmp_path / "src")
     report = compile_tree("compiled", str(tmp_path / "src"), str(tmp_path / "out"), "/var/task")
-    assert report == {"compiled": 1, "failed": ["pkg/broken.py"]}
+    assert report == {
+        "compiled": 1,
+        "failed": [{"path": "pkg/broken.py", "line": 1, "message": "invalid syntax"}],
+    }
     cached = Path(importlib.util.cache_from_source(str(tmp_path / "out" / "pkg" / "__init__.py")))
     assert cached.is_file()
     data = cached.read_bytes()
@@ -64,3 +73,61 @@ def test_output_is_reproducible_with_a_fixed_hash_seed(tmp_path: Path) -> None:
         )
         outputs.append(Path(importlib.util.cache_from_source(str(out / "pkg" / "__init__.py"))).read_bytes())
     assert outputs[0] == outputs[1]
+
+
+def test_failures_without_a_line(tmp_path: Path) -> None:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "nul.py").write_bytes(b"x = 1\0\n")
+    report = compile_tree("compiled", str(tmp_path / "src"), str(tmp_path / "out"), "/var/task")
+    assert report["compiled"] == 0
+    [failure] = report["failed"]
+    assert failure["path"] == "nul.py"
+    assert "null" in failure["message"]
+
+
+def local_python(version: str) -> str:
+    pyenv = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv") / "versions"
+    for candidate in sorted(pyenv.glob(f"{version}.*")) + [None]:
+        python = str(candidate / "bin" / f"python{version}") if candidate else f"python{version}"
+        try:
+            out = subprocess.run(
+                [python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                capture_output=True, text=True, timeout=60,
+            )
+        except OSError:
+            continue
+        if out.returncode == 0 and out.stdout.strip() == version:
+            return python
+    reason = f"No CPython {version} on PATH or in pyenv ($PYENV_ROOT or ~/.pyenv/versions)"
+    if os.environ.get(REQUIRE_INTERPRETERS) == "1":
+        pytest.fail(f"{reason}, and {REQUIRE_INTERPRETERS}=1 requires it.")
+    pytest.skip(f"{reason}: the script is not checked on it.")
+
+
+MODERN = 'type Readings = list[float]\nLABEL = f"{"series"!r}"\nmatch LABEL:\n    case _:\n        pass\n'
+
+
+@pytest.mark.parametrize(
+    "version, failed",
+    [
+        ("3.9", [{"path": "pkg/modern.py", "line": 1, "message": "invalid syntax"}]),
+        ("3.12", []),
+        ("3.13", []),
+    ],
+)
+def test_the_runtime_python_reports_what_it_cannot_compile(
+    version: str, failed: list, tmp_path: Path
+) -> None:
+    # As the rule runs it: a standalone script on the CPython of the runtime.
+    python = local_python(version)
+    (tmp_path / "src" / "pkg").mkdir(parents=True)
+    (tmp_path / "src" / "pkg" / "modern.py").write_text(MODERN)
+    script = Path(__file__).with_name("pycompile.py")
+    result = subprocess.run(
+        [python, "-S", "-s", str(script), "compiled", str(tmp_path / "src"), str(tmp_path / "out"), "/var/task"],
+        env={**os.environ, "PYTHONHASHSEED": "0"},
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    assert json.loads(result.stdout) == {"compiled": 1 - len(failed), "failed": failed}
