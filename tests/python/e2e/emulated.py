@@ -178,8 +178,9 @@ def _debootstrap_argv(root: DebianRoot, target: Path) -> list[str]:
     return argv
 
 
-def _build(root: DebianRoot, dest: Path) -> None:
-    """Build `root` at `dest`, which must not exist: in a sibling temporary directory, then renamed."""
+def _build(root: DebianRoot, dest: Path) -> int:
+    """Build `root` at `dest`, which must not exist: in a sibling temporary directory, then
+    renamed. Return how many bytes of packages it downloaded."""
     with tempfile.TemporaryDirectory(prefix=f".{root.name}-", dir=dest.parent) as tmp:
         target = Path(tmp) / "root"
         _run(_debootstrap_argv(root, target), timeout=DEBOOTSTRAP_TIMEOUT_S)
@@ -188,6 +189,7 @@ def _build(root: DebianRoot, dest: Path) -> None:
         debs = sorted(archives.glob("*.deb"))
         if not any(d.name.startswith(f"{root.package}_") for d in debs):
             raise RuntimeError(f"debootstrap downloaded no {root.package} package for {root.name}")
+        downloaded = sum(d.stat().st_size for d in debs)
         for deb in debs:
             _run(["dpkg-deb", "-x", str(deb), str(target)], timeout=600)
         # What the tests never read: the packages and their index, documentation, translations.
@@ -202,6 +204,7 @@ def _build(root: DebianRoot, dest: Path) -> None:
             shutil.rmtree(target / unused, ignore_errors=True)
         check_interpreter(root, target)
         target.rename(dest)
+    return downloaded
 
 
 def _size_bytes(path: Path) -> int:
@@ -222,10 +225,10 @@ def ensure_root(root: DebianRoot) -> Path:
         if not dest.is_dir():
             _tool("debootstrap", "debootstrap")
             started = time.monotonic()
-            _build(root, dest)
+            downloaded = _build(root, dest)
             print(
                 f"emulated: built {dest} in {time.monotonic() - started:.0f}s "
-                f"({_size_bytes(dest) / 1e6:.0f} MB)",
+                f"({downloaded / 1e6:.0f} MB of packages, {_size_bytes(dest) / 1e6:.0f} MB unpacked)",
                 file=sys.stderr,
             )
     return dest
