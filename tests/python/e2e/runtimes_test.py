@@ -221,9 +221,11 @@ def test_handler_runs_with_the_runtime_cpython(
         }
 
 
-@pytest.mark.parametrize(
-    "case", [c for c in CASES if c.app == "modern"], ids=[c.id for c in CASES if c.app == "modern"]
-)
+# The handler's error paths do not depend on the CPU; emulated arm64, each call costs half a minute.
+REJECTING = [c for c in CASES if c.app == "modern" and c.artifact.architecture == "x86_64"]
+
+
+@pytest.mark.parametrize("case", REJECTING, ids=[c.id for c in REJECTING])
 def test_handler_rejects_a_bad_event(work_dir: Path, buildroot: Path, case: Case) -> None:
     """pydantic's validation errors and the `match` fallback, with the runtime's CPython."""
     python = interpreter(case)
