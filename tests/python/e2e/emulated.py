@@ -228,10 +228,15 @@ def ensure_root(root: DebianRoot) -> Path:
             downloaded = _build(root, dest)
             print(
                 f"emulated: built {dest} in {time.monotonic() - started:.0f}s "
-                f"({downloaded / 1e6:.0f} MB of packages, {_size_bytes(dest) / 1e6:.0f} MB unpacked)",
+                f"({downloaded / 1e6:.0f} MB of packages, "
+                f"{_size_bytes(dest) / 1e6:.0f} MB unpacked)",
                 file=sys.stderr,
             )
     return dest
+
+
+# The roots whose CPython this process has seen run, and the command that runs it.
+_CHECKED: dict[DebianRoot, list[str]] = {}
 
 
 def require_python(python_version: str, architecture: str) -> list[str]:
@@ -240,10 +245,13 @@ def require_python(python_version: str, architecture: str) -> list[str]:
     import pytest
 
     root = ROOTS[(python_version, architecture)]
+    if root in _CHECKED:
+        return list(_CHECKED[root])
     try:
         root_dir = ensure_root(root)
         check_interpreter(root, root_dir)
-        return python_command(root, root_dir)
+        _CHECKED[root] = python_command(root, root_dir)
+        return list(_CHECKED[root])
     except Unavailable as e:
         reason = f"cannot run CPython {python_version} for {architecture} under QEMU: {e}"
         if os.environ.get(REQUIRE_EMULATION_ENV) == "1":

@@ -73,7 +73,8 @@ ORDER = {
 
 # ELF e_machine and the wheel platform tags' CPU, by Lambda architecture.
 CPUS = {"x86_64": "x86_64", "arm64": "aarch64"}
-# `_rust.abi3.so`, `_pydantic_core.cpython-313-aarch64-linux-gnu.so`, `libgfortran-040039e1.so.5.0.0`.
+# Extension modules: `_rust.abi3.so`, `_pydantic_core.cpython-313-aarch64-linux-gnu.so`; other
+# shared libraries (`numpy.libs/libscipy_openblas64_-....so`) carry no ABI tag.
 _EXTENSION_SUFFIX = re.compile(r"\.(?:abi3|cpython-(\d+)(t?)-([a-z0-9_]+)-linux-gnu)\.so$")
 
 
@@ -128,8 +129,10 @@ def abi_problems(name: str, data: bytes, artifact: Artifact) -> list[str]:
     if suffix and suffix.group(1):
         nodot = artifact.python_version.replace(".", "")
         if suffix.group(1) != nodot or suffix.group(2):
-            problems.append(f"{name}: built for CPython ABI cp{suffix.group(1)}{suffix.group(2)}, "
-                            f"expected cp{nodot}")
+            problems.append(
+                f"{name}: built for CPython ABI cp{suffix.group(1)}{suffix.group(2)}, "
+                f"expected cp{nodot}"
+            )
         if suffix.group(3) != expected_cpu:
             problems.append(f"{name}: named for {suffix.group(3)}, expected {expected_cpu}")
     return problems
@@ -148,13 +151,20 @@ def test_native_code_is_for_the_runtime_cpu_and_abi(buildroot: Path, case: Case)
     # per-file checks above).
     expected = {"pydantic_core/_pydantic_core"}
     if case.app == "modern":
-        expected |= {"numpy/_core/_multiarray_umath", "orjson/orjson", "cryptography/hazmat/bindings/_rust"}
+        expected |= {
+            "numpy/_core/_multiarray_umath",
+            "orjson/orjson",
+            "cryptography/hazmat/bindings/_rust",
+        }
     stems = {_EXTENSION_SUFFIX.sub("", n) for n in extensions}
     assert expected <= stems, f"{artifact.dist_path} lacks {sorted(expected - stems)}"
     # Every wheel with compiled code was chosen for the runtime: its tags name the CPU and either
     # the runtime's CPython or the stable ABI.
     nodot = artifact.python_version.replace(".", "")
-    for project in ("pydantic-core", *(("numpy", "orjson", "cryptography") if case.app == "modern" else ())):
+    compiled = ["pydantic-core"]
+    if case.app == "modern":
+        compiled += ["numpy", "orjson", "cryptography"]
+    for project in compiled:
         tags = dists[project].tags
         assert any(
             t.endswith(CPUS[artifact.architecture]) and (f"-cp{nodot}-" in t or "-abi3-" in t)
@@ -203,7 +213,8 @@ def test_handler_runs_with_the_runtime_cpython(
         assert result["python"] == artifact.python_version
         assert json.loads(result["body"]) == [_expected_summary(n, v) for n, v in READINGS.items()]
         # Compact, sorted keys: orjson's bytes, not the json module's.
-        assert result["body"].startswith('[{"max":4.5,"mean":2.5,"name":"a","sha256":"'), result["body"]
+        body_start = '[{"max":4.5,"mean":2.5,"name":"a","sha256":"'
+        assert result["body"].startswith(body_start), result["body"]
         assert result["versions"] == {
             "numpy": shipped["numpy"],
             "pydantic": shipped["pydantic"],
