@@ -6,14 +6,15 @@ Run with the runtime's CPython in isolated mode, without site-packages:
 
 `sys.path` becomes TASK_ROOT followed by the standard library only, like `/var/task` on Lambda.
 The handler gets the event and a context object shaped like the runtime's. OUTPUT_JSON receives
-`{"result": ..., "modules": {name: file}, "foreign_modules": [...], "python": "3.12.1"}`, where
+`{"result": ..., "modules": {name: file}, "foreign_modules": [...], "python": "3.12.1",
+"machine": "x86_64"}`, where
 `foreign_modules` lists every loaded module that came from neither TASK_ROOT nor the standard
 library (it must be empty for a self-contained artifact). `compiled_from_source` lists the source
 files under TASK_ROOT that the import system had to compile because no valid `.pyc` came with
 them (what a cold start on Lambda pays for), and `bytecode` checks every shipped `.pyc` against
 this interpreter: its magic number and, for hash-based `.pyc`, the hash of its source.
 
-Standard library only, CPython 3.8+.
+Standard library only, CPython 3.8+ (the tests run it on 3.11 to 3.14).
 """
 
 import importlib
@@ -21,11 +22,21 @@ import importlib.machinery
 import importlib.util
 import json
 import os
+import platform
 import sys
 import sysconfig
 import time
 
-_REPORTED_MODULES = ("lambda_function", "pydantic", "pydantic_core", "pydantic_core._pydantic_core")
+_REPORTED_MODULES = (
+    "lambda_function",
+    "pydantic",
+    "pydantic_core",
+    "pydantic_core._pydantic_core",
+    "numpy",
+    "numpy._core._multiarray_umath",
+    "orjson",
+    "cryptography.hazmat.bindings._rust",
+)
 
 
 class LambdaContext:
@@ -135,6 +146,7 @@ def main() -> None:
         "compiled_from_source": sorted(compiled_from_source),
         "bytecode": check_bytecode(task_root),
         "python": "{}.{}.{}".format(*sys.version_info[:3]),
+        "machine": platform.machine(),
         "sys_path": sys.path,
     }
     with open(output, "w") as fp:

@@ -25,7 +25,7 @@ import uuid
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 import pytest
 
@@ -273,7 +273,7 @@ def rmtree(root: Path) -> None:
 
 
 def invoke(
-    python: str,
+    python: str | Sequence[str],
     task_root: Path,
     event: Mapping[str, Any],
     work_dir: Path,
@@ -281,7 +281,11 @@ def invoke(
 ) -> dict[str, Any]:
     """Call `lambda_function.handler(event, context)` from `task_root` with `python` in isolated
     mode, with only `task_root` and the standard library on `sys.path`; return the runner's report.
+
+    `python` is an interpreter's path, or a command prefix that runs one (an emulated CPython:
+    `[qemu, "-L", root, root/usr/bin/python3.13]`, see `e2e.emulated`).
     """
+    command = [python] if isinstance(python, str) else list(python)
     runner = Path(__file__).with_name("invoke_handler.py")
     output = work_dir / f"invoke-{uuid.uuid4().hex}.json"
     request_id = str(uuid.uuid4())
@@ -294,7 +298,7 @@ def invoke(
         "E2E_REQUEST_ID": request_id,
     }
     proc = subprocess.run(
-        [python, "-I", "-S", "-B", str(runner), str(task_root), json.dumps(event), str(output)],
+        [*command, "-I", "-S", "-B", str(runner), str(task_root), json.dumps(event), str(output)],
         cwd=task_root,
         env=env,
         stdin=subprocess.DEVNULL,
@@ -304,7 +308,8 @@ def invoke(
         timeout=INVOKE_TIMEOUT_S,
     )
     assert proc.returncode == 0, (
-        f"Invoking the handler in {task_root} with {python} failed (exit {proc.returncode}):\n"
+        f"Invoking the handler in {task_root} with {' '.join(command)} failed "
+        f"(exit {proc.returncode}):\n"
         f"{proc.stdout}\n{proc.stderr}"
     )
     report = json.loads(output.read_text())
