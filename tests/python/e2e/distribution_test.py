@@ -33,8 +33,7 @@ plugins = ["pants-aws-lambda=={version}"]
 backend_packages = ["pants.backend.python", "pants_aws_lambda"]
 
 [python]
-# Pants 2.17's pex runs on CPython <= 3.11 only, and locking needs an interpreter that the
-# constraints allow: the lock is universal, and `runtime` picks the Lambda runtime.
+# The lock is universal, and `runtime` picks the Lambda runtime.
 interpreter_constraints = ["CPython>=3.9,<3.15"]
 enable_resolves = true
 
@@ -50,11 +49,11 @@ search_path = ["<PATH>", "<PYENV>"]
 
 [pex-cli]
 # The pex that `./pants` provisions (Pants' default download is from GitHub).
-version = "v2.1.137"
+version = "{pex_version}"
 known_versions = [
 {known_versions}
 ]
-url_template = "file://%(buildroot)s/3rdparty/tools/pex/pex-2.1.137"
+url_template = "file://%(buildroot)s/3rdparty/tools/pex/pex"
 
 [subprocess-environment]
 env_vars = ["PIP_CONFIG_FILE=/dev/null", "PIP_CERT", "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE"]
@@ -102,11 +101,20 @@ def wheel_version(wheel: Path) -> str:
     return wheel.name.split("-")[1]
 
 
+def pex_version() -> str:
+    """The `[pex-cli].version` of this repository."""
+    text = (source_repo() / "pants.toml").read_text()
+    match = re.search(r'^version = "(v[0-9.]+)"$', text, flags=re.MULTILINE)
+    assert match, "pants.toml has no `[pex-cli].version`"
+    return match.group(1)
+
+
 def known_versions() -> str:
     """The `[pex-cli].known_versions` of this repository: the same pinned pex."""
     text = (source_repo() / "pants.toml").read_text()
-    lines = re.findall(r'^\s*("v2\.1\.137\|[^"]+"),?$', text, flags=re.MULTILINE)
-    assert lines, "pants.toml has no `[pex-cli].known_versions` for pex 2.1.137"
+    version = re.escape(pex_version())
+    lines = re.findall(rf'^\s*("{version}\|[^"]+"),?$', text, flags=re.MULTILINE)
+    assert lines, f"pants.toml has no `[pex-cli].known_versions` for pex {pex_version()}"
     return "\n".join(f"  {line}," for line in lines)
 
 
@@ -139,6 +147,7 @@ def new_repo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         _PANTS_TOML.format(
             version=wheel_version(wheel),
             wheelhouse=wheelhouse,
+            pex_version=pex_version(),
             known_versions=known_versions(),
         )
     )
