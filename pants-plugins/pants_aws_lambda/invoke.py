@@ -63,6 +63,10 @@ from pants_aws_lambda.target_types import (
 
 logger = logging.getLogger(__name__)
 
+# How much longer than Lambda's 10 seconds the initialisation (importing the handler) may take
+# under an emulator: CPython and compiled extensions run many times slower there.
+EMULATED_INIT_TIMEOUT_FACTOR = 10
+
 # Lambda's bounds for a function's configuration.
 TIMEOUT_RANGE_S = (1, 900)
 MEMORY_RANGE_MB = (128, 10240)
@@ -405,7 +409,14 @@ async def invoke_lambda_function(
             )
         python = emulated.command()
         assert emulated.emulator is not None and emulated.root is not None
-        emulation_args = ("--emulator", emulated.emulator.path, "--emulator-root", emulated.root)
+        emulation_args = (
+            "--emulator",
+            emulated.emulator.path,
+            "--emulator-root",
+            emulated.root,
+            "--init-timeout",
+            str(invoke_runner.INIT_TIMEOUT_S * EMULATED_INIT_TIMEOUT_FACTOR),
+        )
 
     wrapped = await Get(
         WrappedTarget,

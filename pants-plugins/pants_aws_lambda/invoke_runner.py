@@ -6,7 +6,7 @@ Runs as a standalone script, by the CPython of the Lambda runtime's minor versio
     python3.X -I -S -B invoke_runner.py --function ZIP_OR_DIR [--layer ZIP_OR_DIR ...]
         --runtime NAME --non-ascii {escape,keep} [--timeout S] [--memory-size MB] [--region R]
         [--function-name N] [--env NAME[=VALUE] ...] [--runtime-client AWSLAMBDARIC_PEX_DIR]
-        [--emulator QEMU --emulator-root ROOT] [--] [EVENT]
+        [--emulator QEMU --emulator-root ROOT] [--init-timeout S] [--] [EVENT]
 
 or, for a CPython of another CPU (or another root filesystem), under QEMU's user-mode emulator:
 
@@ -189,7 +189,9 @@ def _kill(proc: subprocess.Popen) -> None:
     proc.wait()
 
 
-def run_child(argv: list[str], env: dict[str, str], cwd: str, timeout: float) -> tuple[str, bytes, float]:
+def run_child(
+    argv: list[str], env: dict[str, str], cwd: str, timeout: float, init_timeout: float = INIT_TIMEOUT_S
+) -> tuple[str, bytes, float]:
     """Run the child; return (`ok`|`timeout`|`init-timeout`|`crashed:<status>`, report, seconds)."""
     import threading
 
@@ -214,14 +216,14 @@ def run_child(argv: list[str], env: dict[str, str], cwd: str, timeout: float) ->
     logs.start()
     data = b""
     started_at = None
-    deadline = time.monotonic() + INIT_TIMEOUT_S
+    deadline = time.monotonic() + init_timeout
     try:
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 _kill(proc)
                 state = "timeout" if started_at is not None else "init-timeout"
-                return state, data, time.monotonic() - (started_at or deadline - INIT_TIMEOUT_S)
+                return state, data, time.monotonic() - (started_at or deadline - init_timeout)
             ready, _, _ = select.select([read_fd], [], [], remaining)
             if not ready:
                 continue
@@ -366,7 +368,12 @@ def _copy_log_frames(fd: int) -> None:
 
 
 def run_with_runtime_api(
-    argv: list[str], env: dict[str, str], cwd: str, timeout: float, api: RuntimeApi
+    argv: list[str],
+    env: dict[str, str],
+    cwd: str,
+    timeout: float,
+    api: RuntimeApi,
+    init_timeout: float = INIT_TIMEOUT_S,
 ) -> tuple[str, bytes, float]:
     """Run the client against `api`; return what `run_child` returns."""
     import threading
@@ -387,7 +394,7 @@ def run_with_runtime_api(
         while not api.done.wait(0.02):
             served_at = api.served_at
             now = time.monotonic()
-            if served_at is None and now - started > INIT_TIMEOUT_S:
+            if served_at is None and now - started > init_timeout:
                 return "init-timeout", b"", 0.0
             if served_at is not None and now - served_at > timeout:
                 return "timeout", b"", now - served_at
@@ -439,6 +446,8 @@ def parent_main(argv: list[str]) -> int:
     # runtime) is started the same way.
     parser.add_argument("--emulator", default=None)
     parser.add_argument("--emulator-root", default=None)
+    # Lambda's 10 seconds for the initialisation; more under an emulator, which is many times slower.
+    parser.add_argument("--init-timeout", type=float, default=INIT_TIMEOUT_S)
     parser.add_argument("event", nargs="?", default=None)
     args = parser.parse_args(argv)
     try:
@@ -473,10 +482,12 @@ def parent_main(argv: list[str]) -> int:
             arn = f"arn:aws:lambda:{args.region}:{ACCOUNT_ID}:function:{args.function_name}"
             child = [*runner, "--client-child", opt, os.path.abspath(args.runtime_client)]
             with RuntimeApi(event, request_id, arn, args.timeout) as api:
-                state, report, elapsed = run_with_runtime_api(child, env, task_root, args.timeout, api)
+                state, report, elapsed = run_with_runtime_api(
+                    child, env, task_root, args.timeout, api, args.init_timeout
+                )
         else:
             child = [*runner, "--child", opt, work]
-            state, report, elapsed = run_child(child, env, task_root, args.timeout)
+            state, report, elapsed = run_child(child, env, task_root, args.timeout, args.init_timeout)
     finally:
         set_writable(work, True)
         shutil.rmtree(work, ignore_errors=True)
@@ -497,7 +508,7 @@ def parent_main(argv: list[str]) -> int:
         sys.stdout.flush()
         return 0 if outcome["ok"] else EXIT_ERROR
     if state in ("timeout", "init-timeout"):
-        seconds = args.timeout if state == "timeout" else INIT_TIMEOUT_S
+        seconds = args.timeout if state == "timeout" else args.init_timeout
         phase = "the handler" if state == "timeout" else "the initialisation (importing the handler)"
         print(
             f"{request_id} Task timed out after {seconds:.2f} seconds: {phase} ran out of time "
