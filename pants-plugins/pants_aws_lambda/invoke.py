@@ -1,15 +1,19 @@
 """`pants run` of a `python_aws_lambda_function`: invoke the packaged handler locally.
 
-The rule builds the function's artifact and its layers, checks that this machine can run them
-(its CPU, and a CPython of the runtime's minor version on `[python-bootstrap].search_path`), and
-returns a `RunRequest` for `invoke_runner.py`, which unpacks the zips read-only and has that CPython
-call `lambda_function.handler`, as the Lambda runtime would: through `awslambdaric` (installed by
-`runtime_client`) against a Runtime API on loopback, or with its own direct runner.
+The rule builds the function's artifact and its layers, finds what can run them here (a CPython
+of the runtime's minor version and of the artifact's CPU on `[python-bootstrap].search_path`, or
+else one in a root filesystem of `[lambda-invoke].interpreter_roots`, run under QEMU's user-mode
+emulator), and returns a `RunRequest` for `invoke_runner.py`, which unpacks the zips (or copies
+the `flat` directories) read-only with their file modes and has that CPython call
+`lambda_function.handler`, as the Lambda runtime would: through `awslambdaric` (installed by
+`runtime_client` for the runtime's platform) against a Runtime API on loopback, or with its own
+direct runner.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import pkgutil
 import platform as host_platform
 import sys
@@ -23,7 +27,13 @@ from pants.engine.addresses import Address
 from pants.engine.fs import AddPrefix, CreateDigest, Digest, FileContent, MergeDigests
 from pants.engine.rules import Get, MultiGet, collect_rules, rule
 from pants.engine.target import WrappedTarget, WrappedTargetRequest
-from pants.option.option_types import EnumOption, IntOption, StrListOption, StrOption
+from pants.core.util_rules.system_binaries import (
+    SEARCH_PATHS,
+    BinaryPath,
+    BinaryPathRequest,
+    BinaryPaths,
+)
+from pants.option.option_types import DictOption, EnumOption, IntOption, StrListOption, StrOption
 from pants.option.subsystem import Subsystem
 from pants.util.logging import LogLevel
 from pants.util.strutil import help_text, softwrap
@@ -42,7 +52,7 @@ from pants_aws_lambda.runtime_client import (
     RuntimeClient,
     RuntimeClientRequest,
 )
-from pants_aws_lambda.runtimes import ARCHITECTURES, LambdaRuntime, closest_runtime
+from pants_aws_lambda.runtimes import ARCHITECTURES, LambdaArchitecture, LambdaRuntime, closest_runtime
 from pants_aws_lambda.target_types import (
     PythonAwsLambdaArchitectureField,
     PythonAwsLambdaCompletePlatformsField,
@@ -52,6 +62,10 @@ from pants_aws_lambda.target_types import (
 )
 
 logger = logging.getLogger(__name__)
+
+# How much longer than Lambda's 10 seconds the initialisation (importing the handler) may take
+# under an emulator: CPython and compiled extensions run many times slower there.
+EMULATED_INIT_TIMEOUT_FACTOR = 10
 
 # Lambda's bounds for a function's configuration.
 TIMEOUT_RANGE_S = (1, 900)
@@ -122,6 +136,35 @@ class LambdaInvokeSubsystem(Subsystem):
             """
         ),
     )
+    emulators = DictOption[str](
+        default={"arm64": "qemu-aarch64-static", "x86_64": "qemu-x86_64-static"},
+        help=help_text(
+            """
+            QEMU's user-mode emulator for each Lambda architecture (`arm64`, `x86_64`): a name
+            looked up in `/usr/bin`, `/bin` and `/usr/local/bin`, or an absolute path. It runs
+            the CPython of an `interpreter_roots` root filesystem, as
+            `EMULATOR -L ROOT ROOT/usr/bin/python3.X`: for a function of another CPU than this
+            machine's, or of a Python version this machine has no CPython of. Debian/Ubuntu:
+            `apt-get install qemu-user-static`.
+            """
+        ),
+    )
+    interpreter_roots = DictOption[list](
+        default={},
+        help=help_text(
+            """
+            Root filesystems holding a Lambda runtime's CPython as `usr/bin/python3.X`, for each
+            Lambda architecture: `{"arm64": ["/srv/roots/trixie-arm64"], "x86_64":
+            ["/srv/roots/sid-amd64"]}`. `pants run` uses the first root with the runtime's
+            `python3.X`, under the architecture's emulator (`emulators`), when this machine
+            cannot run the function natively (another CPU, or no CPython of that version on
+            `[python-bootstrap].search_path`). A root can be made with `debootstrap
+            --arch=arm64 --foreign --variant=minbase --include=python3.13 trixie ROOT
+            http://deb.debian.org/debian`, then `dpkg -x` of each `ROOT/var/cache/apt/archives/*.deb`
+            into ROOT.
+            """
+        ),
+    )
     env = StrListOption(
         help=help_text(
             """
@@ -161,36 +204,139 @@ def artifact_machine(platform: LambdaPlatform) -> str | None:
     return machines.pop() if len(machines) == 1 else None
 
 
-def host_mismatch(address: Address, platform: LambdaPlatform, host_machine: str) -> str | None:
-    """Why this machine's CPU cannot run the artifact, and what to do; None when it can."""
-    wanted = artifact_machine(platform)
+def artifact_architecture(platform: LambdaPlatform, host_machine: str) -> LambdaArchitecture:
+    """The artifact's Lambda architecture; this machine's when its complete platform does not say."""
+    wanted = artifact_machine(platform) or _machine(host_machine)
+    return next(
+        (a for a in ARCHITECTURES.values() if a.machine == wanted),
+        LambdaArchitecture(wanted, wanted),
+    )
+
+
+def _root_instructions(architecture: LambdaArchitecture, version: str) -> str:
+    debian_arch = {"x86_64": "amd64", "aarch64": "arm64"}.get(architecture.machine, architecture.machine)
+    return (
+        f"a root filesystem holding an {architecture.name} CPython {version} as "
+        f"`usr/bin/python{version}` in `[lambda-invoke].interpreter_roots` under "
+        f'"{architecture.name}" (e.g. `debootstrap --arch={debian_arch} --foreign --variant=minbase '
+        f"--include=python{version} SUITE ROOT http://deb.debian.org/debian` with a Debian suite "
+        f"that ships python{version}, then `dpkg -x` of each `ROOT/var/cache/apt/archives/*.deb` "
+        f"into ROOT), and QEMU's user-mode emulator for it (`apt-get install qemu-user-static`, "
+        f'or `[lambda-invoke].emulators` naming it under "{architecture.name}")'
+    )
+
+
+def host_mismatch(
+    address: Address, platform: LambdaPlatform, host_machine: str, missing: str
+) -> str:
+    """Why this machine cannot run an artifact of another CPU, and what to install/configure."""
+    architecture = artifact_architecture(platform, host_machine)
     host = _machine(host_machine)
-    if wanted is None or wanted == host:
-        return None
-    aws_name = next((a.name for a in ARCHITECTURES.values() if a.machine == wanted), wanted)
     host_aws = next((a.name for a in ARCHITECTURES.values() if a.machine == host), host)
+    version = "{}.{}".format(*platform.python_version)
     return softwrap(
         f"""
         {address} is built for {platform.description}, and this machine is {host_aws}: the
-        native code of its distributions cannot run here, so it cannot be invoked locally.
-        Run `pants run` on an {aws_name} machine, or, to test the handler's logic here, give
-        a second `python_aws_lambda_function` target the same handler with
+        native code of its distributions runs here only under an emulator, and {missing}.
+        To invoke it locally, configure {_root_instructions(architecture, version)}. Or run
+        `pants run` on an {architecture.name} machine, or, to test the handler's logic here,
+        give a second `python_aws_lambda_function` target the same handler with
         `{PythonAwsLambdaArchitectureField.alias}="{host_aws}"` and run that one.
         """
     )
 
 
-def missing_interpreter(address: Address, python_version: tuple[int, int]) -> str:
+def missing_interpreter(
+    address: Address,
+    python_version: tuple[int, int],
+    architecture: LambdaArchitecture | None = None,
+    missing: str = "",
+) -> str:
     version = "{}.{}".format(*python_version)
+    emulated = (
+        f" Or configure {_root_instructions(architecture, version)}; {missing}."
+        if architecture is not None
+        else ""
+    )
     return softwrap(
         f"""
         {address} runs on CPython {version}, and there is no `python{version}` on the
         interpreter search path (`[python-bootstrap].search_path`), so it cannot be invoked
         locally: another Python would not be what Lambda runs. Install CPython {version} (e.g.
         `pyenv install {version}`, or your package manager's `python{version}`) where Pants
-        looks for interpreters, or add its directory to `[python-bootstrap].search_path`.
+        looks for interpreters, or add its directory to `[python-bootstrap].search_path`.{emulated}
         """
     )
+
+
+@dataclass(frozen=True)
+class EmulatedInterpreterRequest:
+    architecture: str  # the Lambda architecture's name
+    python_version: tuple[int, int]
+
+
+@dataclass(frozen=True)
+class EmulatedInterpreter:
+    """A CPython in a root filesystem and the emulator that runs it; or why there is none."""
+
+    emulator: BinaryPath | None
+    root: str | None
+    python: str | None
+    missing: str
+
+    @property
+    def found(self) -> bool:
+        return self.emulator is not None and self.python is not None
+
+    def command(self) -> tuple[str, ...]:
+        assert self.emulator is not None and self.root is not None and self.python is not None
+        return (self.emulator.path, "-L", self.root, self.python)
+
+
+@rule(desc="Finding an emulated CPython for a Lambda runtime", level=LogLevel.DEBUG)
+async def find_emulated_interpreter(
+    request: EmulatedInterpreterRequest, invoke: LambdaInvokeSubsystem
+) -> EmulatedInterpreter:
+    arch = request.architecture
+    version = "{}.{}".format(*request.python_version)
+    roots = [str(r).rstrip("/") for r in invoke.interpreter_roots.get(arch, ())]
+    emulator_name = invoke.emulators.get(arch)
+    emulator_paths, pythons = await MultiGet(
+        Get(
+            BinaryPaths,
+            BinaryPathRequest(
+                binary_name=os.path.basename(emulator_name or "qemu"),
+                search_path=(
+                    (emulator_name,) if emulator_name and os.path.isabs(emulator_name) else SEARCH_PATHS
+                ),
+                check_file_entries=True,
+            ),
+        ),
+        Get(
+            BinaryPaths,
+            BinaryPathRequest(
+                binary_name=f"python{version}",
+                search_path=tuple(f"{root}/usr/bin/python{version}" for root in roots),
+                check_file_entries=True,
+            ),
+        ),
+    )
+    emulator = emulator_paths.first_path if emulator_name else None
+    python = pythons.first_path.path if pythons.first_path else None
+    root = next((r for r in roots if python == f"{r}/usr/bin/python{version}"), None)
+    missing = []
+    if emulator is None:
+        missing.append(
+            f"no emulator `{emulator_name}` is installed" if emulator_name
+            else f'`[lambda-invoke].emulators` names no emulator for "{arch}"'
+        )
+    if python is None:
+        missing.append(
+            f'no root of `[lambda-invoke].interpreter_roots` for "{arch}" has `usr/bin/python{version}`'
+            if roots
+            else f'`[lambda-invoke].interpreter_roots` has no root for "{arch}"'
+        )
+    return EmulatedInterpreter(emulator, root, python, " and ".join(missing))
 
 
 def _check_range(option: str, value: int, bounds: tuple[int, int], unit: str) -> None:
@@ -233,9 +379,8 @@ async def invoke_lambda_function(
         ),
     )
     # Refuse before building anything: what cannot run here must not run with something else.
-    mismatch = host_mismatch(field_set.address, platform, host_platform.machine())
-    if mismatch:
-        raise LambdaInvokeError(mismatch)
+    architecture = artifact_architecture(platform, host_platform.machine())
+    native = architecture.machine == _machine(host_platform.machine())
     if not sys.platform.startswith("linux"):
         logger.warning(
             softwrap(
@@ -245,9 +390,33 @@ async def invoke_lambda_function(
                 """
             )
         )
-    interpreter = await Get(RuntimeInterpreter, RuntimeInterpreterRequest(platform.python_version))
-    if interpreter.binary is None:
-        raise LambdaInvokeError(missing_interpreter(field_set.address, platform.python_version))
+    python: tuple[str, ...] = ()
+    emulation_args: tuple[str, ...] = ()
+    if native:
+        interpreter = await Get(RuntimeInterpreter, RuntimeInterpreterRequest(platform.python_version))
+        if interpreter.binary is not None:
+            python = (interpreter.binary.path,)
+    if not python:
+        emulated = await Get(
+            EmulatedInterpreter,
+            EmulatedInterpreterRequest(architecture.name, platform.python_version),
+        )
+        if not emulated.found:
+            raise LambdaInvokeError(
+                missing_interpreter(field_set.address, platform.python_version, architecture, emulated.missing)
+                if native
+                else host_mismatch(field_set.address, platform, host_platform.machine(), emulated.missing)
+            )
+        python = emulated.command()
+        assert emulated.emulator is not None and emulated.root is not None
+        emulation_args = (
+            "--emulator",
+            emulated.emulator.path,
+            "--emulator-root",
+            emulated.root,
+            "--init-timeout",
+            str(invoke_runner.INIT_TIMEOUT_S * EMULATED_INIT_TIMEOUT_FACTOR),
+        )
 
     wrapped = await Get(
         WrappedTarget,
@@ -303,7 +472,7 @@ async def invoke_lambda_function(
     digest = await Get(Digest, MergeDigests(digests))
 
     args = [
-        interpreter.binary.path,
+        *python,
         "-I",
         "-S",
         "-B",
@@ -326,6 +495,7 @@ async def invoke_lambda_function(
         invoke.function_name or field_set.address.target_name,
         *(arg for entry in invoke.env for arg in ("--env", entry)),
         *client_args,
+        *emulation_args,
         # What follows is the event, from `pants run <target> -- EVENT`.
         "--",
     ]

@@ -3,14 +3,22 @@
 Runs as a standalone script, by the CPython of the Lambda runtime's minor version, stdlib only
 (CPython 3.8+); `pants run` of a `python_aws_lambda_function` target runs it as:
 
-    python3.X -I -S -B invoke_runner.py --function ZIP [--layer ZIP ...] --runtime NAME
-        --non-ascii {escape,keep} [--timeout S] [--memory-size MB] [--region R]
+    python3.X -I -S -B invoke_runner.py --function ZIP_OR_DIR [--layer ZIP_OR_DIR ...]
+        --runtime NAME --non-ascii {escape,keep} [--timeout S] [--memory-size MB] [--region R]
         [--function-name N] [--env NAME[=VALUE] ...] [--runtime-client AWSLAMBDARIC_PEX_DIR]
-        [--] [EVENT]
+        [--emulator QEMU --emulator-root ROOT] [--init-timeout S] [--] [EVENT]
+
+or, for a CPython of another CPU (or another root filesystem), under QEMU's user-mode emulator:
+
+    qemu-aarch64-static -L ROOT ROOT/usr/bin/python3.X -I -S -B invoke_runner.py ...
+        --emulator qemu-aarch64-static --emulator-root ROOT
+
+(`--emulator` tells the script to start its child, the runtime, the same way.)
 
 EVENT is a JSON document, `@path` to read it from a file, or `-` to read it from stdin; `{}` when
-omitted. The script unpacks the function's zip into a fresh task root and its layers, in order,
-into a fresh `/opt` equivalent, makes both read-only, and invokes `lambda_function.handler` in a
+omitted. The script unpacks the function's zip (or copies its `flat` directory) into a fresh task
+root and its layers, in order, into a fresh `/opt` equivalent, with the file modes the artifact
+stores (an executable stays executable, as on Lambda), makes both read-only, and invokes `lambda_function.handler` in a
 child process of the same interpreter in isolated mode, with only the task root, the layers'
 `python/lib/python3.X/site-packages` and `python/` and the standard library on `sys.path` (Lambda's
 order), Lambda's environment variables and a context object like the runtime's. With
@@ -109,9 +117,19 @@ def parse_env(entries: list[str], environ: dict[str, str]) -> dict[str, str]:
     return env
 
 
-def unpack(zip_path: str, dest: str) -> None:
-    with zipfile.ZipFile(zip_path) as zf:
-        zf.extractall(dest)
+def unpack(artifact: str, dest: str) -> None:
+    """A zip, or the directory of the `flat` layout, into `dest` (merged with what is there: a
+    later layer's file replaces an earlier one's). File modes come along, as Lambda keeps them:
+    the Unix mode a zip entry stores (`zipfile` alone would drop it), a directory's as they are."""
+    if os.path.isdir(artifact):
+        shutil.copytree(artifact, dest, symlinks=True, dirs_exist_ok=True)
+        return
+    with zipfile.ZipFile(artifact) as zf:
+        for info in zf.infolist():
+            path = zf.extract(info, dest)
+            mode = stat.S_IMODE(info.external_attr >> 16)
+            if mode and not info.is_dir():
+                os.chmod(path, mode)
 
 
 def set_writable(root: str, writable: bool) -> None:
@@ -171,10 +189,16 @@ def _kill(proc: subprocess.Popen) -> None:
     proc.wait()
 
 
-def run_child(argv: list[str], env: dict[str, str], cwd: str, timeout: float) -> tuple[str, bytes, float]:
+def run_child(
+    argv: list[str], env: dict[str, str], cwd: str, timeout: float, init_timeout: float = INIT_TIMEOUT_S
+) -> tuple[str, bytes, float]:
     """Run the child; return (`ok`|`timeout`|`init-timeout`|`crashed:<status>`, report, seconds)."""
+    import threading
+
     read_fd, write_fd = os.pipe()
-    env = dict(env, _LAMBDA_INVOKE_FD=str(write_fd))
+    # Log records as the client writes them (see `run_with_runtime_api`), copied the same way.
+    log_read_fd, log_write_fd = os.pipe()
+    env = dict(env, _LAMBDA_INVOKE_FD=str(write_fd), _LAMBDA_TELEMETRY_LOG_FD=str(log_write_fd))
     proc = subprocess.Popen(
         argv,
         env=env,
@@ -182,21 +206,24 @@ def run_child(argv: list[str], env: dict[str, str], cwd: str, timeout: float) ->
         stdin=subprocess.DEVNULL,
         # The handler's prints are logs: they go to stderr, stdout is for the response only.
         stdout=sys.stderr.fileno(),
-        pass_fds=(write_fd,),
+        pass_fds=(write_fd, log_write_fd),
         # Its own process group, so that a timeout kills whatever the handler started too.
         start_new_session=True,
     )
     os.close(write_fd)
+    os.close(log_write_fd)
+    logs = threading.Thread(target=_copy_log_frames, args=(log_read_fd,), daemon=True)
+    logs.start()
     data = b""
     started_at = None
-    deadline = time.monotonic() + INIT_TIMEOUT_S
+    deadline = time.monotonic() + init_timeout
     try:
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 _kill(proc)
                 state = "timeout" if started_at is not None else "init-timeout"
-                return state, data, time.monotonic() - (started_at or deadline - INIT_TIMEOUT_S)
+                return state, data, time.monotonic() - (started_at or deadline - init_timeout)
             ready, _, _ = select.select([read_fd], [], [], remaining)
             if not ready:
                 continue
@@ -211,6 +238,7 @@ def run_child(argv: list[str], env: dict[str, str], cwd: str, timeout: float) ->
     finally:
         os.close(read_fd)
         _kill(proc)
+        logs.join(timeout=5)
     elapsed = time.monotonic() - started_at if started_at is not None else 0.0
     if started_at is not None:
         data = data[len(_STARTED) :]
@@ -340,7 +368,12 @@ def _copy_log_frames(fd: int) -> None:
 
 
 def run_with_runtime_api(
-    argv: list[str], env: dict[str, str], cwd: str, timeout: float, api: RuntimeApi
+    argv: list[str],
+    env: dict[str, str],
+    cwd: str,
+    timeout: float,
+    api: RuntimeApi,
+    init_timeout: float = INIT_TIMEOUT_S,
 ) -> tuple[str, bytes, float]:
     """Run the client against `api`; return what `run_child` returns."""
     import threading
@@ -361,7 +394,7 @@ def run_with_runtime_api(
         while not api.done.wait(0.02):
             served_at = api.served_at
             now = time.monotonic()
-            if served_at is None and now - started > INIT_TIMEOUT_S:
+            if served_at is None and now - started > init_timeout:
                 return "init-timeout", b"", 0.0
             if served_at is not None and now - served_at > timeout:
                 return "timeout", b"", now - served_at
@@ -409,6 +442,12 @@ def parent_main(argv: list[str]) -> int:
     parser.add_argument("--env", action="append", default=[])
     # An installed `awslambdaric` (a loose PEX): run the handler through it.
     parser.add_argument("--runtime-client", default=None)
+    # QEMU's user-mode emulator and the root filesystem this interpreter runs from: the child (the
+    # runtime) is started the same way.
+    parser.add_argument("--emulator", default=None)
+    parser.add_argument("--emulator-root", default=None)
+    # Lambda's 10 seconds for the initialisation; more under an emulator, which is many times slower.
+    parser.add_argument("--init-timeout", type=float, default=INIT_TIMEOUT_S)
     parser.add_argument("event", nargs="?", default=None)
     args = parser.parse_args(argv)
     try:
@@ -434,16 +473,21 @@ def parent_main(argv: list[str]) -> int:
             fp.write(event)
         env = lambda_environment(args, task_root, opt, request_id, overrides)
         # `-u`: prints reach stderr as they happen (`-I` ignores PYTHONUNBUFFERED).
-        runner = [sys.executable, "-I", "-S", "-B", "-u", os.path.abspath(__file__)]
+        python = [sys.executable]
+        if args.emulator:
+            python = [args.emulator, "-L", args.emulator_root, sys.executable]
+        runner = [*python, "-I", "-S", "-B", "-u", os.path.abspath(__file__)]
         print(f"START RequestId: {request_id} Version: $LATEST", file=sys.stderr, flush=True)
         if args.runtime_client:
             arn = f"arn:aws:lambda:{args.region}:{ACCOUNT_ID}:function:{args.function_name}"
             child = [*runner, "--client-child", opt, os.path.abspath(args.runtime_client)]
             with RuntimeApi(event, request_id, arn, args.timeout) as api:
-                state, report, elapsed = run_with_runtime_api(child, env, task_root, args.timeout, api)
+                state, report, elapsed = run_with_runtime_api(
+                    child, env, task_root, args.timeout, api, args.init_timeout
+                )
         else:
             child = [*runner, "--child", opt, work]
-            state, report, elapsed = run_child(child, env, task_root, args.timeout)
+            state, report, elapsed = run_child(child, env, task_root, args.timeout, args.init_timeout)
     finally:
         set_writable(work, True)
         shutil.rmtree(work, ignore_errors=True)
@@ -464,7 +508,7 @@ def parent_main(argv: list[str]) -> int:
         sys.stdout.flush()
         return 0 if outcome["ok"] else EXIT_ERROR
     if state in ("timeout", "init-timeout"):
-        seconds = args.timeout if state == "timeout" else INIT_TIMEOUT_S
+        seconds = args.timeout if state == "timeout" else args.init_timeout
         phase = "the handler" if state == "timeout" else "the initialisation (importing the handler)"
         print(
             f"{request_id} Task timed out after {seconds:.2f} seconds: {phase} ran out of time "
@@ -514,8 +558,12 @@ class LambdaContext:
         return max(0, self._deadline_ms - int(time.time() * 1000))
 
     def log(self, msg: str) -> None:
-        sys.stderr.write(str(msg))
-        sys.stderr.flush()
+        # As the runtime's: one record of the telemetry log.
+        if _SINK is not None:
+            _SINK.log(str(msg))
+        else:
+            sys.stderr.write(str(msg))
+            sys.stderr.flush()
 
 
 def _lambda_sys_path(task_root: str, opt: str) -> list[str]:
@@ -528,7 +576,10 @@ def _lambda_sys_path(task_root: str, opt: str) -> list[str]:
 
 
 def _error(request_id: str, error_type: str, message: str, tb=None) -> dict:
-    stack = traceback.format_list(traceback.extract_tb(tb)) if tb is not None else []
+    # Frames as plain (file, line, function, source) tuples, as the runtime formats them: no
+    # column carets (which `FrameSummary` objects get from CPython 3.11 on).
+    frames = [(f.filename, f.lineno, f.name, f.line) for f in traceback.extract_tb(tb)]
+    stack = traceback.format_list(frames) if tb is not None else []
     return {
         "errorMessage": message,
         "errorType": error_type,
@@ -537,11 +588,79 @@ def _error(request_id: str, error_type: str, message: str, tb=None) -> dict:
     }
 
 
-def _log_error(error: dict, exc: BaseException | None = None, tb=None) -> None:
-    sys.stderr.write(f"[ERROR] {error['errorType']}: {error['errorMessage']}\n")
-    if exc is not None:
-        traceback.print_exception(type(exc), exc, tb, file=sys.stderr)
-    sys.stderr.flush()
+# The runtime's telemetry log: one frame per record (see `_copy_log_frames`).
+_LOG_FRAME_TEXT = 0xA55A0003
+_LOG_FRAME_ERROR = 0xA55A0017
+# How the runtime indents a traceback's lines in its `[ERROR]` record: with no-break spaces.
+_ERROR_LOG_INDENT = "\u00a0"
+# What the runtime logs, as a warning, before an error in the initialisation.
+UNHANDLED_EXCEPTION_WARNING = (
+    "LAMBDA_WARNING: Unhandled exception. The most likely cause is an issue in the function code. "
+    "However, in rare cases, a Lambda runtime update can cause unexpected function behavior. "
+    "For functions using managed runtimes, runtime updates can be triggered by a function change, "
+    "or can be applied automatically. To determine if the runtime has been updated, check the "
+    "runtime version in the INIT_START log entry. If this error correlates with a change in the "
+    "runtime version, you may be able to mitigate this error by temporarily rolling back to the "
+    "previous runtime version. For more information, see "
+    "https://docs.aws.amazon.com/lambda/latest/dg/runtimes-update.html\r"
+)
+
+
+class _LogSink:
+    """Writes log records as frames to the telemetry fd the parent copies to stderr."""
+
+    def __init__(self, fd: int) -> None:
+        self.file = os.fdopen(fd, "wb", 0)
+
+    def log(self, msg: str, frame_type: int = _LOG_FRAME_TEXT) -> None:
+        data = msg.encode("utf-8")
+        timestamp = int(time.time_ns() / 1000)
+        self.file.write(
+            frame_type.to_bytes(4, "big") + len(data).to_bytes(4, "big")
+            + timestamp.to_bytes(8, "big") + data
+        )
+
+
+_SINK: _LogSink | None = None
+
+
+def _log_error(error: dict) -> None:
+    """The runtime's `[ERROR]` record: type, message, then the stack trace's lines."""
+    description = "[ERROR]"
+    if error.get("errorType"):
+        description += " " + error["errorType"]
+    if error.get("errorMessage"):
+        if error.get("errorType"):
+            description += ":"
+        description += " " + error["errorMessage"]
+    lines = [description]
+    stack = error.get("stackTrace")
+    if stack is not None:
+        lines.append("Traceback (most recent call last):")
+        for element in stack:
+            if element == "":
+                lines.append("")
+                continue
+            for line in element.splitlines():
+                stripped = line.lstrip(" ")
+                lines.append(_ERROR_LOG_INDENT * (len(line) - len(stripped)) + stripped)
+    assert _SINK is not None
+    _SINK.log("\n".join(lines), _LOG_FRAME_ERROR)
+
+
+def _as_objects(value):
+    """What the runtime's encoder (simplejson, `namedtuple_as_object`) writes as a JSON object:
+    anything with an `_asdict()` method, named tuples included (which `json` writes as arrays)."""
+    if isinstance(value, dict):
+        return {k: _as_objects(v) for k, v in value.items()}
+    if callable(getattr(value, "_asdict", None)):
+        asdict = value._asdict()
+        if not isinstance(asdict, dict):
+            raise TypeError(f"_asdict() must return a dict, not {type(asdict).__name__}")
+        return _as_objects(asdict)
+    if isinstance(value, (list, tuple)):
+        return [_as_objects(v) for v in value]
+    return value
 
 
 def to_json(value, ensure_ascii: bool) -> str:
@@ -558,37 +677,71 @@ def to_json(value, ensure_ascii: bool) -> str:
             return key
         raise TypeError(f"Object of type {type(obj).__name__} is not JSON serializable")
 
-    text = json.dumps(value, default=default, ensure_ascii=ensure_ascii)
+    text = json.dumps(_as_objects(value), default=default, ensure_ascii=ensure_ascii, allow_nan=True)
     for key, literal in literals.items():
         text = text.replace(json.dumps(key), literal)
     return text
 
 
 class _RequestIdFilter:
-    def __init__(self, request_id: str) -> None:
-        self.request_id = request_id
+    """The request's id on every record; empty during the initialisation, as on Lambda."""
+
+    def __init__(self) -> None:
+        self.request_id = ""
 
     def filter(self, record) -> bool:
         record.aws_request_id = self.request_id
         return True
 
 
-def _setup_logging(request_id: str) -> None:
+def _setup_logging(sink: _LogSink) -> _RequestIdFilter:
+    """The runtime's root logger handler: its text format, one frame per record."""
     import logging
 
-    handler = logging.StreamHandler(sys.stderr)
-    handler.addFilter(_RequestIdFilter(request_id))
-    formatter = logging.Formatter(
-        "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s",
-        "%Y-%m-%dT%H:%M:%S",
+    class Handler(logging.Handler):
+        def emit(self, record) -> None:
+            sink.log(self.format(record))
+
+    logging.Formatter.converter = time.gmtime
+    handler = Handler()
+    request_ids = _RequestIdFilter()
+    handler.addFilter(request_ids)
+    handler.setFormatter(
+        logging.Formatter(
+            "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s\n",
+            "%Y-%m-%dT%H:%M:%S",
+        )
     )
-    formatter.converter = time.gmtime
-    handler.setFormatter(formatter)
     logging.getLogger().addHandler(handler)
+    return request_ids
+
+
+def _import_handler() -> tuple[object | None, dict | None]:
+    """The handler, or the runtime's error for a failed initialisation."""
+    module_name, _, func_name = HANDLER.rpartition(".")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as e:
+        return None, _error("", "Runtime.ImportModuleError", f"Unable to import module '{module_name}': {e}")
+    except SyntaxError as e:
+        error = _error("", "Runtime.UserCodeSyntaxError", f"Syntax error in module '{module_name}': {e}")
+        error["stackTrace"] = ['  File "%s" Line %s\n    %s' % (e.filename, e.lineno, e.text)]
+        return None, error
+    except Exception as e:
+        # From the import on: the runner's own frame left out, as the runtime leaves out its own.
+        return None, _error("", type(e).__name__, str(e), e.__traceback__.tb_next)
+    handler = getattr(module, func_name, None)
+    if handler is None:
+        return None, _error("", "Runtime.HandlerNotFound", f"Handler '{func_name}' missing on module '{module_name}'")
+    return handler, None
 
 
 def child_main(opt: str, work: str) -> int:
+    global _SINK
+    import logging
+
     report_fd = int(os.environ.pop("_LAMBDA_INVOKE_FD"))
+    _SINK = _LogSink(int(os.environ.pop("_LAMBDA_TELEMETRY_LOG_FD")))
     request_id = os.environ.pop("_LAMBDA_INVOKE_REQUEST_ID")
     timeout_s = float(os.environ.pop("_LAMBDA_INVOKE_TIMEOUT_S"))
     ensure_ascii = os.environ.pop("_LAMBDA_INVOKE_NON_ASCII") == "escape"
@@ -598,7 +751,7 @@ def child_main(opt: str, work: str) -> int:
     sys.path[:] = _lambda_sys_path(task_root, opt) + [p for p in sys.path if p and p != here]
     with open(os.path.join(work, "event.json"), encoding="utf-8") as fp:
         event = json.load(fp)
-    _setup_logging(request_id)
+    request_ids = _setup_logging(_SINK)
     # The runner's own module is `__main__`: the handler's `import` must not find anything else.
     sys.modules.pop("invoke_runner", None)
 
@@ -613,47 +766,29 @@ def child_main(opt: str, work: str) -> int:
             out.write(json.dumps(message).encode("utf-8"))
         return 0
 
-    module_name, _, func_name = HANDLER.rpartition(".")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as e:
-        error = _error("", "Runtime.ImportModuleError", f"Unable to import module '{module_name}': {e}")
-        _log_error(error, e, e.__traceback__)
-        return report(False, error, started=False)
-    except SyntaxError as e:
-        error = _error("", "Runtime.UserCodeSyntaxError", f"Syntax error in module '{module_name}': {e}")
-        error["stackTrace"] = [f'  File "{e.filename}" Line {e.lineno}\n    {e.text}']
-        _log_error(error, e, e.__traceback__)
-        return report(False, error, started=False)
-    except Exception as e:
-        tb = e.__traceback__.tb_next
-        error = _error("", type(e).__name__, str(e), tb)
-        _log_error(error, e, tb)
-        return report(False, error, started=False)
-    handler = getattr(module, func_name, None)
-    if handler is None:
-        error = _error("", "Runtime.HandlerNotFound", f"Handler '{func_name}' missing on module '{module_name}'")
+    handler, error = _import_handler()
+    if error is not None:
+        logging.warning(UNHANDLED_EXCEPTION_WARNING)
         _log_error(error)
         return report(False, error, started=False)
 
     deadline_ms = int(time.time() * 1000 + timeout_s * 1000)
     context = LambdaContext(request_id, deadline_ms)
+    request_ids.request_id = request_id
     os.write(report_fd, _STARTED)
     try:
         result = handler(event, context)
+        if not isinstance(result, bytes):
+            try:
+                to_json(result, ensure_ascii)
+            except Exception as e:
+                error = _error(request_id, "Runtime.MarshalError", f"Unable to marshal response: {e}")
     except Exception as e:
         # The handler's own frames, as the runtime reports them (the runner's frame left out).
-        tb = e.__traceback__.tb_next
-        error = _error(request_id, type(e).__name__, str(e), tb)
-        _log_error(error, e, tb)
+        error = _error(request_id, type(e).__name__, str(e), e.__traceback__.tb_next)
+    if error is not None:
+        _log_error(error)
         return report(False, error, started=True)
-    if not isinstance(result, bytes):
-        try:
-            to_json(result, ensure_ascii)
-        except (TypeError, ValueError) as e:
-            error = _error(request_id, "Runtime.MarshalError", f"Unable to marshal response: {e}")
-            _log_error(error)
-            return report(False, error, started=True)
     return report(True, result, started=True)
 
 

@@ -294,3 +294,71 @@ def test_runtime_api_answers_as_the_real_one() -> None:
         assert posted.status == 202 and posted.getheader("Content-Length") == str(len(posted.read()))
         assert api.done.is_set()
         assert api.outcome == (True, b'{"ok": true}', "application/json")
+
+
+def test_flat_directories_and_file_modes(tmp_path: Path) -> None:
+    """A `flat` function and layer are directories; an executable file stays executable, from a
+    directory as from the Unix mode a zip entry stores (Lambda keeps it)."""
+    function = tmp_path / "function"
+    function.mkdir()
+    (function / "lambda_function.py").write_text(
+        "import os, subprocess\n"
+        "def handler(event, context):\n"
+        "    run = lambda p: subprocess.run([p], capture_output=True, text=True, check=True).stdout.strip()\n"
+        "    return {'task': run(os.path.join(os.environ['LAMBDA_TASK_ROOT'], 'bin', 'tool')),\n"
+        "            'layer': run('layer-tool'), 'greeting': __import__('greeting').WHO}\n"
+    )
+    (function / "bin").mkdir()
+    (function / "bin" / "tool").write_text("#!/bin/sh\necho from the task root\n")
+    (function / "bin" / "tool").chmod(0o755)
+    layer = tmp_path / "layer.zip"
+    with zipfile.ZipFile(layer, "w") as zf:
+        zf.writestr("python/greeting.py", "WHO = 'layer'\n")
+        info = zipfile.ZipInfo("bin/layer-tool")
+        info.external_attr = (0o100755) << 16
+        zf.writestr(info, "#!/bin/sh\necho from the layer\n")
+    flat_layer = tmp_path / "flat-layer"
+    (flat_layer / "python").mkdir(parents=True)
+    (flat_layer / "python" / "greeting.py").write_text("WHO = 'flat layer'\n")
+
+    result = run(
+        tmp_path, "--function", str(function), "--layer", str(layer), "--layer", str(flat_layer), "--", "{}"
+    )
+    assert result.returncode == 0, result.stderr
+    # `/opt/bin` is on PATH, as on Lambda; the later (flat) layer's file wins.
+    assert json.loads(result.stdout) == {
+        "task": "from the task root",
+        "layer": "from the layer",
+        "greeting": "flat layer",
+    }
+    # The artifact itself is untouched.
+    assert os.access(function / "bin" / "tool", os.X_OK)
+
+
+def test_a_file_without_a_stored_mode_is_not_executable(tmp_path: Path) -> None:
+    function = make_zip(
+        tmp_path / "function.zip",
+        {
+            "lambda_function.py": (
+                "import os, stat\n"
+                "def handler(event, context):\n"
+                "    mode = os.stat(os.path.join(os.environ['LAMBDA_TASK_ROOT'], 'data.txt')).st_mode\n"
+                "    return oct(stat.S_IMODE(mode))\n"
+            ),
+            "data.txt": "x",
+        },
+    )
+    result = run(tmp_path, "--function", str(function))
+    assert result.returncode == 0, result.stderr
+    # Read-only, not executable.
+    assert not int(json.loads(result.stdout), 8) & 0o333
+
+
+def test_logs_and_errors_are_framed_as_the_runtime_writes_them(tmp_path: Path, function_zip: Path) -> None:
+    failed = run(tmp_path, "--function", str(function_zip), "--", '{"action": "fail"}')
+    # The runtime's `[ERROR]` record: the traceback's lines indented with no-break spaces.
+    assert "[ERROR] ValueError: bad order\nTraceback (most recent call last):\n\u00a0\u00a0File " in failed.stderr
+    assert "\n\u00a0\u00a0\u00a0\u00a0raise ValueError(\"bad order\")\n" in failed.stderr
+    # Log records carry the request id once the invocation started.
+    request_id = json.loads(failed.stdout)["requestId"]
+    assert f"Z\t{request_id}\ta log line\n" in failed.stderr

@@ -32,11 +32,12 @@ class Awslambdaric(PythonToolRequirementsBase):
         """
     )
 
-    # The newest release whose `Requires-Python` admits the CPython 3.9 that Pants 2.17 runs PEX
-    # with (4.x requires 3.10+, and PEX's download checks it against that interpreter). The
-    # runtimes it has wheels for are the ones marked `awslambdaric` in the runtime table.
-    default_version = "awslambdaric==3.1.1"
-    default_requirements = ["awslambdaric>=3.1,<4"]
+    # 4.x: the first line whose JSON encoder keeps non-ASCII characters on python3.14 as AWS's
+    # runtime does (3.1.1 did so for python3.12 and python3.13 only). It requires Python 3.10+
+    # (the pex of `[pex-cli]` checks that against the runtime's platform, not Pants' CPython 3.9).
+    # The runtimes it has wheels for are the ones marked `awslambdaric` in the runtime table.
+    default_version = "awslambdaric==4.2.2"
+    default_requirements = ["awslambdaric>=4.2,<5"]
 
     register_interpreter_constraints = True
     # The CPythons of those runtimes; a new one there needs `pants generate-lockfiles

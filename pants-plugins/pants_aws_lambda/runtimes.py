@@ -74,7 +74,7 @@ RUNTIMES: dict[str, LambdaRuntime] = {
     for r in (
         # name, Python, OS, glibc, json_ensure_ascii, awslambdaric, AWS's dates.
         LambdaRuntime("python3.8", (3, 8), _AL2, (2, 26), True, False, "2024-10-14", "2025-02-28"),
-        LambdaRuntime("python3.9", (3, 9), _AL2, (2, 26), True, True, "2025-12-15", "2026-02-03"),
+        LambdaRuntime("python3.9", (3, 9), _AL2, (2, 26), True, False, "2025-12-15", "2026-02-03"),
         LambdaRuntime("python3.10", (3, 10), _AL2, (2, 26), True, True, "2026-06-30", "2026-07-31"),
         LambdaRuntime("python3.11", (3, 11), _AL2, (2, 26), True, True, "2026-06-30", "2026-07-31"),
         LambdaRuntime("python3.12", (3, 12), _AL2023, (2, 34), False, True, deprecation_planned_on="2028-10-31"),
