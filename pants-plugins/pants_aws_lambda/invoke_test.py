@@ -19,6 +19,7 @@ from pants.engine.addresses import Address
 from pants.engine.internals.scheduler import ExecutionError
 from pants.testutil.rule_runner import QueryRule, RuleRunner
 
+from e2e import emulated
 from pants_aws_lambda import invoke, invoke_runner, package
 from pants_aws_lambda.invoke import LambdaInvokeFieldSet
 from pants_aws_lambda.layers_test import find_python
@@ -160,7 +161,13 @@ def interpreter_options(version: str, architecture: str) -> list[str]:
     here: none when this machine has that CPython natively, else an emulated root's; or skip."""
     if architecture == host_architecture() and find_python(version) is not None:
         return []
+    if (version, architecture) in emulated.UNOBTAINABLE:
+        pytest.skip(f"no CPython {version} for {architecture}: {emulated.UNOBTAINABLE[(version, architecture)]}")
     root = find_root(version, architecture)
+    if root is None and (version, architecture) in emulated.ROOTS:
+        # Build the root of the end-to-end tests' cache (or skip/fail as they do).
+        emulated.require_python(version, architecture)
+        root = find_root(version, architecture)
     if root is None:
         _unavailable(
             f"no CPython {version} for {architecture}: no native python{version}, and no root "

@@ -83,6 +83,16 @@ ROOTS = {
     ("3.11", "arm64"): DebianRoot("bookworm", "arm64", "3.11"),
     ("3.13", "arm64"): DebianRoot("trixie", "arm64", "3.13"),
     ("3.14", "x86_64"): DebianRoot("sid", "amd64", "3.14"),
+    ("3.14", "arm64"): DebianRoot("sid", "arm64", "3.14"),
+}
+
+# Runtimes and architectures for which no CPython can be had on these machines: a test that needs
+# one skips with the reason, even where emulation is required.
+UNOBTAINABLE = {
+    ("3.12", "arm64"): (
+        "no Debian release ships CPython 3.12 for arm64 (bookworm has 3.11, trixie 3.13, sid 3.13 "
+        "and 3.14), and no other source of an arm64 CPython 3.12 is reachable from these machines"
+    ),
 }
 
 
