@@ -272,7 +272,8 @@ async def lay_out_third_party(request: ThirdPartyTreeRequest) -> ThirdPartyTree:
             if need is None:
                 needed = "its shared objects require no versioned glibc symbols (GLIBC_x.y)"
             else:
-                needed = f"its shared objects require glibc {_dotted(need[0])} (GLIBC_{_dotted(need[0])} in {need[1]})"
+                version, so_file = _dotted(need[0]), need[1]
+                needed = f"its shared objects require glibc {version} (GLIBC_{version} in {so_file})"
             runtime_glibc = (
                 f"the runtime has glibc {_dotted(platform_glibc)}"
                 if platform_glibc is not None
