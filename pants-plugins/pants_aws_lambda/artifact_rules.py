@@ -59,7 +59,7 @@ from pants.engine.target import TransitiveTargets, TransitiveTargetsRequest
 from pants.util.logging import LogLevel
 from pants.util.strutil import softwrap
 
-from pants_aws_lambda import bytecode_rules, limits, platform_rules, wheels, zipwriter
+from pants_aws_lambda import bytecode_rules, elf, limits, platform_rules, wheels, zipwriter
 from pants_aws_lambda.bytecode_rules import Bytecode, BytecodeMode, BytecodeRequest, CompileFailure
 from pants_aws_lambda.caching import REMOTE_CACHE_SPECULATION_DELAY_MS
 from pants_aws_lambda.limits import Distribution
@@ -215,6 +215,81 @@ async def lay_out_third_party(request: ThirdPartyTreeRequest) -> ThirdPartyTree:
     built = sorted(w for w in wheel_names if _built_for_this_machine(w, request.check))
     if built:
         raise LambdaPackagingError(_describe_built_wheels(request, built))
+
+    # Locked wheels tagged `linux_<arch>`: their tags say nothing about glibc, their ELF files do.
+    # Only these wheels' shared objects are read, so other builds read no file contents.
+    bare_linux = sorted(
+        w
+        for w in wheel_names
+        if request.check.locked and wheels.is_platform_specific(w) and wheels.is_bare_linux(w)
+    )
+    if bare_linux:
+        shared_objects = [
+            entry
+            for entry in entries
+            if isinstance(entry, FileEntry)
+            and entry.path.startswith(_DEPS_PREFIX)
+            and entry.path[len(_DEPS_PREFIX) :].partition("/")[0] in bare_linux
+            and elf.is_shared_object(entry.path)
+        ]
+        so_digest = await Get(Digest, CreateDigest(shared_objects))
+        so_contents = await Get(DigestContents, Digest, so_digest)
+        needs = _glibc_needs(bare_linux, so_contents)
+        platform_glibc = (
+            request.platform.runtime.glibc
+            if request.platform.runtime is not None
+            else wheels.newest_glibc(request.platform.compatible_tags)
+        )
+        too_new = [
+            (wheel, need)
+            for wheel, need in needs.items()
+            if need is not None and platform_glibc is not None and need[0] > platform_glibc
+        ]
+        if too_new:
+            assert platform_glibc is not None
+            listing = "; ".join(
+                f"{Distribution.from_wheel(w)} ({w}) needs GLIBC_{_dotted(v)} in {f}"
+                for w, (v, f) in too_new
+            )
+            raise LambdaPackagingError(
+                softwrap(
+                    f"""
+                    Cannot package {request.address} for {request.platform.description}: the
+                    shared objects of a locked wheel with a bare `linux_<arch>` platform tag
+                    require a newer glibc than the runtime's glibc {_dotted(platform_glibc)}:
+                    {listing}. Such a tag says nothing about glibc, so nothing stopped the wheel
+                    earlier; on Lambda it would fail to load ("version `GLIBC_...' not found").
+                    Ways out: build a manylinux wheel for the runtime's glibc (with the runtime's
+                    CPython in a manylinux_{platform_glibc[0]}_{platform_glibc[1]} build container), or
+                    run `auditwheel repair` on a wheel built for glibc {_dotted(platform_glibc)}
+                    or older, serve it from a directory in `[python-repos].find_links` and
+                    regenerate the lockfile; or pin another release that publishes manylinux
+                    wheels for the runtime.
+                    """
+                )
+            )
+        for wheel, need in sorted(needs.items()):
+            if need is None:
+                needed = "its shared objects require no versioned glibc symbols (GLIBC_x.y)"
+            else:
+                version, so_file = _dotted(need[0]), need[1]
+                needed = f"its shared objects require glibc {version} (GLIBC_{version} in {so_file})"
+            runtime_glibc = (
+                f"the runtime has glibc {_dotted(platform_glibc)}"
+                if platform_glibc is not None
+                else "the platform's compatible tags name no manylinux glibc to compare with"
+            )
+            logger.warning(
+                softwrap(
+                    f"""
+                    {request.address} packages {Distribution.from_wheel(wheel)} from the locked
+                    wheel {wheel}, whose bare `linux_<arch>` platform tag says nothing about the
+                    glibc it needs: it was built on some machine, not as a manylinux wheel.
+                    From its ELF files, {needed}; {runtime_glibc}. Prefer a manylinux wheel
+                    (`auditwheel repair` names the glibc in its tag).
+                    """
+                )
+            )
     if conflicts:
         listing = "\n".join(
             f"  - {path}: {', '.join(sorted(owners))}" for path, owners in sorted(conflicts.items())[:10]
@@ -226,6 +301,24 @@ async def lay_out_third_party(request: ThirdPartyTreeRequest) -> ThirdPartyTree:
             "(a `!!` exclude drops it from the whole closure) or pin versions that agree."
         )
     return ThirdPartyTree(tuple(sorted(wheel_names)), tuple(by_path[p] for p in sorted(by_path)))
+
+
+def _dotted(version: tuple[int, int]) -> str:
+    return "{}.{}".format(*version)
+
+
+def _glibc_needs(
+    wheel_names: list[str], contents: DigestContents
+) -> dict[str, tuple[tuple[int, int], str] | None]:
+    """Wheel -> the newest glibc its shared objects need and the file that needs it, or None."""
+    needs: dict[str, tuple[tuple[int, int], str] | None] = {w: None for w in wheel_names}
+    for content in sorted(contents, key=lambda c: c.path):
+        wheel, _, rel = content.path[len(_DEPS_PREFIX) :].partition("/")
+        version = elf.max_glibc(content.content)
+        seen = needs.get(wheel)
+        if version is not None and (seen is None or version > seen[0]):
+            needs[wheel] = (version, rel)
+    return needs
 
 
 def _built_for_this_machine(wheel: str, check: RequirementsWheelCheck) -> bool:

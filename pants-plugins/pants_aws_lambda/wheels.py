@@ -395,6 +395,18 @@ def is_platform_specific(filename: str) -> bool:
     return any(tag.platform != "any" for tag in _parsed_wheel_tags(filename))
 
 
+def is_bare_linux(filename: str) -> bool:
+    """Whether every platform tag of a wheel is a bare `linux_<arch>`, which says nothing about the
+    glibc its compiled code needs (unlike `manylinux_X_Y_<arch>`)."""
+    platforms = {tag.platform for tag in _parsed_wheel_tags(filename)}
+    return all(p.startswith("linux_") for p in platforms)
+
+
+def newest_glibc(compatible_tags: Sequence[str]) -> tuple[int, int] | None:
+    """The glibc of a platform: the newest `manylinux_X_Y` among its compatible tags, if any."""
+    return _Platform.from_tags(compatible_tags).glibc
+
+
 def project_name(filename: str) -> str:
     """The canonical project name of a wheel file name."""
     return canonicalize_name(filename.split("-", 1)[0])
