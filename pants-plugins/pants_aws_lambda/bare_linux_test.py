@@ -74,8 +74,14 @@ def lock(find_links: Path, output: Path) -> str:
     pex = os.environ.get(PEX_ENV)
     if not pex or not os.path.isfile(pex):
         pytest.fail(f"{PEX_ENV} must name the pinned pex (the `./pants` launcher provisions it).")
-    env = {**os.environ, "PEX_SCRIPT": "pex3", "PIP_CONFIG_FILE": "/dev/null"}
-    env.pop("PEX_ROOT", None)
+    # A PEX_ROOT of its own, empty every time: the lock needs nothing but the find-links
+    # directory, and no cache can hide a download it would need on a fresh machine.
+    env = {
+        **os.environ,
+        "PEX_SCRIPT": "pex3",
+        "PIP_CONFIG_FILE": "/dev/null",
+        "PEX_ROOT": str(output.parent / "pex_root"),
+    }
     proc = subprocess.run(
         [
             python39(),
@@ -91,8 +97,9 @@ def lock(find_links: Path, output: Path) -> str:
             "linux",
             "--resolver-version",
             "pip-2020-resolver",
+            # The pip vendored in pex: with `--no-pypi`, pex could not fetch another one.
             "--pip-version",
-            "23.1.2",
+            "vendored",
             "--interpreter-constraint",
             "CPython<3.15,>=3.9",
             "--indent",
