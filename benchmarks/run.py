@@ -546,7 +546,8 @@ def machine_info(python: str) -> List[str]:
     cache = os.environ.get("PANTS_AWS_LAMBDA_CACHE_DIR") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "pants-aws-lambda"
     )
-    pants_python = sorted(glob.glob(os.path.join(cache, "pants-*-py39", "bin", "python")))
+    # The launcher's environment: `pants-<version>-py39-<revision>`.
+    pants_python = sorted(glob.glob(os.path.join(cache, "pants-*-py39-[0-9]*", "bin", "python")))
     pants_python_version = (
         subprocess.run(
             [pants_python[-1], "-c", "import platform; print(platform.python_version())"],
@@ -554,7 +555,7 @@ def machine_info(python: str) -> List[str]:
             text=True,
         ).stdout.strip()
         if pants_python
-        else "CPython 3.9"
+        else "3.9"
     )
     return [
         f"- CPUs: {os.cpu_count()} (`nproc`), {cpu.group(1).strip() if cpu else platform.processor() or 'unknown'}",
