@@ -121,12 +121,7 @@ def host_architecture() -> str:
 
 def emulated_roots_dir() -> Path:
     """Where `tests/python/e2e/emulated.py` caches its Debian root filesystems."""
-    explicit = os.environ.get("PANTS_AWS_LAMBDA_CACHE_DIR")
-    if explicit:
-        base = Path(explicit)
-    else:
-        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "pants-aws-lambda"
-    return base / "emulated" / "roots-v1"
+    return emulated.roots_dir()
 
 
 def _elf_architecture(path: str) -> str | None:

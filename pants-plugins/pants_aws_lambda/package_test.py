@@ -415,10 +415,10 @@ def test_layer_module_that_does_not_compile_names_its_path_in_the_layer(rule_run
     assert "python/lib/shared.py, line 3: 'return' outside function" in str(exc.value)
 
 
-def test_handler_unreadable_by_pants_python_without_the_runtime_python(rule_runner: RuleRunner, caplog) -> None:
+def write_function_for_python399(rule_runner: RuleRunner, fields: str, app: str = HELLO) -> None:
+    """A function for a CPython 3.99 platform: no machine has that interpreter."""
     from pants_aws_lambda.complete_platforms import compatible_tags, marker_environment, render
 
-    # No machine has a CPython 3.99: Pants' older parser cannot judge its grammar, so it packages.
     platform = {
         "marker_environment": marker_environment((3, 99), "x86_64"),
         "compatible_tags": compatible_tags((3, 99), "x86_64", (2, 34)),
@@ -426,10 +426,15 @@ def test_handler_unreadable_by_pants_python_without_the_runtime_python(rule_runn
     rule_runner.write_files({"src/proj/platform.json": render(platform)})
     write_function(
         rule_runner,
-        "handler='app.py:handler', complete_platforms=[':platform'], bytecode='none'",
-        app=MODERN,
+        f"handler='app.py:handler', complete_platforms=[':platform']{fields}",
+        app=app,
         extra_build="file(name='platform', source='platform.json')",
     )
+
+
+def test_handler_unreadable_by_pants_python_without_the_runtime_python(rule_runner: RuleRunner, caplog) -> None:
+    # Pants' older parser cannot judge a CPython 3.99 grammar, so it packages.
+    write_function_for_python399(rule_runner, ", bytecode='none'", app=MODERN)
     zf, _ = package_zip(rule_runner, Address("src/proj", target_name="fn"))
     assert zf.namelist() == ["lambda_function.py", "proj/", "proj/app.py"]
     assert "no CPython 3.99 on the interpreter search path" in caplog.text
@@ -467,19 +472,8 @@ def test_bytecode_none(rule_runner: RuleRunner) -> None:
 
 
 def test_bytecode_without_interpreter_warns_and_packages(rule_runner: RuleRunner, caplog) -> None:
-    from pants_aws_lambda.complete_platforms import compatible_tags, marker_environment, render
-
     # No machine has a CPython 3.99 to compile with.
-    platform = {
-        "marker_environment": marker_environment((3, 99), "x86_64"),
-        "compatible_tags": compatible_tags((3, 99), "x86_64", (2, 34)),
-    }
-    rule_runner.write_files({"src/proj/platform.json": render(platform)})
-    write_function(
-        rule_runner,
-        "handler='app.py:handler', complete_platforms=[':platform']",
-        extra_build="file(name='platform', source='platform.json')",
-    )
+    write_function_for_python399(rule_runner, "")
     zf, built = package_zip(rule_runner, Address("src/proj", target_name="fn"))
     assert zf.namelist() == ["lambda_function.py", "proj/", "proj/app.py"]
     assert "no CPython 3.99 on the interpreter search path" in caplog.text

@@ -100,12 +100,22 @@ class Unavailable(Exception):
     """This machine lacks what emulation needs (a tool to install, or a network to build a root)."""
 
 
-def cache_dir() -> Path:
+def cache_root() -> Path:
+    """The launcher's cache directory, which the end-to-end tests' own caches live under."""
     explicit = os.environ.get("PANTS_AWS_LAMBDA_CACHE_DIR")
     if explicit:
-        return Path(explicit) / "emulated"
+        return Path(explicit)
     xdg = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
-    return Path(xdg) / "pants-aws-lambda" / "emulated"
+    return Path(xdg) / "pants-aws-lambda"
+
+
+def cache_dir() -> Path:
+    return cache_root() / "emulated"
+
+
+def roots_dir() -> Path:
+    """Where the root filesystems are, one directory per `DebianRoot.name`."""
+    return cache_dir() / f"roots-v{ROOT_FORMAT}"
 
 
 def _tool(name: str, package: str) -> str:
@@ -227,7 +237,7 @@ def ensure_root(root: DebianRoot) -> Path:
     """The root filesystem of `root`, built unless cached; raise `Unavailable` when it cannot be."""
     # Check the emulator first: no point downloading a root this machine cannot run.
     _tool(root.qemu, "qemu-user-static")
-    base = cache_dir() / f"roots-v{ROOT_FORMAT}"
+    base = roots_dir()
     base.mkdir(parents=True, exist_ok=True)
     dest = base / root.name
     with open(base / f"{root.name}.lock", "w") as lock:

@@ -18,17 +18,11 @@ from typing import Iterator
 
 import pytest
 
+from e2e import emulated
 from e2e.repo import REQUIRE_INTERPRETERS_ENV, _nested_env, copy_repo, find_cpython, rmtree, run_pants
 
 PANTS_VERSION = "2.17.1"
 TARGET = "src/python/examples/pydantic_app:lambda"
-
-
-def cache_dir() -> Path:
-    base = os.environ.get("PANTS_AWS_LAMBDA_CACHE_DIR")
-    if base:
-        return Path(base)
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "pants-aws-lambda"
 
 
 def pants_with_new_pyparsing() -> Path:
@@ -39,7 +33,7 @@ def pants_with_new_pyparsing() -> Path:
         if os.environ.get(REQUIRE_INTERPRETERS_ENV) == "1":
             pytest.fail(message)
         pytest.skip(message)
-    root = cache_dir()
+    root = emulated.cache_root()
     root.mkdir(parents=True, exist_ok=True)
     venv = root / f"pants-{PANTS_VERSION}-py39-pyparsing-3.3"
     with open(root / ".pyparsing-venv.lock", "w") as lock:
