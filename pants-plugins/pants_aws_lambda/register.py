@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from pants_aws_lambda import invoke, package
+from pants_aws_lambda.goals import run as invoke
+from pants_aws_lambda.goals import package
 from pants_aws_lambda import target_types as lambda_target_types
 
 

@@ -21,8 +21,8 @@ from pants.engine.target import (
 )
 from pants.util.strutil import help_text, softwrap
 
-from pants_aws_lambda import limits
-from pants_aws_lambda.runtimes import ARCHITECTURES, DEFAULT_ARCHITECTURE, RUNTIMES
+from pants_aws_lambda.artifact import limits
+from pants_aws_lambda.runtimes.table import ARCHITECTURES, DEFAULT_ARCHITECTURE, RUNTIMES
 
 # The name, and function, that every artifact's entry point is re-exported as.
 REEXPORTED_HANDLER_MODULE = "lambda_function"

@@ -13,8 +13,8 @@ import re
 from pathlib import Path
 from typing import Sequence
 
-from pants_aws_lambda.invoke import encoding_args
-from pants_aws_lambda.runtimes import (
+from pants_aws_lambda.goals.run import encoding_args
+from pants_aws_lambda.runtimes.table import (
     RUNTIMES,
     LambdaRuntime,
     closest_runtime,

@@ -15,7 +15,7 @@ from typing import Iterator
 import pytest
 
 from e2e.repo import PantsResult, copy_repo, rmtree, run_pants
-from pants_aws_lambda.runtimes import RUNTIMES
+from pants_aws_lambda.runtimes.table import RUNTIMES
 
 
 @pytest.fixture(scope="module")

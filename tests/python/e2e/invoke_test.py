@@ -65,7 +65,7 @@ def handler(event, context):
 def test_run_an_arm64_function_under_qemu(buildroot: Path) -> None:
     """pydantic-core's and awslambdaric's arm64 wheels, run by an arm64 CPython 3.13 under QEMU on
     an x86_64 machine (natively on an arm64 one)."""
-    from pants_aws_lambda.invoke_test import interpreter_options
+    from pants_aws_lambda.invoke.invoke_test import interpreter_options
 
     options = interpreter_options("3.13", "arm64")
     # A function of its own in the test's copy of the repository, from the `al2023` resolve.

@@ -27,8 +27,8 @@ from e2e.repo import (
     sha256,
     unpack_read_only,
 )
-from pants_aws_lambda.complete_platforms import complete_platform
-from pants_aws_lambda.runtimes import RUNTIMES
+from pants_aws_lambda.runtimes.complete_platforms import complete_platform
+from pants_aws_lambda.runtimes.table import RUNTIMES
 
 HELLO = Artifact("src/python/examples/hello:lambda", "python3.12", "x86_64")
 PYDANTIC = Artifact("src/python/examples/pydantic_app:lambda", "python3.12", "x86_64")

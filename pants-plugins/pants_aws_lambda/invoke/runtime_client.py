@@ -1,0 +1,91 @@
+"""`awslambdaric`, the Lambda Runtime Interface Client that AWS's Python images run handlers with,
+as a tool with its own pinned, lockfile-resolved version, installed for a runtime's CPython."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pants.backend.python.subsystems.python_tool_base import (
+    LockfileRules,
+    PythonToolRequirementsBase,
+)
+from pants.backend.python.target_types import PexLayout
+from pants.backend.python.util_rules.pex import Pex, PexRequest
+from pants.engine.fs import Digest
+from pants.engine.rules import Get, collect_rules, rule
+from pants.util.strutil import help_text
+
+from pants_aws_lambda.runtimes.platform_rules import LambdaPlatform
+from pants_aws_lambda.runtimes.table import runtime_client_interpreter_constraints
+
+# The directory of the installed client in a `RuntimeClient`'s digest.
+RUNTIME_CLIENT_PEX = "awslambdaric.pex"
+
+
+class Awslambdaric(PythonToolRequirementsBase):
+    options_scope = "awslambdaric"
+    help = help_text(
+        """
+        The AWS Lambda Runtime Interface Client for Python (https://pypi.org/project/awslambdaric/):
+        what AWS's Lambda base images run handlers with. `pants run` of a
+        `python_aws_lambda_function` runs the handler through it, against a local Runtime API.
+        """
+    )
+
+    # 4.x: the first line whose JSON encoder keeps non-ASCII characters on python3.14 as AWS's
+    # runtime does (3.1.1 did so for python3.12 and python3.13 only). It requires Python 3.10+
+    # (the pex of `[pex-cli]` checks that against the runtime's platform, not Pants' CPython 3.9).
+    # The runtimes it has wheels for are the ones marked `awslambdaric` in the runtime table.
+    default_version = "awslambdaric==4.2.2"
+    default_requirements = ["awslambdaric>=4.2,<5"]
+
+    register_interpreter_constraints = True
+    # The CPythons of those runtimes; a new one there needs `pants generate-lockfiles
+    # --resolve=awslambdaric`, since the lockfile records the constraints it was made for.
+    default_interpreter_constraints = runtime_client_interpreter_constraints()
+
+    default_lockfile_resource = ("pants_aws_lambda.invoke", "awslambdaric.lock")
+    lockfile_rules_type = LockfileRules.SIMPLE
+
+    def supports(self, python_version: tuple[int, int]) -> bool:
+        """Whether the client's interpreter constraints allow this CPython minor version."""
+        version = "{}.{}.0".format(*python_version)
+        return any(
+            constraint.project_name == "CPython" and version in constraint.specifier
+            for constraint in self.interpreter_constraints
+        )
+
+
+@dataclass(frozen=True)
+class RuntimeClientRequest:
+    platform: LambdaPlatform
+
+
+@dataclass(frozen=True)
+class RuntimeClient:
+    """The installed client: `RUNTIME_CLIENT_PEX/.deps/<wheel>/` directories to put on `sys.path`."""
+
+    digest: Digest
+
+
+@rule(desc="Installing the Lambda Runtime Interface Client")
+async def install_runtime_client(request: RuntimeClientRequest, awslambdaric: Awslambdaric) -> RuntimeClient:
+    # For the function's Lambda platform, as its own distributions are: the runtime's CPython
+    # need not be one that PEX can inspect.
+    pex = await Get(
+        Pex,
+        PexRequest(
+            output_filename=RUNTIME_CLIENT_PEX,
+            internal_only=False,
+            requirements=awslambdaric.pex_requirements(),
+            interpreter_constraints=awslambdaric.interpreter_constraints,
+            complete_platforms=request.platform.complete_platforms,
+            layout=PexLayout.LOOSE,
+            description=f"Installing awslambdaric for {request.platform.description}",
+        ),
+    )
+    return RuntimeClient(pex.digest)
+
+
+def rules():
+    return (*collect_rules(), *Awslambdaric.rules())

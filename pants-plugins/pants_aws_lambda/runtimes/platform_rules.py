@@ -1,0 +1,183 @@
+"""Which platform a Lambda target builds for: runtime, architecture and PEX complete platforms."""
+
+from __future__ import annotations
+
+import json
+import logging
+import pkgutil
+from dataclasses import dataclass
+
+from pants.backend.python.subsystems.setup import PythonSetup
+from pants.backend.python.target_types import PythonResolveField
+from pants.backend.python.util_rules.interpreter_constraints import InterpreterConstraints
+from pants.backend.python.util_rules.pex import CompletePlatforms
+from pants.engine.addresses import Address, UnparsedAddressInputs
+from pants.engine.fs import CreateDigest, Digest, DigestContents, FileContent
+from pants.engine.rules import Get, collect_rules, rule
+from pants.engine.target import InvalidFieldException
+from pants.util.frozendict import FrozenDict
+from pants.util.strutil import softwrap
+
+from pants_aws_lambda.runtimes import complete_platforms as cp
+from pants_aws_lambda.runtimes.table import RUNTIMES, LambdaRuntime, runtime_for_python_version
+from pants_aws_lambda.target_types import (
+    PythonAwsLambdaArchitectureField,
+    PythonAwsLambdaCompletePlatformsField,
+    PythonAwsLambdaRuntimeField,
+)
+
+logger = logging.getLogger(__name__)
+
+_PLATFORMS_DIR = "__lambda_platforms"
+
+
+@dataclass(frozen=True)
+class LambdaPlatformRequest:
+    address: Address
+    runtime: PythonAwsLambdaRuntimeField
+    architecture: PythonAwsLambdaArchitectureField
+    complete_platforms: PythonAwsLambdaCompletePlatformsField
+    resolve: PythonResolveField
+
+
+@dataclass(frozen=True)
+class LambdaPlatform:
+    """What a Lambda target builds for."""
+
+    # None when the target gives its own complete platforms.
+    runtime: LambdaRuntime | None
+    architecture: str | None
+    python_version: tuple[int, int]
+    complete_platforms: CompletePlatforms
+    # The union of the complete platforms' tags, most preferred first.
+    compatible_tags: tuple[str, ...]
+    marker_environment: FrozenDict[str, str]
+
+    @property
+    def description(self) -> str:
+        if self.runtime is None:
+            return f"the complete platforms {', '.join(self.complete_platforms)}"
+        return f"{self.runtime.name} on {self.architecture}"
+
+
+def builtin_complete_platform(runtime: LambdaRuntime, architecture: str) -> FileContent:
+    """The committed complete platform file for a runtime and architecture."""
+    name = cp.file_name(runtime.name, architecture)
+    content = pkgutil.get_data("pants_aws_lambda.runtimes", f"platforms/{name}")
+    assert content is not None, f"The plugin ships no complete platform {name}."
+    return FileContent(f"{_PLATFORMS_DIR}/{name}", content)
+
+
+def infer_runtime(address: Address, resolve: str, ics: InterpreterConstraints) -> LambdaRuntime:
+    versions = ics.partition_into_major_minor_versions(
+        [runtime.python_version_str for runtime in RUNTIMES.values()]
+    )
+    if len(versions) == 1:
+        runtime = runtime_for_python_version(tuple(int(part) for part in versions[0].split(".")))  # type: ignore[arg-type]
+        assert runtime is not None
+        return runtime
+    raise InvalidFieldException(
+        softwrap(
+            f"""
+            The target {address} does not set the `{PythonAwsLambdaRuntimeField.alias}` field,
+            and it cannot be inferred: the interpreter constraints of its resolve `{resolve}`
+            ({ics}) allow {'the Lambda Python versions ' + ', '.join(versions) if versions else 'no Lambda Python version'},
+            not exactly one. Set `{PythonAwsLambdaRuntimeField.alias}` to one of
+            {', '.join(RUNTIMES)}, or pin the resolve to one version with
+            `[python].resolves_to_interpreter_constraints`.
+            """
+        )
+    )
+
+
+@rule
+async def resolve_lambda_platform(
+    request: LambdaPlatformRequest, python_setup: PythonSetup
+) -> LambdaPlatform:
+    if request.complete_platforms.value:
+        platforms = await Get(
+            CompletePlatforms,
+            UnparsedAddressInputs,
+            request.complete_platforms.to_unparsed_address_inputs(),
+        )
+        contents = await Get(DigestContents, Digest, platforms.digest)
+        if len(contents) != 1:
+            raise InvalidFieldException(
+                softwrap(
+                    f"""
+                    The `{PythonAwsLambdaCompletePlatformsField.alias}` field of {request.address}
+                    must name exactly one `file` target holding a PEX complete platform JSON file
+                    (a Lambda function runs on one platform), but it yields
+                    {len(contents)} files{': ' + ', '.join(c.path for c in contents) if contents else ''}.
+                    Note that `resource` targets are not read for this field: use `file`.
+                    """
+                )
+            )
+        tags: list[str] = []
+        markers: dict[str, str] = {}
+        for content in contents:
+            try:
+                parsed = json.loads(content.content)
+                platform_tags = parsed["compatible_tags"]
+                platform_markers = parsed["marker_environment"]
+            except (ValueError, KeyError, TypeError) as e:
+                raise InvalidFieldException(
+                    softwrap(
+                        f"""
+                        The `{PythonAwsLambdaCompletePlatformsField.alias}` field of {request.address}
+                        names {content.path}, which is not a PEX complete platform JSON file
+                        (an object with `marker_environment` and `compatible_tags`): {e}.
+                        Generate one with `pex3 interpreter inspect --markers --tags`.
+                        """
+                    )
+                )
+            tags.extend(tag for tag in platform_tags if tag not in tags)
+            markers = markers or dict(platform_markers)
+        major, minor = markers.get("python_version", "3.0").split(".")[:2]
+        return LambdaPlatform(
+            runtime=None,
+            architecture=None,
+            python_version=(int(major), int(minor)),
+            complete_platforms=platforms,
+            compatible_tags=tuple(tags),
+            marker_environment=FrozenDict(markers),
+        )
+
+    if request.runtime.value is not None:
+        runtime = RUNTIMES[request.runtime.value]
+    else:
+        resolve = request.resolve.normalized_value(python_setup)
+        ics = InterpreterConstraints(
+            python_setup.resolves_to_interpreter_constraints.get(
+                resolve, python_setup.interpreter_constraints
+            )
+        )
+        runtime = infer_runtime(request.address, resolve, ics)
+
+    deprecation = runtime.deprecation_message()
+    if deprecation:
+        logger.warning(
+            softwrap(
+                f"""
+                {request.address}: {deprecation} Packaging anyway; move to a supported runtime
+                ({', '.join(r.name for r in RUNTIMES.values() if not r.is_deprecated)}).
+                """
+            )
+        )
+
+    architecture = request.architecture.value_or_default()
+    platform_file = builtin_complete_platform(runtime, architecture)
+    digest = await Get(Digest, CreateDigest([platform_file]))
+    platform = json.loads(platform_file.content)
+    return LambdaPlatform(
+        runtime=runtime,
+        architecture=architecture,
+        python_version=runtime.python_version,
+        complete_platforms=CompletePlatforms([platform_file.path], digest=digest),
+        compatible_tags=tuple(platform["compatible_tags"]),
+        marker_environment=FrozenDict(platform["marker_environment"]),
+    )
+
+
+def rules():
+    return collect_rules()

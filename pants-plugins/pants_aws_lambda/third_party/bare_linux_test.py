@@ -1,0 +1,185 @@
+"""Rule tests: a locked wheel tagged `linux_x86_64`, whose tags say nothing about glibc.
+
+The test builds a tiny wheel, `tinyext-1.0-py3-none-linux_x86_64.whl`, holding `tinyext.so`: an
+ELF file (built byte by byte, see `elf_test.build_elf`) whose version needs name GLIBC_2.17 or
+GLIBC_2.99 from `libc.so.6`. It locks it with the pinned pex from a `--find-links` directory, as
+a user serving a home-built wheel would. With GLIBC_2.17 (python3.12 has glibc 2.34) the function
+is packaged and a warning names the wheel and the glibc it needs; with GLIBC_2.99 it is refused,
+and no zip is written.
+"""
+
+from __future__ import annotations
+
+import base64
+import glob
+import hashlib
+import logging
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from pants.engine.addresses import Address
+from pants.testutil.rule_runner import RuleRunner
+
+from pants_aws_lambda.third_party.elf_test import build_elf
+from pants_aws_lambda.goals.package_test import (  # noqa: F401 (the fixture)
+    PEX_ENV,
+    assert_package_error,
+    package_zip,
+    rule_runner,
+    set_options,
+)
+
+WHEEL = "tinyext-1.0-py3-none-linux_x86_64.whl"
+
+
+def _record_line(name: str, data: bytes) -> str:
+    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+    return f"{name},sha256={digest},{len(data)}"
+
+
+def build_wheel(directory: Path, so: bytes) -> Path:
+    files = {
+        "tinyext.so": so,
+        "tinyext-1.0.dist-info/METADATA": b"Metadata-Version: 2.1\nName: tinyext\nVersion: 1.0\n",
+        "tinyext-1.0.dist-info/WHEEL": (
+            b"Wheel-Version: 1.0\nGenerator: hand\nRoot-Is-Purelib: false\n"
+            b"Tag: py3-none-linux_x86_64\n"
+        ),
+    }
+    record = "\n".join(_record_line(n, d) for n, d in files.items())
+    record += "\ntinyext-1.0.dist-info/RECORD,,\n"
+    files["tinyext-1.0.dist-info/RECORD"] = record.encode()
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / WHEEL
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in files.items():
+            zf.writestr(name, data)
+    return path
+
+
+def python39() -> str:
+    found = sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.9*/bin/python3.9")), reverse=True)
+    if found:
+        return found[0]
+    if sys.version_info[:2] == (3, 9):
+        return sys.executable
+    pytest.fail("No CPython 3.9 to run the pinned pex with (looked in ~/.pyenv/versions/3.9*).")
+
+
+def lock(find_links: Path, output: Path) -> str:
+    pex = os.environ.get(PEX_ENV)
+    if not pex or not os.path.isfile(pex):
+        pytest.fail(f"{PEX_ENV} must name the pinned pex (the `./pants` launcher provisions it).")
+    # A PEX_ROOT of its own, empty every time: the lock needs nothing but the find-links
+    # directory, and no cache can hide a download it would need on a fresh machine.
+    env = {
+        **os.environ,
+        "PEX_SCRIPT": "pex3",
+        "PIP_CONFIG_FILE": "/dev/null",
+        "PEX_ROOT": str(output.parent / "pex_root"),
+    }
+    proc = subprocess.run(
+        [
+            python39(),
+            pex,
+            "lock",
+            "create",
+            "--no-pypi",
+            "--find-links",
+            str(find_links),
+            "--style",
+            "universal",
+            "--target-system",
+            "linux",
+            "--resolver-version",
+            "pip-2020-resolver",
+            # The pip vendored in pex: with `--no-pypi`, pex could not fetch another one.
+            "--pip-version",
+            "vendored",
+            "--interpreter-constraint",
+            "CPython<3.15,>=3.9",
+            "--indent",
+            "2",
+            "-o",
+            str(output),
+            "tinyext==1.0",
+        ],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, f"pex3 lock create failed:\n{proc.stdout}\n{proc.stderr}"
+    text = output.read_text()
+    assert WHEEL in text, text
+    return text
+
+
+def write_tinyext_function(rule_runner: RuleRunner, tmp_path: Path, glibc: str) -> Address:
+    wheels_dir = tmp_path / "wheels"
+    build_wheel(wheels_dir, build_elf({"libc.so.6": ["GLIBC_2.2.5", glibc]}))
+    lock_text = lock(wheels_dir, tmp_path / "tiny.lock")
+    rule_runner.write_files(
+        {
+            "lock/tiny.lock": lock_text,
+            "src/proj/app.py": "def handler(event, context):\n    return 1\n",
+            "src/proj/BUILD": (
+                "python_sources(resolve='tiny')\n"
+                "python_requirement(name='req', requirements=['tinyext==1.0'], resolve='tiny')\n"
+                "python_aws_lambda_function(name='fn', handler='app.py:handler', runtime='python3.12',"
+                " bytecode='none', dependencies=[':req'], resolve='tiny')\n"
+            ),
+        }
+    )
+    set_options(
+        rule_runner,
+        "--python-resolves={'python-default': 'lock/default.lock', 'tiny': 'lock/tiny.lock'}",
+        "--python-invalid-lockfile-behavior=ignore",
+        f"--python-repos-find-links=['file://{wheels_dir}']",
+    )
+    return Address("src/proj", target_name="fn")
+
+
+def test_bare_linux_wheel_within_the_runtimes_glibc_warns(
+    rule_runner: RuleRunner, tmp_path: Path, caplog
+) -> None:
+    address = write_tinyext_function(rule_runner, tmp_path, "GLIBC_2.17")
+    with caplog.at_level(logging.WARNING):
+        zf, _ = package_zip(rule_runner, address)
+    assert "tinyext.so" in zf.namelist()
+    text = " ".join(caplog.text.split())
+    for fragment in (
+        "src/proj:fn",
+        "tinyext==1.0",
+        WHEEL,
+        "says nothing about the glibc",
+        "require glibc 2.17",
+        "GLIBC_2.17 in tinyext.so",
+        "the runtime has glibc 2.34",
+    ):
+        assert fragment in text, f"{fragment!r} not in:\n{caplog.text}"
+
+
+def test_bare_linux_wheel_needing_a_newer_glibc_is_refused(
+    rule_runner: RuleRunner, tmp_path: Path
+) -> None:
+    address = write_tinyext_function(rule_runner, tmp_path, "GLIBC_2.99")
+    message = assert_package_error(
+        rule_runner,
+        address,
+        "src/proj:fn",
+        "python3.12 on x86_64",
+        "tinyext==1.0",
+        "GLIBC_2.99",
+        "glibc 2.34",
+        "auditwheel repair",
+        "manylinux",
+        "another release",
+    )
+    assert "says nothing about glibc" in " ".join(message.split())
+    assert not list(Path(rule_runner.build_root, "dist").rglob("*.zip"))
