@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import ClassVar, Optional
 
 from pants.backend.python.target_types import PexCompletePlatformsField, PythonResolveField
@@ -157,10 +158,16 @@ class PythonAwsLambdaIncludeRequirementsField(BoolField):
     )
 
 
+class BytecodeMode(Enum):
+    COMPILED = "compiled"
+    ONLY = "only"
+    NONE = "none"
+
+
 class PythonAwsLambdaBytecodeField(StringField):
     alias = "bytecode"
-    default = "compiled"
-    valid_choices = ("compiled", "only", "none")
+    default = BytecodeMode.COMPILED.value
+    valid_choices = BytecodeMode
     help = help_text(
         """
         Whether to ship Python bytecode, compiled by the CPython of the runtime's minor version.
@@ -179,14 +186,20 @@ class PythonAwsLambdaBytecodeField(StringField):
         """
     )
 
+    @property
+    def mode(self) -> BytecodeMode:
+        return BytecodeMode(self.value)
 
-LAYOUTS = ("zip", "flat")
+
+class Layout(Enum):
+    ZIP = "zip"
+    FLAT = "flat"
 
 
 class PythonAwsLambdaLayoutField(StringField):
     alias = "layout"
-    default = "zip"
-    valid_choices = LAYOUTS
+    default = Layout.ZIP.value
+    valid_choices = Layout
     help = help_text(
         """
         How the artifact is written:
@@ -201,6 +214,10 @@ class PythonAwsLambdaLayoutField(StringField):
         Container images are limited to 10 GiB rather than the 250 MiB of zip deployments.
         """
     )
+
+    @property
+    def layout(self) -> Layout:
+        return Layout(self.value)
 
 
 class PythonAwsLambdaOutputPathField(OutputPathField):

@@ -65,8 +65,9 @@ from pants_aws_lambda.artifact import limits
 from pants_aws_lambda.runtimes import platform_rules
 from pants_aws_lambda.third_party import wheels
 from pants_aws_lambda.artifact import zipwriter
-from pants_aws_lambda.artifact.bytecode import Bytecode, BytecodeMode, BytecodeRequest, CompileFailure
+from pants_aws_lambda.artifact.bytecode import Bytecode, BytecodeRequest, CompileFailure
 from pants_aws_lambda.caching import REMOTE_CACHE_SPECULATION_DELAY_MS
+from pants_aws_lambda.target_types import BytecodeMode, Layout
 from pants_aws_lambda.artifact.limits import Distribution
 from pants_aws_lambda.runtimes.platform_rules import LambdaPlatform
 
@@ -708,8 +709,7 @@ class LambdaArtifactRequest:
     prefix: str
     runtime_root: str
     output_path: str
-    # `zip`, or `flat` for the unpacked tree (see `PythonAwsLambdaLayoutField`).
-    layout: str = "zip"
+    layout: Layout = Layout.ZIP
 
 
 @dataclass(frozen=True)
@@ -845,7 +845,7 @@ async def build_lambda_artifact(request: LambdaArtifactRequest) -> LambdaArtifac
             Get(Digest, AddPrefix(third_party_tree, request.prefix)),
             Get(Digest, AddPrefix(first_party_tree, request.prefix)),
         )
-    if request.layout == "flat":
+    if request.layout is Layout.FLAT:
         tree = await Get(Digest, MergeDigests([third_party_tree, first_party_tree]))
         zipped = await Get(LambdaZip, LambdaTreeRequest(tree, request.output_path, request.prefix))
     else:

@@ -6,7 +6,6 @@ import json
 import logging
 import pkgutil
 from dataclasses import dataclass
-from enum import Enum
 
 from pants.core.subsystems.python_bootstrap import PythonBootstrap
 from pants.core.util_rules.system_binaries import (
@@ -33,14 +32,9 @@ from pants.util.strutil import softwrap
 
 from pants_aws_lambda.artifact import pycompile
 from pants_aws_lambda.caching import REMOTE_CACHE_SPECULATION_DELAY_MS
+from pants_aws_lambda.target_types import BytecodeMode
 
 logger = logging.getLogger(__name__)
-
-
-class BytecodeMode(Enum):
-    COMPILED = "compiled"
-    ONLY = "only"
-    NONE = "none"
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from pants.engine.addresses import Address
 from pants.engine.fs import DigestContents
 from pants.testutil.rule_runner import RuleRunner
 
-from pants_aws_lambda.goals.package import PythonAwsLambdaFunctionFieldSet, PythonAwsLambdaLayerFieldSet
+from pants_aws_lambda.build.field_sets import PythonAwsLambdaFunctionFieldSet, PythonAwsLambdaLayerFieldSet
 from pants_aws_lambda.goals.package_test import rule_runner  # noqa: F401 (the fixture)
 
 APP = (

@@ -15,7 +15,7 @@ from pants.engine.addresses import Address
 from pants.engine.fs import DigestContents
 from pants.testutil.rule_runner import RuleRunner
 
-from pants_aws_lambda.goals.package import PythonAwsLambdaLayerFieldSet
+from pants_aws_lambda.build.field_sets import PythonAwsLambdaLayerFieldSet
 from pants_aws_lambda.testutil import TESTDATA
 from pants_aws_lambda.goals.package_test import (  # noqa: F401 (the fixture)
     assert_package_error,

@@ -44,10 +44,16 @@ from pants_aws_lambda.artifact.artifact import (
     LambdaPackagingError,
     Provided,
 )
-from pants_aws_lambda.artifact.bytecode import BytecodeMode
+from pants_aws_lambda.build.field_sets import (
+    PythonAwsLambdaFunctionFieldSet,
+    PythonAwsLambdaLayerFieldSet,
+    _LambdaFieldSet,
+)
 from pants_aws_lambda.handler.module_rules import ModuleAnalysis, ModuleAnalysisRequest
 from pants_aws_lambda.runtimes.platform_rules import LambdaPlatform, LambdaPlatformRequest
 from pants_aws_lambda.target_types import (
+    BytecodeMode,
+    Layout,
     PythonAwsLambdaArchitectureField,
     PythonAwsLambdaBytecodeField,
     PythonAwsLambdaCompletePlatformsField,
@@ -68,45 +74,6 @@ logger = logging.getLogger(__name__)
 LAMBDA_TASK_ROOT = "/var/task"
 LAYER_PREFIX = "python"
 LAYER_ROOT = f"/opt/{LAYER_PREFIX}"
-
-
-@dataclass(frozen=True)
-class _LambdaFieldSet(PackageFieldSet):
-    runtime: PythonAwsLambdaRuntimeField
-    architecture: PythonAwsLambdaArchitectureField
-    complete_platforms: PythonAwsLambdaCompletePlatformsField
-    include_requirements: PythonAwsLambdaIncludeRequirementsField
-    bytecode: PythonAwsLambdaBytecodeField
-    exclude: PythonAwsLambdaExcludeField
-    output_path: PythonAwsLambdaOutputPathField
-    layout: PythonAwsLambdaLayoutField
-    resolve: PythonResolveField
-    environment: EnvironmentField
-
-    def platform_request(self) -> LambdaPlatformRequest:
-        return LambdaPlatformRequest(
-            self.address, self.runtime, self.architecture, self.complete_platforms, self.resolve
-        )
-
-    def artifact_path(self) -> str:
-        """The zip file, or the directory of the `flat` layout (the same path without `.zip`)."""
-        flat = self.layout.value == "flat"
-        return self.output_path.value_or_default(file_ending=None if flat else "zip")
-
-
-@dataclass(frozen=True)
-class PythonAwsLambdaFunctionFieldSet(_LambdaFieldSet):
-    required_fields = (PythonAwsLambdaHandlerField,)
-
-    handler: PythonAwsLambdaHandlerField
-    layers: PythonAwsLambdaLayersField
-
-
-@dataclass(frozen=True)
-class PythonAwsLambdaLayerFieldSet(_LambdaFieldSet):
-    required_fields = (PythonAwsLambdaIncludeSourcesField,)
-
-    include_sources: PythonAwsLambdaIncludeSourcesField
 
 
 def _count(n: int, noun: str) -> str:
@@ -153,7 +120,7 @@ def _report_lines(platform: LambdaPlatform, artifact: LambdaArtifact) -> list[st
 
 
 def _layout_lines(field_set: _LambdaFieldSet, output_path: str, destination: str) -> list[str]:
-    if field_set.layout.value != "flat":
+    if field_set.layout.layout is not Layout.FLAT:
         return []
     return [f"    Layout: flat directory, for a Dockerfile's `COPY {output_path} {destination}`"]
 
@@ -260,14 +227,14 @@ async def build_layer(field_set: PythonAwsLambdaLayerFieldSet) -> BuiltLayer:
             platform=platform,
             content=content,
             generated=EMPTY_DIGEST,
-            bytecode=BytecodeMode(field_set.bytecode.value),
+            bytecode=field_set.bytecode.mode,
             exclude=tuple(field_set.exclude.value or ()),
             protected=(),
             provided=Provided(),
             prefix=LAYER_PREFIX,
             runtime_root=LAYER_ROOT,
             output_path=output_path,
-            layout=field_set.layout.value,
+            layout=field_set.layout.layout,
         ),
     )
     return BuiltLayer(field_set.address, platform, artifact, output_path)
@@ -420,7 +387,7 @@ async def check_handler_and_render_shim(request: HandlerShimRequest) -> HandlerS
                 """
             )
         )
-    if not analysis.exact and BytecodeMode(field_set.bytecode.value) == BytecodeMode.NONE:
+    if not analysis.exact and field_set.bytecode.mode == BytecodeMode.NONE:
         if analysis.unchecked:
             how = softwrap(
                 f"""
@@ -521,14 +488,14 @@ async def package_python_aws_lambda_function(
             platform=platform,
             content=content,
             generated=shim.digest,
-            bytecode=BytecodeMode(field_set.bytecode.value),
+            bytecode=field_set.bytecode.mode,
             exclude=tuple(field_set.exclude.value or ()),
             protected=((shim.module_file, f"the module of the handler `{field_set.handler.value}`"),),
             provided=layers.provided(),
             prefix="",
             runtime_root=LAMBDA_TASK_ROOT,
             output_path=output_path,
-            layout=field_set.layout.value,
+            layout=field_set.layout.layout,
         ),
     )
     split = split_regular_packages(artifact.first_party_files, layers.provided().first_party_files)

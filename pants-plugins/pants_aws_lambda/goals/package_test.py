@@ -27,7 +27,7 @@ from pants.engine.internals.scheduler import ExecutionError
 from pants.testutil.rule_runner import QueryRule, RuleRunner
 
 from pants_aws_lambda.goals import package
-from pants_aws_lambda.goals.package import PythonAwsLambdaFunctionFieldSet, PythonAwsLambdaLayerFieldSet
+from pants_aws_lambda.build.field_sets import PythonAwsLambdaFunctionFieldSet, PythonAwsLambdaLayerFieldSet
 from pants_aws_lambda.runtimes.table import RUNTIMES
 from pants_aws_lambda.target_types import target_types as lambda_target_types
 

@@ -41,11 +41,8 @@ from pants.util.strutil import help_text, softwrap
 from pants_aws_lambda.invoke import runner as invoke_runner
 from pants_aws_lambda.invoke import runtime_client
 from pants_aws_lambda.artifact.bytecode import RuntimeInterpreter, RuntimeInterpreterRequest
-from pants_aws_lambda.goals.package import (
-    FunctionLayers,
-    FunctionLayersRequest,
-    PythonAwsLambdaFunctionFieldSet,
-)
+from pants_aws_lambda.build.field_sets import PythonAwsLambdaFunctionFieldSet
+from pants_aws_lambda.goals.package import FunctionLayers, FunctionLayersRequest
 from pants_aws_lambda.runtimes.platform_rules import LambdaPlatform, LambdaPlatformRequest
 from pants_aws_lambda.invoke.runtime_client import (
     RUNTIME_CLIENT_PEX,
@@ -176,19 +173,6 @@ class LambdaInvokeSubsystem(Subsystem):
             """
         ),
     )
-
-
-@dataclass(frozen=True)
-class LambdaInvokeFieldSet(RunFieldSet):
-    required_fields = (PythonAwsLambdaHandlerField,)
-    run_in_sandbox_behavior = RunInSandboxBehavior.NOT_SUPPORTED
-
-    handler: PythonAwsLambdaHandlerField
-    runtime: PythonAwsLambdaRuntimeField
-    architecture: PythonAwsLambdaArchitectureField
-    complete_platforms: PythonAwsLambdaCompletePlatformsField
-    resolve: PythonResolveField
-    layers: PythonAwsLambdaLayersField
 
 
 def _machine(name: str) -> str:
@@ -365,7 +349,7 @@ def encoding_args(runtime: LambdaRuntime) -> tuple[str, ...]:
 
 @rule(desc="Preparing a local invocation of an AWS Lambda function", level=LogLevel.DEBUG)
 async def invoke_lambda_function(
-    field_set: LambdaInvokeFieldSet, invoke: LambdaInvokeSubsystem, awslambdaric: Awslambdaric
+    field_set: PythonAwsLambdaFunctionFieldSet, invoke: LambdaInvokeSubsystem, awslambdaric: Awslambdaric
 ) -> RunRequest:
     _check_range("timeout", invoke.timeout, TIMEOUT_RANGE_S, "seconds")
     _check_range("memory_size", invoke.memory_size, MEMORY_RANGE_MB, "MB")
@@ -504,4 +488,4 @@ async def invoke_lambda_function(
 
 
 def rules():
-    return (*collect_rules(), *runtime_client.rules(), *LambdaInvokeFieldSet.rules())
+    return (*collect_rules(), *runtime_client.rules(), *PythonAwsLambdaFunctionFieldSet.rules())

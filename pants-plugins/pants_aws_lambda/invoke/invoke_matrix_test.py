@@ -29,7 +29,7 @@ from pants.testutil.rule_runner import QueryRule, RuleRunner
 from pants_aws_lambda.goals import run as invoke
 from pants_aws_lambda.invoke import runner as invoke_runner
 from pants_aws_lambda.goals import package
-from pants_aws_lambda.goals.run import LambdaInvokeFieldSet
+from pants_aws_lambda.build.field_sets import PythonAwsLambdaFunctionFieldSet
 from pants_aws_lambda.invoke.invoke_test import interpreter_options, run_it, run_request
 from pants_aws_lambda.goals.package_test import LOCKFILE, set_options
 from pants_aws_lambda.target_types import target_types as lambda_target_types
@@ -73,7 +73,7 @@ def rule_runner() -> RuleRunner:
             *invoke.rules(),
             *core_target_types_rules(),
             *python_target_types_rules(),
-            QueryRule(RunRequest, (LambdaInvokeFieldSet,)),
+            QueryRule(RunRequest, (PythonAwsLambdaFunctionFieldSet,)),
         ],
         target_types=[
             *lambda_target_types(),

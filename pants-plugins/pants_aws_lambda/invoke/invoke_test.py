@@ -23,7 +23,7 @@ from e2e import emulated
 from pants_aws_lambda.goals import run as invoke
 from pants_aws_lambda.invoke import runner as invoke_runner
 from pants_aws_lambda.goals import package
-from pants_aws_lambda.goals.run import LambdaInvokeFieldSet
+from pants_aws_lambda.build.field_sets import PythonAwsLambdaFunctionFieldSet
 from pants_aws_lambda.build.layers_test import find_python
 from pants_aws_lambda.goals.package_test import LOCKFILE, set_options
 from pants_aws_lambda.runtimes.table import RUNTIMES, LambdaRuntime
@@ -54,7 +54,7 @@ def rule_runner() -> RuleRunner:
             *invoke.rules(),
             *core_target_types_rules(),
             *python_target_types_rules(),
-            QueryRule(RunRequest, (LambdaInvokeFieldSet,)),
+            QueryRule(RunRequest, (PythonAwsLambdaFunctionFieldSet,)),
         ],
         target_types=[*lambda_target_types(), PythonSourcesGeneratorTarget, PythonSourceTarget],
     )
@@ -81,7 +81,7 @@ def rule_runner() -> RuleRunner:
 
 def run_request(rule_runner: RuleRunner, name: str, spec_path: str = "src/proj") -> RunRequest:
     target = rule_runner.get_target(Address(spec_path, target_name=name))
-    return rule_runner.request(RunRequest, [LambdaInvokeFieldSet.create(target)])
+    return rule_runner.request(RunRequest, [PythonAwsLambdaFunctionFieldSet.create(target)])
 
 
 def run_it(
