@@ -1,15 +1,22 @@
-"""Lambda's deployment limits, artifact path globs, and the size breakdown shown when over a limit.
-
-Pure functions; no Pants engine imports.
-"""
+"""Lambda's deployment limits, checked on built artifacts, with the size breakdown shown when over one."""
 
 from __future__ import annotations
 
-import re
+import logging
 from dataclasses import dataclass
-from typing import Iterable, Mapping
+from typing import TYPE_CHECKING, Mapping, Sequence
 
-from packaging.utils import canonicalize_name
+from pants.engine.addresses import Address
+from pants.util.strutil import softwrap
+
+from pants_aws_lambda.errors import LambdaPackagingError
+
+if TYPE_CHECKING:
+    # Only for annotations: the artifact's modules use the field types, whose help quotes the limits.
+    from pants_aws_lambda.artifact.artifact import LambdaArtifact
+    from pants_aws_lambda.artifact.output import ArtifactOutput
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -42,51 +49,6 @@ def format_exact(size: int) -> str:
     return f"{format_bytes(size)} ({size:,} bytes)"
 
 
-def glob_to_regex(pattern: str) -> re.Pattern[str]:
-    """A path glob: `*` and `?` stay within a path segment, `**` spans segments.
-
-    `boto3/**` matches everything below `boto3/`; `**/tests/**` matches any `tests` directory's
-    contents; a pattern without `/` that names a directory (`boto3`) matches nothing by itself:
-    globs match file paths.
-    """
-    i, out = 0, []
-    while i < len(pattern):
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif pattern[i] == "*":
-            out.append("[^/]*")
-            i += 1
-        elif pattern[i] == "?":
-            out.append("[^/]")
-            i += 1
-        else:
-            out.append(re.escape(pattern[i]))
-            i += 1
-    return re.compile("".join(out) + r"\Z")
-
-
-def matches_any(path: str, patterns: Iterable[re.Pattern[str]]) -> bool:
-    return any(p.match(path) for p in patterns)
-
-
-@dataclass(frozen=True)
-class Distribution:
-    name: str  # canonical project name
-    version: str
-
-    @classmethod
-    def from_wheel(cls, wheel_filename: str) -> Distribution:
-        name, version = wheel_filename.split("-")[:2]
-        return cls(str(canonicalize_name(name)), version)
-
-    def __str__(self) -> str:
-        return f"{self.name}=={self.version}"
-
-
 def size_breakdown(
     top_level_sizes: Mapping[str, int], owners: Mapping[str, str], *, limit: int = 8
 ) -> list[tuple[str, int]]:
@@ -100,3 +62,54 @@ def size_breakdown(
         label = owners.get(top, f"{top}{'/' if '.' not in top else ''} (first-party)")
         totals[label] = totals.get(label, 0) + size
     return sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+
+
+def warn_if_too_big_to_upload(address: Address, output: ArtifactOutput, output_path: str) -> None:
+    zipped_bytes = output.zipped_bytes
+    if zipped_bytes is not None and zipped_bytes > DIRECT_UPLOAD_ZIPPED_BYTES.value:
+        logger.warning(
+            softwrap(
+                f"""
+                {address}: {output_path} is {format_exact(zipped_bytes)}
+                zipped, over Lambda's {DIRECT_UPLOAD_ZIPPED_BYTES.what}
+                ({DIRECT_UPLOAD_ZIPPED_BYTES.value:,} bytes): upload it to S3
+                and deploy from there (e.g. `aws lambda update-function-code --s3-bucket ...`).
+                """
+            )
+        )
+
+
+def check_unzipped_size(
+    address: Address, artifact: LambdaArtifact, layers: Sequence[tuple[Address, LambdaArtifact]] = ()
+) -> int:
+    """The unzipped size of a function with its layers (or of a layer); an error over the limit."""
+    total = artifact.output.unzipped_bytes + sum(layer.output.unzipped_bytes for _, layer in layers)
+    # A `flat` artifact goes into a container image, which has its own, larger limit.
+    limit = UNZIPPED_BYTES if artifact.output.zipped_bytes is not None else CONTAINER_IMAGE_BYTES
+    if total <= limit.value:
+        return total
+    sizes: dict[str, int] = {}
+    owners: dict[str, str] = {}
+    for built, suffix in [(artifact, "")] + [
+        (layer, f" in layer {layer_address}") for layer_address, layer in layers
+    ]:
+        artifact_owners = dict(built.owners)
+        for top, size in built.output.top_level:
+            key = f"{top}{suffix}"
+            sizes[key] = size
+            if top in artifact_owners:
+                owners[key] = f"{artifact_owners[top]}{suffix}"
+            else:
+                owners[key] = f"{top}{'/' if '.' not in top else ''} (first-party{suffix})"
+    listing = "\n".join(
+        f"  - {label}: {format_bytes(size)}" for label, size in size_breakdown(sizes, owners)
+    )
+    with_layers = f" together with its layers {', '.join(str(a) for a, _ in layers)}" if layers else ""
+    raise LambdaPackagingError(
+        f"{address} is {format_exact(total)} unzipped{with_layers}, over Lambda's limit of "
+        f"{limit.what} ({limit.value:,} bytes). The largest "
+        f"parts:\n{listing}\n"
+        "Cut what the function does not need: drop requirements, move shared ones to a layer that "
+        "other functions share, or leave files out with the `exclude` field (e.g. `boto3/**`, "
+        "which the runtime provides). A container image allows up to 10 GiB."
+    )

@@ -3,6 +3,9 @@ as a tool with its own pinned, lockfile-resolved version, installed for a runtim
 
 from __future__ import annotations
 
+import logging
+import platform as host_platform
+import sys
 from dataclasses import dataclass
 
 from pants.backend.python.subsystems.python_tool_base import (
@@ -11,12 +14,16 @@ from pants.backend.python.subsystems.python_tool_base import (
 )
 from pants.backend.python.target_types import PexLayout
 from pants.backend.python.util_rules.pex import Pex, PexRequest
-from pants.engine.fs import Digest
+from pants.engine.addresses import Address
+from pants.engine.fs import EMPTY_DIGEST, AddPrefix, Digest
 from pants.engine.rules import Get, collect_rules, rule
-from pants.util.strutil import help_text
+from pants.util.logging import LogLevel
+from pants.util.strutil import help_text, softwrap
 
 from pants_aws_lambda.runtimes.platform_rules import LambdaPlatform
 from pants_aws_lambda.runtimes.table import runtime_client_interpreter_constraints
+
+logger = logging.getLogger(__name__)
 
 # The directory of the installed client in a `RuntimeClient`'s digest.
 RUNTIME_CLIENT_PEX = "awslambdaric.pex"
@@ -85,6 +92,56 @@ async def install_runtime_client(request: RuntimeClientRequest, awslambdaric: Aw
         ),
     )
     return RuntimeClient(pex.digest)
+
+
+@dataclass(frozen=True)
+class InvokeClientRequest:
+    address: Address
+    platform: LambdaPlatform
+    # Whether `[lambda-invoke].runtime_client` asks for `awslambdaric` (else the direct runner).
+    wanted: bool
+
+
+@dataclass(frozen=True)
+class InvokeClient:
+    """What calls the handler: the installed client under `client/` in `digest`, or the direct
+    runner (empty `digest`, no arguments)."""
+
+    digest: Digest = EMPTY_DIGEST
+    runner_args: tuple[str, ...] = ()
+
+
+def _warn_direct(address: Address, why: str) -> None:
+    logger.warning(
+        softwrap(
+            f"""
+            {address}: {why}: invoking the handler with the direct runner instead
+            (`[lambda-invoke].runtime_client = "direct"`).
+            """
+        )
+    )
+
+
+@rule(desc="Choosing the Lambda Runtime Interface Client", level=LogLevel.DEBUG)
+async def choose_invoke_client(request: InvokeClientRequest, awslambdaric: Awslambdaric) -> InvokeClient:
+    if not request.wanted:
+        return InvokeClient()
+    if not sys.platform.startswith("linux"):
+        _warn_direct(
+            request.address,
+            f"`awslambdaric` is a Linux program, and this machine runs {host_platform.system()}",
+        )
+        return InvokeClient()
+    if not awslambdaric.supports(request.platform.python_version):
+        _warn_direct(
+            request.address,
+            f"`[{Awslambdaric.options_scope}]` supports {' '.join(awslambdaric.interpreter_constraints)}, "
+            f"not CPython {'.'.join(map(str, request.platform.python_version))}",
+        )
+        return InvokeClient()
+    client = await Get(RuntimeClient, RuntimeClientRequest(request.platform))
+    digest = await Get(Digest, AddPrefix(client.digest, "client"))
+    return InvokeClient(digest, ("--runtime-client", f"{{chroot}}/client/{RUNTIME_CLIENT_PEX}"))
 
 
 def rules():

@@ -800,3 +800,17 @@ def describe_incompatible(
 def describe_runtime(runtime: LambdaRuntime, architecture: str) -> str:
     """`python3.12 (x86_64, Amazon Linux 2023, glibc 2.34)`: a runtime as messages name it."""
     return f"{runtime.name} ({architecture}, {runtime.os}, glibc {_dotted(runtime.glibc)})"
+
+
+@dataclass(frozen=True)
+class Distribution:
+    name: str  # canonical project name
+    version: str
+
+    @classmethod
+    def from_wheel(cls, wheel_filename: str) -> Distribution:
+        name, version = wheel_filename.split("-")[:2]
+        return cls(str(canonicalize_name(name)), version)
+
+    def __str__(self) -> str:
+        return f"{self.name}=={self.version}"
