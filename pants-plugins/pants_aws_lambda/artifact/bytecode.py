@@ -1,4 +1,4 @@
-"""Bytecode for the exact runtime: find its CPython, compile a tree with it in a sandbox."""
+"""Bytecode for the exact runtime: a tree compiled by the runtime's CPython in a sandbox."""
 
 from __future__ import annotations
 
@@ -7,13 +7,7 @@ import logging
 import pkgutil
 from dataclasses import dataclass
 
-from pants.core.subsystems.python_bootstrap import PythonBootstrap
-from pants.core.util_rules.system_binaries import (
-    BinaryPath,
-    BinaryPathRequest,
-    BinaryPaths,
-    BinaryPathTest,
-)
+from pants.core.util_rules.system_binaries import BinaryPath
 from pants.engine.addresses import Address
 from pants.engine.fs import (
     AddPrefix,
@@ -27,50 +21,18 @@ from pants.engine.fs import (
 )
 from pants.engine.process import Process, ProcessResult
 from pants.engine.rules import Get, MultiGet, collect_rules, rule
-from pants.util.logging import LogLevel
 from pants.util.strutil import softwrap
 
 from pants_aws_lambda.artifact import pycompile
-from pants_aws_lambda.caching import REMOTE_CACHE_SPECULATION_DELAY_MS
+from pants_aws_lambda.runtimes import interpreter
+from pants_aws_lambda.runtimes.interpreter import (
+    RuntimeInterpreter,
+    RuntimeInterpreterRequest,
+    script_process,
+)
 from pants_aws_lambda.target_types import BytecodeMode
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class RuntimeInterpreterRequest:
-    python_version: tuple[int, int]
-
-
-@dataclass(frozen=True)
-class RuntimeInterpreter:
-    """A local CPython of a runtime's minor version, if the search path has one."""
-
-    python_version: tuple[int, int]
-    binary: BinaryPath | None
-
-
-@rule(desc="Finding a CPython for a Lambda runtime", level=LogLevel.DEBUG)
-async def find_runtime_interpreter(
-    request: RuntimeInterpreterRequest, python_bootstrap: PythonBootstrap
-) -> RuntimeInterpreter:
-    major, minor = request.python_version
-    # The test pins the implementation and minor version; its output (the full version)
-    # fingerprints the binary, so an upgrade in place re-runs what depends on it.
-    check = (
-        "import platform, sys; "
-        f"assert platform.python_implementation() == 'CPython' and sys.version_info[:2] == ({major}, {minor}); "
-        "print(sys.version)"
-    )
-    paths = await Get(
-        BinaryPaths,
-        BinaryPathRequest(
-            binary_name=f"python{major}.{minor}",
-            search_path=python_bootstrap.interpreter_search_paths,
-            test=BinaryPathTest(["-c", check]),
-        ),
-    )
-    return RuntimeInterpreter(request.python_version, paths.first_path)
 
 
 @dataclass(frozen=True)
@@ -106,6 +68,42 @@ class Bytecode:
 _SCRIPT = "__lambda_pycompile.py"
 
 
+def _warn_no_interpreter(request: BytecodeRequest) -> None:
+    version = "{}.{}".format(*request.python_version)
+    logger.warning(
+        softwrap(
+            f"""
+            {request.address}: no CPython {version} on the interpreter search path
+            (`[python-bootstrap].search_path`), so it is packaged without bytecode and
+            Lambda compiles every module at each cold start. Nor are its first-party sources
+            checked to compile with Python {version} (the handler's module is checked with
+            Pants' own Python, as far as it can parse it). Install CPython {version} (e.g.
+            `pyenv install {version}`) where Pants looks for interpreters, or set
+            `bytecode="none"` on the target to package without bytecode on purpose.
+            """
+        )
+    )
+
+
+def _compile_process(request: BytecodeRequest, interpreter: BinaryPath, input_digest: Digest) -> Process:
+    return script_process(
+        interpreter,
+        # No site-packages: the script needs the stdlib only. Not `-I`, which would
+        # ignore PYTHONHASHSEED.
+        ("-S", "-s"),
+        _SCRIPT,
+        (request.mode.value, "tree", "out", request.display_prefix),
+        input_digest=input_digest,
+        output_directories=("out",),
+        # String hashing orders set constants in code objects: fix it for reproducible bytes.
+        env={"PYTHONHASHSEED": "0"},
+        description=(
+            f"Compiling bytecode of the {request.what} of {request.address} with "
+            f"CPython {'.'.join(map(str, request.python_version))}"
+        ),
+    )
+
+
 @rule
 async def compile_bytecode(request: BytecodeRequest) -> Bytecode:
     """The tree with bytecode added (`compiled`) or its `.py` replaced by `.pyc` (`only`)."""
@@ -113,57 +111,17 @@ async def compile_bytecode(request: BytecodeRequest) -> Bytecode:
         return Bytecode(request.digest, 0)
     interpreter = await Get(RuntimeInterpreter, RuntimeInterpreterRequest(request.python_version))
     if interpreter.binary is None:
-        version = "{}.{}".format(*request.python_version)
-        if not request.warn_if_no_interpreter:
-            return Bytecode(request.digest, 0)
-        logger.warning(
-            softwrap(
-                f"""
-                {request.address}: no CPython {version} on the interpreter search path
-                (`[python-bootstrap].search_path`), so it is packaged without bytecode and
-                Lambda compiles every module at each cold start. Nor are its first-party sources
-                checked to compile with Python {version} (the handler's module is checked with
-                Pants' own Python, as far as it can parse it). Install CPython {version} (e.g.
-                `pyenv install {version}`) where Pants looks for interpreters, or set
-                `bytecode="none"` on the target to package without bytecode on purpose.
-                """
-            )
-        )
+        if request.warn_if_no_interpreter:
+            _warn_no_interpreter(request)
         return Bytecode(request.digest, 0)
-
     script = pkgutil.get_data(pycompile.__name__, "pycompile.py")
     assert script is not None
     script_digest, tree = await MultiGet(
         Get(Digest, CreateDigest([FileContent(_SCRIPT, script)])),
         Get(Digest, AddPrefix(request.digest, "tree")),
     )
-    result = await Get(
-        ProcessResult,
-        Process(
-            argv=(
-                interpreter.binary.path,
-                # No site-packages: the script needs the stdlib only. Not `-I`, which would
-                # ignore PYTHONHASHSEED.
-                "-S",
-                "-s",
-                _SCRIPT,
-                request.mode.value,
-                "tree",
-                "out",
-                request.display_prefix,
-            ),
-            input_digest=await Get(Digest, MergeDigests([script_digest, tree])),
-            output_directories=("out",),
-            # String hashing orders set constants in code objects: fix it for reproducible bytes.
-            env={"PYTHONHASHSEED": "0"},
-            description=(
-                f"Compiling bytecode of the {request.what} of {request.address} with "
-                f"CPython {'.'.join(map(str, request.python_version))}"
-            ),
-            level=LogLevel.DEBUG,
-            remote_cache_speculation_delay_millis=REMOTE_CACHE_SPECULATION_DELAY_MS,
-        ),
-    )
+    input_digest = await Get(Digest, MergeDigests([script_digest, tree]))
+    result = await Get(ProcessResult, Process, _compile_process(request, interpreter.binary, input_digest))
     report = json.loads(result.stdout)
     compiled = await Get(Digest, RemovePrefix(result.output_digest, "out"))
     if request.mode == BytecodeMode.COMPILED:
@@ -176,4 +134,4 @@ async def compile_bytecode(request: BytecodeRequest) -> Bytecode:
 
 
 def rules():
-    return collect_rules()
+    return (*collect_rules(), *interpreter.rules())

@@ -7,8 +7,9 @@ from pants.engine.addresses import Address
 from pants.engine.fs import EMPTY_DIGEST
 
 from pants_aws_lambda.artifact import limits
-from pants_aws_lambda.artifact.artifact import LambdaArtifact, LambdaPackagingError, LambdaZip
-from pants_aws_lambda.goals.package import _check_unzipped_size
+from pants_aws_lambda.artifact.artifact import LambdaArtifact
+from pants_aws_lambda.artifact.output import ArtifactOutput
+from pants_aws_lambda.errors import LambdaPackagingError
 
 ADDRESS = Address("src/proj", target_name="fn")
 
@@ -43,7 +44,7 @@ def test_limits_are_what_aws_calls_mb() -> None:
 
 def artifact(unzipped: int, *, zipped: int | None = 1) -> LambdaArtifact:
     return LambdaArtifact(
-        zip=LambdaZip(
+        output=ArtifactOutput(
             digest=EMPTY_DIGEST,
             zipped_bytes=zipped,
             unzipped_bytes=unzipped,
@@ -64,12 +65,12 @@ def artifact(unzipped: int, *, zipped: int | None = 1) -> LambdaArtifact:
 @pytest.mark.parametrize("unzipped", [255_000_000, 262_144_000 - 1, 262_144_000])
 def test_a_function_at_or_just_under_250_mib_packages(unzipped: int) -> None:
     # 255 MB in SI units is under AWS's 250 MB (MiB): it must pass, and read as under.
-    assert _check_unzipped_size(ADDRESS, artifact(unzipped), ()) == unzipped
+    assert limits.check_unzipped_size(ADDRESS, artifact(unzipped)) == unzipped
 
 
 def test_a_function_just_over_250_mib_fails_with_exact_bytes() -> None:
     with pytest.raises(LambdaPackagingError) as e:
-        _check_unzipped_size(ADDRESS, artifact(262_144_001), ())
+        limits.check_unzipped_size(ADDRESS, artifact(262_144_001))
     message = str(e.value)
     assert "src/proj:fn is 250.0 MiB (262,144,001 bytes) unzipped" in message
     assert "over Lambda's limit of 250 MiB unzipped, function and all its layers together (262,144,000 bytes)" in message
@@ -77,6 +78,6 @@ def test_a_function_just_over_250_mib_fails_with_exact_bytes() -> None:
 
 
 def test_a_flat_artifact_has_the_container_limit() -> None:
-    assert _check_unzipped_size(ADDRESS, artifact(262_144_001, zipped=None), ()) == 262_144_001
+    assert limits.check_unzipped_size(ADDRESS, artifact(262_144_001, zipped=None)) == 262_144_001
     with pytest.raises(LambdaPackagingError, match=r"10 GiB per container image \(10,737,418,240 bytes\)"):
-        _check_unzipped_size(ADDRESS, artifact(10 * 2**30 + 1, zipped=None), ())
+        limits.check_unzipped_size(ADDRESS, artifact(10 * 2**30 + 1, zipped=None))

@@ -21,8 +21,12 @@ from pants.util.logging import LogLevel
 
 from pants_aws_lambda.handler import names as handler_lib
 from pants_aws_lambda.handler import modulenames
-from pants_aws_lambda.artifact.bytecode import RuntimeInterpreter, RuntimeInterpreterRequest
-from pants_aws_lambda.caching import REMOTE_CACHE_SPECULATION_DELAY_MS
+from pants_aws_lambda.runtimes import interpreter as runtime_interpreter
+from pants_aws_lambda.runtimes.interpreter import (
+    RuntimeInterpreter,
+    RuntimeInterpreterRequest,
+    script_process,
+)
 
 _SCRIPT = "__lambda_modulenames.py"
 _MODULE = "module.py"
@@ -73,20 +77,17 @@ async def analyze_module(request: ModuleAnalysisRequest) -> ModuleAnalysis:
             Get(Digest, CreateDigest([FileContent(_SCRIPT, script)])),
             Get(Digest, CreateDigest([FileEntry(_MODULE, request.entry.file_digest)])),
         )
-        result = await Get(
-            ProcessResult,
-            Process(
-                # Isolated and without site-packages: the script needs the stdlib only.
-                argv=(interpreter.binary.path, "-I", "-S", _SCRIPT, _MODULE, path),
-                input_digest=await Get(Digest, MergeDigests([script_digest, module_digest])),
-                description=(
-                    f"Checking {path} of {request.address} with CPython "
-                    f"{_version(request.python_version)}"
-                ),
-                level=LogLevel.DEBUG,
-                remote_cache_speculation_delay_millis=REMOTE_CACHE_SPECULATION_DELAY_MS,
-            ),
+        input_digest = await Get(Digest, MergeDigests([script_digest, module_digest]))
+        process = script_process(
+            interpreter.binary,
+            # Isolated and without site-packages: the script needs the stdlib only.
+            ("-I", "-S"),
+            _SCRIPT,
+            (_MODULE, path),
+            input_digest=input_digest,
+            description=f"Checking {path} of {request.address} with CPython {_version(request.python_version)}",
         )
+        result = await Get(ProcessResult, Process, process)
         report = json.loads(result.stdout)
         checked_with = f"CPython {_version(request.python_version)}"
         if "error" in report:
@@ -117,4 +118,4 @@ async def analyze_module(request: ModuleAnalysisRequest) -> ModuleAnalysis:
 
 
 def rules():
-    return collect_rules()
+    return (*collect_rules(), *runtime_interpreter.rules())

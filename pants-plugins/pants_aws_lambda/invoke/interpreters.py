@@ -21,7 +21,8 @@ from pants.engine.rules import Get, MultiGet, collect_rules, rule
 from pants.util.logging import LogLevel
 from pants.util.strutil import softwrap
 
-from pants_aws_lambda.artifact.bytecode import RuntimeInterpreter, RuntimeInterpreterRequest
+from pants_aws_lambda.runtimes import interpreter as runtime_interpreter
+from pants_aws_lambda.runtimes.interpreter import RuntimeInterpreter, RuntimeInterpreterRequest
 from pants_aws_lambda.invoke import runner
 from pants_aws_lambda.invoke.subsystem import LambdaInvokeError, LambdaInvokeSubsystem
 from pants_aws_lambda.runtimes.platform_rules import LambdaPlatform
@@ -243,4 +244,4 @@ async def find_invoke_interpreter(request: InvokeInterpreterRequest) -> InvokeIn
 
 
 def rules():
-    return collect_rules()
+    return (*collect_rules(), *runtime_interpreter.rules())

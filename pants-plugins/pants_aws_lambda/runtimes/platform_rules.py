@@ -90,6 +90,77 @@ def infer_runtime(address: Address, resolve: str, ics: InterpreterConstraints) -
     )
 
 
+def _check_one_file(request: LambdaPlatformRequest, contents: DigestContents) -> FileContent:
+    if len(contents) != 1:
+        raise InvalidFieldException(
+            softwrap(
+                f"""
+                The `{PythonAwsLambdaCompletePlatformsField.alias}` field of {request.address}
+                must name exactly one `file` target holding a PEX complete platform JSON file
+                (a Lambda function runs on one platform), but it yields
+                {len(contents)} files{': ' + ', '.join(c.path for c in contents) if contents else ''}.
+                Note that `resource` targets are not read for this field: use `file`.
+                """
+            )
+        )
+    return contents[0]
+
+
+def _given_platform(
+    request: LambdaPlatformRequest, platforms: CompletePlatforms, content: FileContent
+) -> LambdaPlatform:
+    """The platform of the target's own complete platform file."""
+    try:
+        parsed = json.loads(content.content)
+        tags = tuple(dict.fromkeys(parsed["compatible_tags"]))
+        markers = dict(parsed["marker_environment"])
+    except (ValueError, KeyError, TypeError) as e:
+        raise InvalidFieldException(
+            softwrap(
+                f"""
+                The `{PythonAwsLambdaCompletePlatformsField.alias}` field of {request.address}
+                names {content.path}, which is not a PEX complete platform JSON file
+                (an object with `marker_environment` and `compatible_tags`): {e}.
+                Generate one with `pex3 interpreter inspect --markers --tags`.
+                """
+            )
+        )
+    major, minor = markers.get("python_version", "3.0").split(".")[:2]
+    return LambdaPlatform(
+        runtime=None,
+        architecture=None,
+        python_version=(int(major), int(minor)),
+        complete_platforms=platforms,
+        compatible_tags=tags,
+        marker_environment=FrozenDict(markers),
+    )
+
+
+def _runtime(request: LambdaPlatformRequest, python_setup: PythonSetup) -> LambdaRuntime:
+    """The `runtime` field's, or the one runtime the resolve's interpreter constraints allow."""
+    if request.runtime.value is not None:
+        runtime = RUNTIMES[request.runtime.value]
+    else:
+        resolve = request.resolve.normalized_value(python_setup)
+        ics = InterpreterConstraints(
+            python_setup.resolves_to_interpreter_constraints.get(
+                resolve, python_setup.interpreter_constraints
+            )
+        )
+        runtime = infer_runtime(request.address, resolve, ics)
+    deprecation = runtime.deprecation_message()
+    if deprecation:
+        logger.warning(
+            softwrap(
+                f"""
+                {request.address}: {deprecation} Packaging anyway; move to a supported runtime
+                ({', '.join(r.name for r in RUNTIMES.values() if not r.is_deprecated)}).
+                """
+            )
+        )
+    return runtime
+
+
 @rule
 async def resolve_lambda_platform(
     request: LambdaPlatformRequest, python_setup: PythonSetup
@@ -101,70 +172,9 @@ async def resolve_lambda_platform(
             request.complete_platforms.to_unparsed_address_inputs(),
         )
         contents = await Get(DigestContents, Digest, platforms.digest)
-        if len(contents) != 1:
-            raise InvalidFieldException(
-                softwrap(
-                    f"""
-                    The `{PythonAwsLambdaCompletePlatformsField.alias}` field of {request.address}
-                    must name exactly one `file` target holding a PEX complete platform JSON file
-                    (a Lambda function runs on one platform), but it yields
-                    {len(contents)} files{': ' + ', '.join(c.path for c in contents) if contents else ''}.
-                    Note that `resource` targets are not read for this field: use `file`.
-                    """
-                )
-            )
-        tags: list[str] = []
-        markers: dict[str, str] = {}
-        for content in contents:
-            try:
-                parsed = json.loads(content.content)
-                platform_tags = parsed["compatible_tags"]
-                platform_markers = parsed["marker_environment"]
-            except (ValueError, KeyError, TypeError) as e:
-                raise InvalidFieldException(
-                    softwrap(
-                        f"""
-                        The `{PythonAwsLambdaCompletePlatformsField.alias}` field of {request.address}
-                        names {content.path}, which is not a PEX complete platform JSON file
-                        (an object with `marker_environment` and `compatible_tags`): {e}.
-                        Generate one with `pex3 interpreter inspect --markers --tags`.
-                        """
-                    )
-                )
-            tags.extend(tag for tag in platform_tags if tag not in tags)
-            markers = markers or dict(platform_markers)
-        major, minor = markers.get("python_version", "3.0").split(".")[:2]
-        return LambdaPlatform(
-            runtime=None,
-            architecture=None,
-            python_version=(int(major), int(minor)),
-            complete_platforms=platforms,
-            compatible_tags=tuple(tags),
-            marker_environment=FrozenDict(markers),
-        )
+        return _given_platform(request, platforms, _check_one_file(request, contents))
 
-    if request.runtime.value is not None:
-        runtime = RUNTIMES[request.runtime.value]
-    else:
-        resolve = request.resolve.normalized_value(python_setup)
-        ics = InterpreterConstraints(
-            python_setup.resolves_to_interpreter_constraints.get(
-                resolve, python_setup.interpreter_constraints
-            )
-        )
-        runtime = infer_runtime(request.address, resolve, ics)
-
-    deprecation = runtime.deprecation_message()
-    if deprecation:
-        logger.warning(
-            softwrap(
-                f"""
-                {request.address}: {deprecation} Packaging anyway; move to a supported runtime
-                ({', '.join(r.name for r in RUNTIMES.values() if not r.is_deprecated)}).
-                """
-            )
-        )
-
+    runtime = _runtime(request, python_setup)
     architecture = request.architecture.value_or_default()
     platform_file = builtin_complete_platform(runtime, architecture)
     digest = await Get(Digest, CreateDigest([platform_file]))

@@ -30,7 +30,7 @@ from pants.util.strutil import softwrap
 
 from pants_aws_lambda.errors import LambdaPackagingError
 from pants_aws_lambda.runtimes.platform_rules import LambdaPlatform
-from pants_aws_lambda.third_party import tree, wheels
+from pants_aws_lambda.third_party import diagnosis, lockfile, tree
 from pants_aws_lambda.third_party.tree import REQUIREMENTS_PEX, ThirdPartyTree, ThirdPartyTreeRequest
 
 
@@ -67,14 +67,14 @@ async def check_requirements_have_wheels(
         return RequirementsWheelCheck(locked=False)
     if not request.requirements:
         return RequirementsWheelCheck(locked=True)
-    lockfile = await Get(Lockfile, Resolve(request.resolve, False))
-    loaded = await Get(LoadedLockfile, LoadedLockfileRequest(lockfile))
+    lock_file = await Get(Lockfile, Resolve(request.resolve, False))
+    loaded = await Get(LoadedLockfile, LoadedLockfileRequest(lock_file))
     if not loaded.is_pex_native:
         return RequirementsWheelCheck(locked=True)
     contents = await Get(DigestContents, Digest, loaded.lockfile_digest)
     lock_text = next(c.content for c in contents if c.path == loaded.lockfile_path).decode()
-    lock = wheels.load_lock(lock_text)
-    problems = wheels.find_incompatible_requirements(
+    lock = lockfile.load_lock(lock_text)
+    problems = lockfile.find_incompatible_requirements(
         lock,
         request.requirements,
         request.platform.marker_environment,
@@ -82,22 +82,22 @@ async def check_requirements_have_wheels(
     )
     if problems:
         raise LambdaPackagingError(
-            wheels.describe_incompatible(
+            diagnosis.describe_incompatible(
                 problems,
                 address=str(request.address),
                 runtime_description=(
-                    wheels.describe_runtime(request.platform.runtime, request.platform.architecture)
+                    diagnosis.describe_runtime(request.platform.runtime, request.platform.architecture)
                     if request.platform.runtime is not None and request.platform.architecture
                     else request.platform.description
                 ),
                 compatible_tags=request.platform.compatible_tags,
                 resolve=request.resolve,
-                origin=wheels.LockOrigin.of(lock, pex_cli.version),
+                origin=lockfile.LockOrigin.of(lock, pex_cli.version),
             )
         )
     return RequirementsWheelCheck(
         locked=True,
-        sdist_only=wheels.find_sdist_only_requirements(
+        sdist_only=lockfile.find_sdist_only_requirements(
             lock, request.requirements, request.platform.marker_environment
         ),
     )

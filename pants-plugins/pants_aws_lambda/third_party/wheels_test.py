@@ -7,18 +7,19 @@ import pytest
 
 from pants_aws_lambda.runtimes.complete_platforms import complete_platform
 from pants_aws_lambda.runtimes.table import RUNTIMES
-from pants_aws_lambda.third_party.wheels import (
+from pants_aws_lambda.third_party.diagnosis import describe_incompatible, describe_runtime
+from pants_aws_lambda.third_party.lockfile import (
     MIN_PEX_VERSION,
     IncompatibleRequirement,
     LockOrigin,
-    artifact_file_name,
-    describe_incompatible,
-    describe_runtime,
     find_incompatible_requirements,
     find_sdist_only_requirements,
+    load_lock,
+)
+from pants_aws_lambda.third_party.wheels import (
+    artifact_file_name,
     is_compatible_wheel,
     is_platform_specific,
-    load_lock,
     project_name,
     wheel_tags,
 )
