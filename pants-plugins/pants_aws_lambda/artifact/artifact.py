@@ -30,6 +30,7 @@ from pants_aws_lambda.artifact.selection import Provided, Selection
 from pants_aws_lambda.errors import LambdaPackagingError
 from pants_aws_lambda.runtimes import platform_rules
 from pants_aws_lambda.runtimes.platform_rules import LambdaPlatform
+from pants_aws_lambda.runtimes.table import LAYER_PYTHON_DIR, LAYERS_ROOT, TASK_ROOT
 from pants_aws_lambda.target_types import BytecodeMode, Layout
 from pants_aws_lambda.third_party.wheels import Distribution
 
@@ -43,12 +44,12 @@ class ArtifactKind(Enum):
     @property
     def prefix(self) -> str:
         """The directory inside the artifact that Lambda puts on `sys.path`."""
-        return "" if self is ArtifactKind.FUNCTION else "python"
+        return "" if self is ArtifactKind.FUNCTION else LAYER_PYTHON_DIR
 
     @property
     def runtime_root(self) -> str:
         """Where that directory is on Lambda."""
-        return "/var/task" if self is ArtifactKind.FUNCTION else f"/opt/{self.prefix}"
+        return TASK_ROOT if self is ArtifactKind.FUNCTION else f"{LAYERS_ROOT}/{self.prefix}"
 
 
 @dataclass(frozen=True)

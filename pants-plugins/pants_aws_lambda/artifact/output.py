@@ -53,8 +53,6 @@ async def build_zip_writer() -> ZipWriter:
 
 
 _ZIP_CONTENT = "content"
-
-
 _ZIP_PART = "__lambda_part/third-party.zip"
 
 
@@ -96,7 +94,9 @@ async def _run_zip_writer(
 
 
 @rule
-async def compress_third_party_part(request: ThirdPartyZipPartRequest, writer: ZipWriter) -> ThirdPartyZipPart:
+async def compress_third_party_part(
+    request: ThirdPartyZipPartRequest, writer: ZipWriter
+) -> ThirdPartyZipPart:
     """Compress the third-party files once; a first-party edit leaves this process cached.
 
     The process depends only on the third-party tree (and the writer), so every build of the same

@@ -91,7 +91,8 @@ class FunctionLayers:
         `sys.path` entry, so the part on the other side cannot be imported.
         """
         layer_files = self.provided().first_party_files
-        inits = {f[: -len("/__init__.py")] for f in function_files | layer_files if f.endswith("/__init__.py")}
+        files = function_files | layer_files
+        inits = {f[: -len("/__init__.py")] for f in files if f.endswith("/__init__.py")}
         split = []
         for package in sorted(inits):
             below = f"{package}/"

@@ -21,6 +21,7 @@ from pants_aws_lambda.build.function import BuiltFunction
 from pants_aws_lambda.build.layers import BuiltLayer
 from pants_aws_lambda.handler import names as handler_names
 from pants_aws_lambda.runtimes.platform_rules import LambdaPlatform
+from pants_aws_lambda.runtimes.table import LAYERS_ROOT
 from pants_aws_lambda.target_types import Layout
 
 
@@ -86,7 +87,7 @@ async def package_python_aws_lambda_layer(field_set: PythonAwsLambdaLayerFieldSe
                 layer.output_path,
                 extra_log_lines=(
                     f"    Layer: everything under {kind.prefix}/ (on sys.path as {kind.runtime_root})",
-                    *_layout_lines(field_set.layout.layout, layer.output_path, "/opt"),
+                    *_layout_lines(field_set.layout.layout, layer.output_path, LAYERS_ROOT),
                     *_report_lines(layer.platform, layer.artifact),
                     _size_line(layer.artifact),
                 ),

@@ -22,7 +22,7 @@ from pants.core.goals.package import BuiltPackage
 from pants.core.target_types import FileTarget, ResourceTarget
 from pants.core.target_types import rules as core_target_types_rules
 from pants.engine.addresses import Address
-from pants.engine.fs import DigestContents
+from pants.engine.fs import Digest, DigestContents
 from pants.engine.internals.scheduler import ExecutionError
 from pants.testutil.rule_runner import QueryRule, RuleRunner
 
@@ -75,7 +75,7 @@ def rule_runner() -> RuleRunner:
             *python_target_types_rules(),
             QueryRule(BuiltPackage, (PythonAwsLambdaFunctionFieldSet,)),
             QueryRule(BuiltPackage, (PythonAwsLambdaLayerFieldSet,)),
-            QueryRule(DigestContents, (package.Digest,)),
+            QueryRule(DigestContents, (Digest,)),
         ],
         target_types=[
             *lambda_target_types(),

@@ -85,7 +85,10 @@ async def analyze_module(request: ModuleAnalysisRequest) -> ModuleAnalysis:
             _SCRIPT,
             (_MODULE, path),
             input_digest=input_digest,
-            description=f"Checking {path} of {request.address} with CPython {_version(request.python_version)}",
+            description=(
+                f"Checking {path} of {request.address} with CPython "
+                f"{_version(request.python_version)}"
+            ),
         )
         result = await Get(ProcessResult, Process, process)
         report = json.loads(result.stdout)

@@ -94,7 +94,8 @@ def _check_parses(check: _Check, module_file: str, analysis: ModuleAnalysis) -> 
 
 
 def _warn_if_checked_loosely(check: _Check, module_file: str, analysis: ModuleAnalysis) -> None:
-    field_set, handler, version, platform = check.request.field_set, check.handler, check.version, check.request.platform
+    field_set, handler, version = check.request.field_set, check.handler, check.version
+    platform = check.request.platform
     if not analysis.exact and field_set.bytecode.mode == BytecodeMode.NONE:
         if analysis.unchecked:
             how = softwrap(

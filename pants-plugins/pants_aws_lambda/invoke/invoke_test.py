@@ -21,6 +21,7 @@ from pants.testutil.rule_runner import QueryRule, RuleRunner
 
 from e2e import emulated
 from pants_aws_lambda.goals import run as invoke
+from pants_aws_lambda.invoke import interpreters
 from pants_aws_lambda.invoke import runner as invoke_runner
 from pants_aws_lambda.goals import package
 from pants_aws_lambda.build.field_sets import PythonAwsLambdaFunctionFieldSet
@@ -118,7 +119,7 @@ _EMULATOR = {"x86_64": "qemu-x86_64-static", "arm64": "qemu-aarch64-static"}
 
 
 def host_architecture() -> str:
-    return "arm64" if invoke._machine(platform.machine()) == "aarch64" else "x86_64"
+    return "arm64" if interpreters._machine(platform.machine()) == "aarch64" else "x86_64"
 
 
 def emulated_roots_dir() -> Path:

@@ -23,8 +23,6 @@ from packaging import tags
 
 from pants_aws_lambda.runtimes.table import ARCHITECTURES, RUNTIMES, LambdaRuntime
 
-PLATFORMS_PACKAGE = "pants_aws_lambda.platforms"
-
 # PEP 600 aliases for the manylinux tags that predate it.
 _LEGACY_MANYLINUX = {(2, 17): "manylinux2014", (2, 12): "manylinux2010", (2, 5): "manylinux1"}
 # The oldest glibc any manylinux tag names for an architecture: manylinux1 (glibc 2.5) and

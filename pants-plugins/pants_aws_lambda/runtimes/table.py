@@ -25,6 +25,12 @@ ARCHITECTURES: dict[str, LambdaArchitecture] = {
 }
 DEFAULT_ARCHITECTURE = "x86_64"
 
+# Where every Python runtime unpacks a function's code (`LAMBDA_TASK_ROOT`) and its layers, and the
+# directory of a layer that it puts on `sys.path`.
+TASK_ROOT = "/var/task"
+LAYERS_ROOT = "/opt"
+LAYER_PYTHON_DIR = "python"
+
 
 @dataclass(frozen=True)
 class LambdaRuntime:

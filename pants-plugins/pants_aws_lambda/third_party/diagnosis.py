@@ -27,8 +27,6 @@ from pants_aws_lambda.third_party.wheels import (
 
 # How many items a message lists before it says "and N more".
 _MAX_LISTED = 6
-
-
 _PREFERRED_TAGS_SHOWN = 3
 
 

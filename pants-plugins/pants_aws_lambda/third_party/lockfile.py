@@ -49,11 +49,7 @@ with warnings.catch_warnings():
 # use only a requirement's `abi3` or pure-Python wheels. MIN_PEX_VERSION is the pex this plugin is
 # tested with for python3.13 and python3.14 (`[pex-cli]` in docs/reference.md).
 NEWEST_PYTHON_IN_OLD_PEX_LOCKS = (3, 12)
-
-
 MIN_PEX_VERSION = "2.105.2"
-
-
 # Every PEP 508 marker variable but `extra`. Values a caller's environment lacks are empty strings,
 # never the values of the machine running Pants.
 _MARKER_VARIABLES = (

@@ -197,7 +197,9 @@ async def resolve_third_party(request: ThirdPartyRequest, python_setup: PythonSe
         raise LambdaPackagingError(_describe_failed_resolve(request, check, e)) from e
     return await Get(
         ThirdPartyTree,
-        ThirdPartyTreeRequest(request.address, requirements_pex, request.platform, check.locked, check.sdist_only),
+        ThirdPartyTreeRequest(
+            request.address, requirements_pex, request.platform, check.locked, check.sdist_only
+        ),
     )
 
 
