@@ -32,7 +32,7 @@ from pants_aws_lambda.runtimes import platform_rules
 from pants_aws_lambda.runtimes.platform_rules import LambdaPlatform
 from pants_aws_lambda.runtimes.table import LAYER_PYTHON_DIR, LAYERS_ROOT, TASK_ROOT
 from pants_aws_lambda.target_types import BytecodeMode, Layout
-from pants_aws_lambda.third_party.wheels import Distribution
+from pants_aws_lambda.requirements.wheels import Distribution
 
 
 class ArtifactKind(Enum):

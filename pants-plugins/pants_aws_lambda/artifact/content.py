@@ -1,6 +1,6 @@
 """What goes into a Lambda artifact: third-party distributions and first-party sources.
 
-The target's requirements are resolved for its platform (`third_party.resolve`); its first-party
+The target's requirements are resolved for its platform (`requirements/resolve.py`); its first-party
 sources and resources are taken with their source roots stripped; no path may come from both.
 """
 
@@ -25,10 +25,10 @@ from pants.util.strutil import softwrap
 
 from pants_aws_lambda.errors import LambdaPackagingError
 from pants_aws_lambda.runtimes.platform_rules import LambdaPlatform
-from pants_aws_lambda.third_party import resolve
-from pants_aws_lambda.third_party.resolve import ThirdPartyRequest
-from pants_aws_lambda.third_party.tree import ThirdPartyTree
-from pants_aws_lambda.third_party.wheels import Distribution
+from pants_aws_lambda.requirements import resolve
+from pants_aws_lambda.requirements.resolve import ThirdPartyRequest
+from pants_aws_lambda.requirements.tree import ThirdPartyTree
+from pants_aws_lambda.requirements.wheels import Distribution
 
 logger = logging.getLogger(__name__)
 

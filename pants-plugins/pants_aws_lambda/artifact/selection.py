@@ -15,7 +15,7 @@ from pants.util.strutil import softwrap
 from pants_aws_lambda.artifact import globs
 from pants_aws_lambda.artifact.content import LambdaContent
 from pants_aws_lambda.errors import LambdaPackagingError
-from pants_aws_lambda.third_party.wheels import Distribution
+from pants_aws_lambda.requirements.wheels import Distribution
 
 
 @dataclass(frozen=True)

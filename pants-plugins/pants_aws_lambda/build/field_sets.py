@@ -8,8 +8,12 @@ from pants.backend.python.target_types import PythonResolveField
 from pants.core.goals.package import PackageFieldSet
 from pants.core.goals.run import RunFieldSet, RunInSandboxBehavior
 from pants.core.util_rules.environments import EnvironmentField
+from pants.engine.fs import EMPTY_DIGEST, Digest
 
-from pants_aws_lambda.runtimes.platform_rules import LambdaPlatformRequest
+from pants_aws_lambda.artifact.artifact import ArtifactKind, LambdaArtifactRequest
+from pants_aws_lambda.artifact.content import LambdaContent, LambdaContentRequest
+from pants_aws_lambda.artifact.selection import Provided
+from pants_aws_lambda.runtimes.platform_rules import LambdaPlatform, LambdaPlatformRequest
 from pants_aws_lambda.target_types import (
     Layout,
     PythonAwsLambdaArchitectureField,
@@ -42,6 +46,39 @@ class _LambdaFieldSet(PackageFieldSet):
     def platform_request(self) -> LambdaPlatformRequest:
         return LambdaPlatformRequest(
             self.address, self.runtime, self.architecture, self.complete_platforms, self.resolve
+        )
+
+    def content_request(self, platform: LambdaPlatform, *, include_sources: bool) -> LambdaContentRequest:
+        return LambdaContentRequest(
+            self.address,
+            platform,
+            self.resolve,
+            include_requirements=self.include_requirements.value,
+            include_sources=include_sources,
+        )
+
+    def artifact_request(
+        self,
+        kind: ArtifactKind,
+        platform: LambdaPlatform,
+        content: LambdaContent,
+        *,
+        generated: Digest = EMPTY_DIGEST,
+        protected: tuple[tuple[str, str], ...] = (),
+        provided: Provided = Provided(),
+    ) -> LambdaArtifactRequest:
+        return LambdaArtifactRequest(
+            self.address,
+            kind=kind,
+            platform=platform,
+            content=content,
+            generated=generated,
+            bytecode=self.bytecode.mode,
+            exclude=tuple(self.exclude.value or ()),
+            protected=protected,
+            provided=provided,
+            output_path=self.artifact_path(),
+            layout=self.layout.layout,
         )
 
     def artifact_path(self) -> str:

@@ -66,36 +66,21 @@ async def build_function(field_set: PythonAwsLambdaFunctionFieldSet) -> BuiltFun
         Get(ResolvedPythonFaaSHandler, ResolvePythonFaaSHandlerRequest(field_set.handler)),
     )
     content, function_layers = await MultiGet(
-        Get(
-            LambdaContent,
-            LambdaContentRequest(
-                field_set.address,
-                platform,
-                field_set.resolve,
-                include_requirements=field_set.include_requirements.value,
-                include_sources=True,
-            ),
-        ),
+        Get(LambdaContent, LambdaContentRequest, field_set.content_request(platform, include_sources=True)),
         Get(FunctionLayers, FunctionLayersRequest(field_set.address, field_set.layers, platform)),
     )
     handler_shim = await Get(HandlerShim, HandlerShimRequest(field_set, handler, content, platform))
-    output_path = field_set.artifact_path()
-    artifact = await Get(
-        LambdaArtifact,
-        LambdaArtifactRequest(
-            field_set.address,
-            kind=ArtifactKind.FUNCTION,
-            platform=platform,
-            content=content,
-            generated=handler_shim.digest,
-            bytecode=field_set.bytecode.mode,
-            exclude=tuple(field_set.exclude.value or ()),
-            protected=((handler_shim.module_file, f"the module of the handler `{field_set.handler.value}`"),),
-            provided=function_layers.provided(),
-            output_path=output_path,
-            layout=field_set.layout.layout,
-        ),
+    handler_module = (handler_shim.module_file, f"the module of the handler `{field_set.handler.value}`")
+    request = field_set.artifact_request(
+        ArtifactKind.FUNCTION,
+        platform,
+        content,
+        generated=handler_shim.digest,
+        protected=(handler_module,),
+        provided=function_layers.provided(),
     )
+    artifact = await Get(LambdaArtifact, LambdaArtifactRequest, request)
+    output_path = request.output_path
     _warn_if_packages_are_split(field_set.address, artifact, function_layers)
     total = limits.check_unzipped_size(
         field_set.address, artifact, [(layer.address, layer.artifact) for layer in function_layers.layers]

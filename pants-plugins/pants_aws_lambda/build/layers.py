@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pants.engine.addresses import Address, Addresses, UnparsedAddressInputs
-from pants.engine.fs import EMPTY_DIGEST
 from pants.engine.rules import Get, MultiGet, collect_rules, rule
 from pants.engine.target import InvalidFieldException, WrappedTarget, WrappedTargetRequest
 from pants.util.logging import LogLevel
@@ -33,31 +32,12 @@ async def build_layer(field_set: PythonAwsLambdaLayerFieldSet) -> BuiltLayer:
     platform = await Get(LambdaPlatform, LambdaPlatformRequest, field_set.platform_request())
     content = await Get(
         LambdaContent,
-        LambdaContentRequest(
-            field_set.address,
-            platform,
-            field_set.resolve,
-            include_requirements=field_set.include_requirements.value,
-            include_sources=field_set.include_sources.value,
-        ),
+        LambdaContentRequest,
+        field_set.content_request(platform, include_sources=field_set.include_sources.value),
     )
-    output_path = field_set.artifact_path()
-    artifact = await Get(
-        LambdaArtifact,
-        LambdaArtifactRequest(
-            field_set.address,
-            kind=ArtifactKind.LAYER,
-            platform=platform,
-            content=content,
-            generated=EMPTY_DIGEST,
-            bytecode=field_set.bytecode.mode,
-            exclude=tuple(field_set.exclude.value or ()),
-            protected=(),
-            provided=Provided(),
-            output_path=output_path,
-            layout=field_set.layout.layout,
-        ),
-    )
+    request = field_set.artifact_request(ArtifactKind.LAYER, platform, content)
+    artifact = await Get(LambdaArtifact, LambdaArtifactRequest, request)
+    output_path = request.output_path
     return BuiltLayer(field_set.address, platform, artifact, output_path)
 
 

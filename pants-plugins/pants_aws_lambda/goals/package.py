@@ -74,25 +74,26 @@ def _layout_lines(layout: Layout, output_path: str, destination: str) -> list[st
     return [f"    Layout: flat directory, for a Dockerfile's `COPY {output_path} {destination}`"]
 
 
+def _built_package(artifact: LambdaArtifact, output_path: str, *log_lines: str) -> BuiltPackage:
+    return BuiltPackage(
+        digest=artifact.output.digest,
+        artifacts=(BuiltPackageArtifact(output_path, extra_log_lines=log_lines),),
+    )
+
+
 @rule(desc="Packaging an AWS Lambda layer", level=LogLevel.DEBUG)
 async def package_python_aws_lambda_layer(field_set: PythonAwsLambdaLayerFieldSet) -> BuiltPackage:
     layer = await Get(BuiltLayer, PythonAwsLambdaLayerFieldSet, field_set)
     limits.check_unzipped_size(field_set.address, layer.artifact)
     limits.warn_if_too_big_to_upload(field_set.address, layer.artifact.output, layer.output_path)
     kind = ArtifactKind.LAYER
-    return BuiltPackage(
-        digest=layer.artifact.output.digest,
-        artifacts=(
-            BuiltPackageArtifact(
-                layer.output_path,
-                extra_log_lines=(
-                    f"    Layer: everything under {kind.prefix}/ (on sys.path as {kind.runtime_root})",
-                    *_layout_lines(field_set.layout.layout, layer.output_path, LAYERS_ROOT),
-                    *_report_lines(layer.platform, layer.artifact),
-                    _size_line(layer.artifact),
-                ),
-            ),
-        ),
+    return _built_package(
+        layer.artifact,
+        layer.output_path,
+        f"    Layer: everything under {kind.prefix}/ (on sys.path as {kind.runtime_root})",
+        *_layout_lines(field_set.layout.layout, layer.output_path, LAYERS_ROOT),
+        *_report_lines(layer.platform, layer.artifact),
+        _size_line(layer.artifact),
     )
 
 
@@ -108,20 +109,14 @@ async def package_python_aws_lambda_function(
     layer_lines = (
         [f"    Layers: {', '.join(str(layer.address) for layer in built.layers)}"] if built.layers else []
     )
-    return BuiltPackage(
-        digest=built.artifact.output.digest,
-        artifacts=(
-            BuiltPackageArtifact(
-                built.output_path,
-                extra_log_lines=(
-                    handler_line,
-                    *_layout_lines(field_set.layout.layout, built.output_path, "${LAMBDA_TASK_ROOT}"),
-                    *_report_lines(built.platform, built.artifact),
-                    *layer_lines,
-                    _size_line(built.artifact, built.unzipped_with_layers if built.layers else None),
-                ),
-            ),
-        ),
+    return _built_package(
+        built.artifact,
+        built.output_path,
+        handler_line,
+        *_layout_lines(field_set.layout.layout, built.output_path, "${LAMBDA_TASK_ROOT}"),
+        *_report_lines(built.platform, built.artifact),
+        *layer_lines,
+        _size_line(built.artifact, built.unzipped_with_layers if built.layers else None),
     )
 
 

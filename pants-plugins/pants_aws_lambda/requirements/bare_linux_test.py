@@ -24,7 +24,7 @@ import pytest
 from pants.engine.addresses import Address
 from pants.testutil.rule_runner import RuleRunner
 
-from pants_aws_lambda.third_party.elf_test import build_elf
+from pants_aws_lambda.requirements.elf_test import build_elf
 from pants_aws_lambda.goals.package_test import (  # noqa: F401 (the fixture)
     PEX_ENV,
     assert_package_error,

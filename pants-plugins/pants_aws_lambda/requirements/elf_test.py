@@ -11,7 +11,7 @@ from typing import Mapping, Sequence
 
 import pytest
 
-from pants_aws_lambda.third_party import elf
+from pants_aws_lambda.requirements import elf
 
 
 def build_elf(

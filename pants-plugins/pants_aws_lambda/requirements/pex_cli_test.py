@@ -23,7 +23,7 @@ from pants_aws_lambda.goals.package_test import (  # noqa: F401 (the fixture)
     rule_runner,
     set_options,
 )
-from pants_aws_lambda.third_party.lockfile import MIN_PEX_VERSION
+from pants_aws_lambda.requirements.lockfile import MIN_PEX_VERSION
 
 APP = "import pydantic\n\ndef handler(event, context):\n    return pydantic.VERSION\n"
 

@@ -30,8 +30,8 @@ from pants.util.strutil import softwrap
 
 from pants_aws_lambda.errors import LambdaPackagingError
 from pants_aws_lambda.runtimes.platform_rules import LambdaPlatform
-from pants_aws_lambda.third_party import diagnosis, lockfile, tree
-from pants_aws_lambda.third_party.tree import REQUIREMENTS_PEX, ThirdPartyTree, ThirdPartyTreeRequest
+from pants_aws_lambda.requirements import diagnosis, lockfile, tree
+from pants_aws_lambda.requirements.tree import REQUIREMENTS_PEX, ThirdPartyTree, ThirdPartyTreeRequest
 
 
 @dataclass(frozen=True)

@@ -10,13 +10,13 @@ from __future__ import annotations
 from typing import Sequence
 
 from pants_aws_lambda.runtimes.table import RUNTIMES, LambdaRuntime, runtime_for_python_version
-from pants_aws_lambda.third_party.lockfile import (
+from pants_aws_lambda.requirements.lockfile import (
     MIN_PEX_VERSION,
     NEWEST_PYTHON_IN_OLD_PEX_LOCKS,
     IncompatibleRequirement,
     LockOrigin,
 )
-from pants_aws_lambda.third_party.wheels import (
+from pants_aws_lambda.requirements.wheels import (
     CPYTHON_INTERPRETER,
     TagPlatform,
     is_compatible_wheel,

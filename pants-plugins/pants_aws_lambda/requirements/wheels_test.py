@@ -7,8 +7,8 @@ import pytest
 
 from pants_aws_lambda.runtimes.complete_platforms import complete_platform
 from pants_aws_lambda.runtimes.table import RUNTIMES
-from pants_aws_lambda.third_party.diagnosis import describe_incompatible, describe_runtime
-from pants_aws_lambda.third_party.lockfile import (
+from pants_aws_lambda.requirements.diagnosis import describe_incompatible, describe_runtime
+from pants_aws_lambda.requirements.lockfile import (
     MIN_PEX_VERSION,
     IncompatibleRequirement,
     LockOrigin,
@@ -16,7 +16,7 @@ from pants_aws_lambda.third_party.lockfile import (
     find_sdist_only_requirements,
     load_lock,
 )
-from pants_aws_lambda.third_party.wheels import (
+from pants_aws_lambda.requirements.wheels import (
     artifact_file_name,
     is_compatible_wheel,
     is_platform_specific,

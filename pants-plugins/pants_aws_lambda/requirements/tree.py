@@ -18,7 +18,7 @@ from pants.util.strutil import softwrap
 
 from pants_aws_lambda.errors import LambdaPackagingError
 from pants_aws_lambda.runtimes.platform_rules import LambdaPlatform
-from pants_aws_lambda.third_party import glibc, wheels
+from pants_aws_lambda.requirements import glibc, wheels
 
 REQUIREMENTS_PEX = "requirements.pex"
 _DEPS_PREFIX = f"{REQUIREMENTS_PEX}/.deps/"

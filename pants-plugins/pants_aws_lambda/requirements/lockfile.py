@@ -25,7 +25,7 @@ from packaging.tags import Tag
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from pants_aws_lambda.third_party.wheels import (
+from pants_aws_lambda.requirements.wheels import (
     CPYTHON_INTERPRETER,
     artifact_file_name,
     is_compatible_wheel,

@@ -15,8 +15,8 @@ from pants.util.strutil import softwrap
 
 from pants_aws_lambda.errors import LambdaPackagingError
 from pants_aws_lambda.runtimes.platform_rules import LambdaPlatform
-from pants_aws_lambda.third_party import elf, wheels
-from pants_aws_lambda.third_party.wheels import Distribution
+from pants_aws_lambda.requirements import elf, wheels
+from pants_aws_lambda.requirements.wheels import Distribution
 
 logger = logging.getLogger(__name__)
 
