@@ -23,11 +23,9 @@ from pants.engine.target import (
 from pants.util.strutil import help_text, softwrap
 
 from pants_aws_lambda.artifact import limits
+from pants_aws_lambda.handler.reexport import REEXPORTED_HANDLER_FUNC, REEXPORTED_HANDLER_MODULE
 from pants_aws_lambda.runtimes.table import ARCHITECTURES, DEFAULT_ARCHITECTURE, RUNTIMES
 
-# The name, and function, that every artifact's entry point is re-exported as.
-REEXPORTED_HANDLER_MODULE = "lambda_function"
-REEXPORTED_HANDLER_FUNC = "handler"
 
 
 def _runtime_table() -> str:

@@ -19,7 +19,7 @@ from pants_aws_lambda.build import function
 from pants_aws_lambda.build.field_sets import PythonAwsLambdaFunctionFieldSet, PythonAwsLambdaLayerFieldSet
 from pants_aws_lambda.build.function import BuiltFunction
 from pants_aws_lambda.build.layers import BuiltLayer
-from pants_aws_lambda.handler import names as handler_names
+from pants_aws_lambda.handler import reexport
 from pants_aws_lambda.runtimes.platform_rules import LambdaPlatform
 from pants_aws_lambda.runtimes.table import LAYERS_ROOT
 from pants_aws_lambda.target_types import Layout
@@ -103,8 +103,8 @@ async def package_python_aws_lambda_function(
 ) -> BuiltPackage:
     built = await Get(BuiltFunction, PythonAwsLambdaFunctionFieldSet, field_set)
     handler_line = (
-        f"    Handler: {handler_names.REEXPORTED_HANDLER_MODULE}."
-        f"{handler_names.REEXPORTED_HANDLER_FUNC} (calls {built.handler.module}:{built.handler.func})"
+        f"    Handler: {reexport.REEXPORTED_HANDLER_MODULE}."
+        f"{reexport.REEXPORTED_HANDLER_FUNC} (calls {built.handler.module}:{built.handler.func})"
     )
     layer_lines = (
         [f"    Layers: {', '.join(str(layer.address) for layer in built.layers)}"] if built.layers else []

@@ -14,8 +14,8 @@ from pants_aws_lambda.handler.names import (
     ModuleNames,
     module_file_candidates,
     module_level_names,
-    render_shim,
 )
+from pants_aws_lambda.handler.reexport import render_shim
 
 REQUIRE_INTERPRETERS = "PANTS_AWS_LAMBDA_REQUIRE_INTERPRETERS"
 SCRIPT = Path(modulenames.__file__)

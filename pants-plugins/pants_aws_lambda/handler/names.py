@@ -1,4 +1,4 @@
-"""The handler: where its module lives, whether it defines the function, and the re-export shim.
+"""The handler's module: where it lives, and the names it defines at top level.
 
 Pure functions; no Pants engine imports. The analysis itself is in `modulenames`, which also runs
 as a script on the runtime's CPython.
@@ -10,9 +10,6 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from pants_aws_lambda.handler import modulenames
-
-REEXPORTED_HANDLER_MODULE = "lambda_function"
-REEXPORTED_HANDLER_FUNC = "handler"
 
 
 def module_file_candidates(module: str) -> tuple[str, str]:
@@ -51,10 +48,3 @@ def module_level_names(
     return ModuleNames(frozenset(names), open_ended)
 
 
-def render_shim(module: str, func: str) -> str | None:
-    """The source of `lambda_function.py`, or None when the handler already is that function."""
-    if module == REEXPORTED_HANDLER_MODULE:
-        return None
-    # Configure the handler as `lambda_function.handler`. It ships in every artifact, so it is the
-    # one statement and nothing else, not even a final newline.
-    return f"from {module} import {func} as {REEXPORTED_HANDLER_FUNC}"

@@ -21,6 +21,7 @@ from pants_aws_lambda.artifact.content import LambdaContent
 from pants_aws_lambda.build.field_sets import PythonAwsLambdaFunctionFieldSet
 from pants_aws_lambda.handler import module_rules
 from pants_aws_lambda.handler import names as handler_lib
+from pants_aws_lambda.handler import reexport
 from pants_aws_lambda.handler.module_rules import ModuleAnalysis, ModuleAnalysisRequest
 from pants_aws_lambda.runtimes.platform_rules import LambdaPlatform
 from pants_aws_lambda.target_types import BytecodeMode, PythonAwsLambdaHandlerField
@@ -145,33 +146,33 @@ def _check_defines_handler(check: _Check, module_file: str, analysis: ModuleAnal
 def _shim_file(check: _Check) -> FileContent | None:
     """The re-export, or None when the handler already is `lambda_function.handler`."""
     where, handler, content = check.where, check.handler, check.request.content
-    shim = handler_lib.render_shim(handler.module, handler.func)
-    reexport = f"{handler_lib.REEXPORTED_HANDLER_MODULE}.py"
+    shim = reexport.render_shim(handler.module, handler.func)
+    reexport_file = f"{reexport.REEXPORTED_HANDLER_MODULE}.py"
     if shim is None:
-        if handler.func != handler_lib.REEXPORTED_HANDLER_FUNC:
+        if handler.func != reexport.REEXPORTED_HANDLER_FUNC:
             raise InvalidFieldException(
                 softwrap(
                     f"""
-                    {where}: the module `{handler_lib.REEXPORTED_HANDLER_MODULE}` is where the
+                    {where}: the module `{reexport.REEXPORTED_HANDLER_MODULE}` is where the
                     artifact re-exports the handler as
-                    `{handler_lib.REEXPORTED_HANDLER_MODULE}.{handler_lib.REEXPORTED_HANDLER_FUNC}`.
-                    Rename the function to `{handler_lib.REEXPORTED_HANDLER_FUNC}`, or move it to
+                    `{reexport.REEXPORTED_HANDLER_MODULE}.{reexport.REEXPORTED_HANDLER_FUNC}`.
+                    Rename the function to `{reexport.REEXPORTED_HANDLER_FUNC}`, or move it to
                     a module with another name.
                     """
                 )
             )
         return None
-    if reexport in content.first_party_files:
+    if reexport_file in content.first_party_files:
         raise InvalidFieldException(
             softwrap(
                 f"""
-                {where}, and the target also has a first-party top-level `{reexport}`, the file
+                {where}, and the target also has a first-party top-level `{reexport_file}`, the file
                 the artifact uses to re-export the handler. Rename that module, or make it the
-                handler (`{reexport}:{handler_lib.REEXPORTED_HANDLER_FUNC}`).
+                handler (`{reexport_file}:{reexport.REEXPORTED_HANDLER_FUNC}`).
                 """
             )
         )
-    return FileContent(reexport, shim.encode())
+    return FileContent(reexport_file, shim.encode())
 
 
 @rule
