@@ -189,51 +189,87 @@ def _kill(proc: subprocess.Popen) -> None:
     proc.wait()
 
 
-def run_child(
-    argv: list[str], env: dict[str, str], cwd: str, timeout: float, init_timeout: float = INIT_TIMEOUT_S
-) -> tuple[str, bytes, float]:
-    """Run the child; return (`ok`|`timeout`|`init-timeout`|`crashed:<status>`, report, seconds)."""
-    import threading
-
-    read_fd, write_fd = os.pipe()
-    # Log records as the client writes them (see `run_with_runtime_api`), copied the same way.
-    log_read_fd, log_write_fd = os.pipe()
-    env = dict(env, _LAMBDA_INVOKE_FD=str(write_fd), _LAMBDA_TELEMETRY_LOG_FD=str(log_write_fd))
-    proc = subprocess.Popen(
+def _spawn(argv: list[str], env: dict[str, str], cwd: str, pass_fds: tuple[int, ...]) -> subprocess.Popen:
+    """Start the child (the direct runtime or the runtime client) the way both runners do."""
+    return subprocess.Popen(
         argv,
         env=env,
         cwd=cwd,
         stdin=subprocess.DEVNULL,
         # The handler's prints are logs: they go to stderr, stdout is for the response only.
         stdout=sys.stderr.fileno(),
-        pass_fds=(write_fd, log_write_fd),
+        pass_fds=pass_fds,
         # Its own process group, so that a timeout kills whatever the handler started too.
         start_new_session=True,
     )
-    os.close(write_fd)
-    os.close(log_write_fd)
-    logs = threading.Thread(target=_copy_log_frames, args=(log_read_fd,), daemon=True)
-    logs.start()
+
+
+def _copy_log_frames(fd: int) -> None:
+    """Frames: type (4 bytes), length (4, big-endian), timestamp (8), message (length bytes)."""
+    with os.fdopen(fd, "rb") as frames:
+        while True:
+            header = frames.read(16)
+            if len(header) < 16:
+                return
+            message = frames.read(int.from_bytes(header[4:8], "big"))
+            text = message.decode("utf-8", "replace")
+            sys.stderr.write(text if text.endswith("\n") else text + "\n")
+            sys.stderr.flush()
+
+
+def _copy_logs_in_background(fd: int):
+    """A started daemon thread that copies the log frames of `fd` to stderr."""
+    import threading
+
+    thread = threading.Thread(target=_copy_log_frames, args=(fd,), daemon=True)
+    thread.start()
+    return thread
+
+
+def _read_report(
+    read_fd: int, begun: float, timeout: float, init_timeout: float
+) -> tuple[bool, bytes, float | None]:
+    """Read the report pipe until the child closes it (True) or runs out of time (False, the
+    initialisation's `init_timeout` from `begun`, then the handler's `timeout` from its start).
+    Also returns the bytes read and the monotonic time the handler started (None before)."""
     data = b""
     started_at = None
-    deadline = time.monotonic() + init_timeout
+    deadline = begun + init_timeout
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return False, data, started_at
+        ready, _, _ = select.select([read_fd], [], [], remaining)
+        if not ready:
+            continue
+        chunk = os.read(read_fd, 65536)
+        if not chunk:
+            return True, data, started_at
+        data += chunk
+        if started_at is None and data.startswith(_STARTED):
+            started_at = time.monotonic()
+            deadline = started_at + timeout
+
+
+def run_child(
+    argv: list[str], env: dict[str, str], cwd: str, timeout: float, init_timeout: float = INIT_TIMEOUT_S
+) -> tuple[str, bytes, float]:
+    """Run the child; return (`ok`|`timeout`|`init-timeout`|`crashed:<status>`, report, seconds)."""
+    read_fd, write_fd = os.pipe()
+    # Log records as the client writes them (see `run_with_runtime_api`), copied the same way.
+    log_read_fd, log_write_fd = os.pipe()
+    env = dict(env, _LAMBDA_INVOKE_FD=str(write_fd), _LAMBDA_TELEMETRY_LOG_FD=str(log_write_fd))
+    proc = _spawn(argv, env, cwd, (write_fd, log_write_fd))
+    os.close(write_fd)
+    os.close(log_write_fd)
+    logs = _copy_logs_in_background(log_read_fd)
+    begun = time.monotonic()
     try:
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                _kill(proc)
-                state = "timeout" if started_at is not None else "init-timeout"
-                return state, data, time.monotonic() - (started_at or deadline - init_timeout)
-            ready, _, _ = select.select([read_fd], [], [], remaining)
-            if not ready:
-                continue
-            chunk = os.read(read_fd, 65536)
-            if not chunk:
-                break
-            data += chunk
-            if started_at is None and data.startswith(_STARTED):
-                started_at = time.monotonic()
-                deadline = started_at + timeout
+        closed, data, started_at = _read_report(read_fd, begun, timeout, init_timeout)
+        if not closed:
+            _kill(proc)
+            state = "timeout" if started_at is not None else "init-timeout"
+            return state, data, time.monotonic() - (started_at or begun)
         status = proc.wait()
     finally:
         os.close(read_fd)
@@ -252,15 +288,18 @@ def run_child(
 # ---------------------------------------------------------------------------------------------
 
 _API = "/2018-06-01/runtime"
+_NO_TRACE_ID = "Root=1-00000000-000000000000000000000000;Sampled=0"
 
 
 class RuntimeApi:
     """The Lambda Runtime API for one invocation of `event`, as `awslambdaric` expects it: HTTP/1.1,
-    `Content-Length` on every response, and every header of a real `next` response."""
+    `Content-Length` on every response, and every header of a real `next` response.
+
+    `done` is set once the client has posted the response, an error, or an initialisation error;
+    `outcome` is then (ok, body, content_type), or `init_error` the body of the latter."""
 
     def __init__(self, event: str, request_id: str, function_arn: str, timeout: float) -> None:
         import threading
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
         self.event = event.encode("utf-8")
         self.request_id = request_id
@@ -272,72 +311,7 @@ class RuntimeApi:
         self.served_at = None  # monotonic time the invocation went out
         self.outcome = None  # (ok, body, content_type)
         self.init_error = None
-        api = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format, *args):  # noqa: A002 (the base class's name)
-                pass
-
-            def _reply(self, status: int, body: bytes, headers: dict | None = None) -> None:
-                self.send_response(status)
-                headers = {"Content-Type": "application/json", **(headers or {})}
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-                self.wfile.flush()
-
-            def do_GET(self) -> None:
-                if self.path != f"{_API}/invocation/next":
-                    return self._reply(404, b'{"errorMessage": "not found"}')
-                with api.lock:
-                    first = api.served_at is None
-                    if first:
-                        api.served_at = time.monotonic()
-                if not first:
-                    # One invocation only: the client waits here until it is stopped.
-                    api.stop.wait()
-                    self.close_connection = True
-                    return
-                deadline_ms = int(time.time() * 1000 + api.timeout * 1000)
-                self._reply(
-                    200,
-                    api.event,
-                    {
-                        "Lambda-Runtime-Aws-Request-Id": api.request_id,
-                        "Lambda-Runtime-Deadline-Ms": str(deadline_ms),
-                        "Lambda-Runtime-Invoked-Function-Arn": api.function_arn,
-                        "Lambda-Runtime-Trace-Id": os.environ.get("_X_AMZN_TRACE_ID", "Root=1-00000000-000000000000000000000000;Sampled=0"),
-                        "Content-Type": "application/json",
-                    },
-                )
-
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length)
-                content_type = self.headers.get("Content-Type", "application/json")
-                if self.path == f"{_API}/invocation/{api.request_id}/response":
-                    api.outcome = (True, body, content_type)
-                elif self.path == f"{_API}/invocation/{api.request_id}/error":
-                    api.outcome = (False, body, content_type)
-                elif self.path == f"{_API}/init/error":
-                    api.init_error = body
-                else:
-                    return self._reply(404, b'{"errorMessage": "not found"}')
-                self._reply(202, b'{"status": "OK"}')
-                api.done.set()
-
-        class Server(ThreadingHTTPServer):
-            daemon_threads = True
-
-            def handle_error(self, request, client_address) -> None:
-                # The client is killed once its invocation is done: a reset connection is expected.
-                pass
-
-        self.server = Server(("127.0.0.1", 0), Handler)
+        self.server = _runtime_api_server(self)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property
@@ -353,18 +327,115 @@ class RuntimeApi:
         self.server.shutdown()
         self.server.server_close()
 
+    def next_invocation(self) -> tuple[bytes, dict] | None:
+        """The body and headers of the answer to `invocation/next`: the event the first time;
+        None after (one invocation only: the caller holds the poll until the API stops)."""
+        with self.lock:
+            if self.served_at is not None:
+                return None
+            self.served_at = time.monotonic()
+        deadline_ms = int(time.time() * 1000 + self.timeout * 1000)
+        return self.event, {
+            "Lambda-Runtime-Aws-Request-Id": self.request_id,
+            "Lambda-Runtime-Deadline-Ms": str(deadline_ms),
+            "Lambda-Runtime-Invoked-Function-Arn": self.function_arn,
+            "Lambda-Runtime-Trace-Id": os.environ.get("_X_AMZN_TRACE_ID", _NO_TRACE_ID),
+            "Content-Type": "application/json",
+        }
 
-def _copy_log_frames(fd: int) -> None:
-    """Frames: type (4 bytes), length (4, big-endian), timestamp (8), message (length bytes)."""
-    with os.fdopen(fd, "rb") as frames:
-        while True:
-            header = frames.read(16)
-            if len(header) < 16:
+    def record(self, path: str, body: bytes, content_type: str) -> bool:
+        """Keep what the client posted to `path`: False for a path the API does not know."""
+        if path == f"{_API}/invocation/{self.request_id}/response":
+            self.outcome = (True, body, content_type)
+        elif path == f"{_API}/invocation/{self.request_id}/error":
+            self.outcome = (False, body, content_type)
+        elif path == f"{_API}/init/error":
+            self.init_error = body
+        else:
+            return False
+        return True
+
+    def report(self) -> bytes:
+        """What the client posted, as the direct child reports it to `run_child`."""
+        if self.init_error is not None:
+            message = {"ok": False, "payload": self.init_error.decode("utf-8")}
+        else:
+            ok, body, content_type = self.outcome
+            if content_type == "application/json":
+                message = {"ok": ok, "payload": body.decode("utf-8")}
+            else:
+                message = {"ok": ok, "bytes": base64.b64encode(body).decode("ascii")}
+        return json.dumps(message).encode("utf-8")
+
+
+def _runtime_api_server(api: RuntimeApi):
+    """An HTTP server on a free loopback port that answers the client's requests from `api`.
+    (`http.server` is imported here: the direct child, which runs this script too, needs none.)"""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format, *args):  # noqa: A002 (the base class's name)
+            pass
+
+        def _reply(self, status: int, body: bytes, headers: dict | None = None) -> None:
+            self.send_response(status)
+            headers = {"Content-Type": "application/json", **(headers or {})}
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            self.wfile.flush()
+
+        def do_GET(self) -> None:
+            if self.path != f"{_API}/invocation/next":
+                return self._reply(404, b'{"errorMessage": "not found"}')
+            invocation = api.next_invocation()
+            if invocation is None:
+                # One invocation only: the client waits here until it is stopped.
+                api.stop.wait()
+                self.close_connection = True
                 return
-            message = frames.read(int.from_bytes(header[4:8], "big"))
-            text = message.decode("utf-8", "replace")
-            sys.stderr.write(text if text.endswith("\n") else text + "\n")
-            sys.stderr.flush()
+            self._reply(200, *invocation)
+
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            content_type = self.headers.get("Content-Type", "application/json")
+            if not api.record(self.path, body, content_type):
+                return self._reply(404, b'{"errorMessage": "not found"}')
+            self._reply(202, b'{"status": "OK"}')
+            api.done.set()
+
+    class Server(ThreadingHTTPServer):
+        daemon_threads = True
+
+        def handle_error(self, request, client_address) -> None:
+            # The client is killed once its invocation is done: a reset connection is expected.
+            pass
+
+    return Server(("127.0.0.1", 0), Handler)
+
+
+def _watch_client(
+    proc: subprocess.Popen, api: RuntimeApi, begun: float, timeout: float, init_timeout: float
+) -> tuple[str, bytes, float] | None:
+    """Wait for the client's result: None once `api` has it, else what `run_child` returns for a
+    timeout or a crash."""
+    while not api.done.wait(0.02):
+        served_at = api.served_at
+        now = time.monotonic()
+        if served_at is None and now - begun > init_timeout:
+            return "init-timeout", b"", 0.0
+        if served_at is not None and now - served_at > timeout:
+            return "timeout", b"", now - served_at
+        if proc.poll() is not None:
+            # The client posts its result before it exits; a last look.
+            if api.done.wait(0.5):
+                return None
+            return f"crashed:{proc.returncode}", b"", 0.0
+    return None
 
 
 def run_with_runtime_api(
@@ -376,46 +447,22 @@ def run_with_runtime_api(
     init_timeout: float = INIT_TIMEOUT_S,
 ) -> tuple[str, bytes, float]:
     """Run the client against `api`; return what `run_child` returns."""
-    import threading
-
     # Like on Lambda, the client writes log records as frames to a telemetry fd: one record per
     # frame, multi-line tracebacks included. They are written to stderr line by line.
     read_fd, write_fd = os.pipe()
     env = dict(env, AWS_LAMBDA_RUNTIME_API=api.address, _LAMBDA_TELEMETRY_LOG_FD=str(write_fd))
-    proc = subprocess.Popen(
-        argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=sys.stderr.fileno(),
-        pass_fds=(write_fd,), start_new_session=True,
-    )
+    proc = _spawn(argv, env, cwd, (write_fd,))
     os.close(write_fd)
-    logs = threading.Thread(target=_copy_log_frames, args=(read_fd,), daemon=True)
-    logs.start()
-    started = time.monotonic()
+    logs = _copy_logs_in_background(read_fd)
+    begun = time.monotonic()
     try:
-        while not api.done.wait(0.02):
-            served_at = api.served_at
-            now = time.monotonic()
-            if served_at is None and now - started > init_timeout:
-                return "init-timeout", b"", 0.0
-            if served_at is not None and now - served_at > timeout:
-                return "timeout", b"", now - served_at
-            if proc.poll() is not None:
-                # The client posts its result before it exits; a last look.
-                if api.done.wait(0.5):
-                    break
-                return f"crashed:{proc.returncode}", b"", 0.0
+        failed = _watch_client(proc, api, begun, timeout, init_timeout)
     finally:
         _kill(proc)
         logs.join(timeout=5)
-    elapsed = time.monotonic() - (api.served_at or started)
-    if api.init_error is not None:
-        message = {"ok": False, "payload": api.init_error.decode("utf-8")}
-    else:
-        ok, body, content_type = api.outcome
-        if content_type == "application/json":
-            message = {"ok": ok, "payload": body.decode("utf-8")}
-        else:
-            message = {"ok": ok, "bytes": base64.b64encode(body).decode("ascii")}
-    return "ok", json.dumps(message).encode("utf-8"), elapsed
+    if failed is not None:
+        return failed
+    return "ok", api.report(), time.monotonic() - (api.served_at or begun)
 
 
 def _max_rss_mb() -> int:
@@ -427,7 +474,7 @@ def _max_rss_mb() -> int:
     return int(rss / (1024 * 1024 if sys.platform == "darwin" else 1024))
 
 
-def parent_main(argv: list[str]) -> int:
+def _argument_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pants run <lambda function>")
     parser.add_argument("--function", required=True)
     parser.add_argument("--layer", action="append", default=[])
@@ -449,74 +496,72 @@ def parent_main(argv: list[str]) -> int:
     # Lambda's 10 seconds for the initialisation; more under an emulator, which is many times slower.
     parser.add_argument("--init-timeout", type=float, default=INIT_TIMEOUT_S)
     parser.add_argument("event", nargs="?", default=None)
-    args = parser.parse_args(argv)
-    try:
-        event = read_event(args.event)
-        overrides = parse_env(args.env, dict(os.environ))
-    except UsageError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return EXIT_USAGE
+    return parser
 
-    request_id = str(uuid.uuid4())
-    work = tempfile.mkdtemp(prefix="lambda-invoke-")
-    task_root, opt = os.path.join(work, "task"), os.path.join(work, "opt")
-    try:
-        os.makedirs(task_root)
-        os.makedirs(opt)
-        unpack(args.function, task_root)
-        for layer in args.layer:
-            # Layers are unpacked in order; a later layer's file replaces an earlier one's.
-            unpack(layer, opt)
-        set_writable(task_root, False)
-        set_writable(opt, False)
-        with open(os.path.join(work, "event.json"), "w", encoding="utf-8") as fp:
-            fp.write(event)
-        env = lambda_environment(args, task_root, opt, request_id, overrides)
-        # `-u`: prints reach stderr as they happen (`-I` ignores PYTHONUNBUFFERED).
-        python = [sys.executable]
-        if args.emulator:
-            python = [args.emulator, "-L", args.emulator_root, sys.executable]
-        runner = [*python, "-I", "-S", "-B", "-u", os.path.abspath(__file__)]
-        print(f"START RequestId: {request_id} Version: $LATEST", file=sys.stderr, flush=True)
-        if args.runtime_client:
-            arn = f"arn:aws:lambda:{args.region}:{ACCOUNT_ID}:function:{args.function_name}"
-            child = [*runner, "--client-child", opt, os.path.abspath(args.runtime_client)]
-            with RuntimeApi(event, request_id, arn, args.timeout) as api:
-                state, report, elapsed = run_with_runtime_api(
-                    child, env, task_root, args.timeout, api, args.init_timeout
-                )
-        else:
-            child = [*runner, "--child", opt, work]
-            state, report, elapsed = run_child(child, env, task_root, args.timeout, args.init_timeout)
-    finally:
-        set_writable(work, True)
-        shutil.rmtree(work, ignore_errors=True)
 
-    print(f"END RequestId: {request_id}", file=sys.stderr)
+def _work_dirs(work: str) -> tuple[str, str]:
+    """The task root and the `/opt` equivalent in the invocation's work directory."""
+    return os.path.join(work, "task"), os.path.join(work, "opt")
+
+
+def _lay_out(work: str, args: argparse.Namespace, event: str) -> None:
+    """The function and its layers unpacked read-only in `work`, and the event beside them."""
+    task_root, opt = _work_dirs(work)
+    os.makedirs(task_root)
+    os.makedirs(opt)
+    unpack(args.function, task_root)
+    for layer in args.layer:
+        # Layers are unpacked in order; a later layer's file replaces an earlier one's.
+        unpack(layer, opt)
+    set_writable(task_root, False)
+    set_writable(opt, False)
+    with open(os.path.join(work, "event.json"), "w", encoding="utf-8") as fp:
+        fp.write(event)
+
+
+def _invoke(
+    args: argparse.Namespace, work: str, env: dict[str, str], event: str, request_id: str
+) -> tuple[str, bytes, float]:
+    """Run the runtime (this script as the direct child, or `awslambdaric`) once, as `run_child`."""
+    task_root, opt = _work_dirs(work)
+    # `-u`: prints reach stderr as they happen (`-I` ignores PYTHONUNBUFFERED).
+    python = [sys.executable]
+    if args.emulator:
+        python = [args.emulator, "-L", args.emulator_root, sys.executable]
+    runner = [*python, "-I", "-S", "-B", "-u", os.path.abspath(__file__)]
+    if args.runtime_client:
+        arn = f"arn:aws:lambda:{args.region}:{ACCOUNT_ID}:function:{args.function_name}"
+        child = [*runner, "--client-child", opt, os.path.abspath(args.runtime_client)]
+        with RuntimeApi(event, request_id, arn, args.timeout) as api:
+            return run_with_runtime_api(child, env, task_root, args.timeout, api, args.init_timeout)
+    child = [*runner, "--child", opt, work]
+    return run_child(child, env, task_root, args.timeout, args.init_timeout)
+
+
+def _write_response(report: bytes) -> int:
+    outcome = json.loads(report.decode("utf-8"))
+    # The response exactly as the runtime encoded it; a `bytes` response as its bytes.
+    if "bytes" in outcome:
+        sys.stdout.buffer.write(base64.b64decode(outcome["bytes"]))
+    else:
+        sys.stdout.buffer.write(outcome["payload"].encode("utf-8") + b"\n")
+    sys.stdout.flush()
+    return 0 if outcome["ok"] else EXIT_ERROR
+
+
+def _timed_out(state: str, args: argparse.Namespace, request_id: str) -> int:
+    seconds = args.timeout if state == "timeout" else args.init_timeout
+    phase = "the handler" if state == "timeout" else "the initialisation (importing the handler)"
     print(
-        f"REPORT RequestId: {request_id}\tDuration: {elapsed * 1000:.2f} ms\t"
-        f"Memory Size: {args.memory_size} MB\tMax Memory Used: {_max_rss_mb()} MB",
+        f"{request_id} Task timed out after {seconds:.2f} seconds: {phase} ran out of time "
+        "and was killed. The timeout comes from `[lambda-invoke].timeout` (`--lambda-invoke-timeout`).",
         file=sys.stderr,
     )
-    if state == "ok":
-        outcome = json.loads(report.decode("utf-8"))
-        # The response exactly as the runtime encoded it; a `bytes` response as its bytes.
-        if "bytes" in outcome:
-            sys.stdout.buffer.write(base64.b64decode(outcome["bytes"]))
-        else:
-            sys.stdout.buffer.write(outcome["payload"].encode("utf-8") + b"\n")
-        sys.stdout.flush()
-        return 0 if outcome["ok"] else EXIT_ERROR
-    if state in ("timeout", "init-timeout"):
-        seconds = args.timeout if state == "timeout" else args.init_timeout
-        phase = "the handler" if state == "timeout" else "the initialisation (importing the handler)"
-        print(
-            f"{request_id} Task timed out after {seconds:.2f} seconds: {phase} ran out of time "
-            "and was killed. The timeout comes from `[lambda-invoke].timeout` (`--lambda-invoke-timeout`).",
-            file=sys.stderr,
-        )
-        print(json.dumps(timeout_error(request_id, seconds)), flush=True)
-        return EXIT_TIMEOUT
+    print(json.dumps(timeout_error(request_id, seconds)), flush=True)
+    return EXIT_TIMEOUT
+
+
+def _crashed(state: str, request_id: str) -> int:
     status = state.split(":", 1)[1]
     print(f"The runtime process exited unexpectedly (status {status}).", file=sys.stderr)
     print(
@@ -529,6 +574,39 @@ def parent_main(argv: list[str]) -> int:
         flush=True,
     )
     return EXIT_ERROR
+
+
+def parent_main(argv: list[str]) -> int:
+    args = _argument_parser().parse_args(argv)
+    try:
+        event = read_event(args.event)
+        overrides = parse_env(args.env, dict(os.environ))
+    except UsageError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+
+    request_id = str(uuid.uuid4())
+    work = tempfile.mkdtemp(prefix="lambda-invoke-")
+    try:
+        _lay_out(work, args, event)
+        env = lambda_environment(args, *_work_dirs(work), request_id, overrides)
+        print(f"START RequestId: {request_id} Version: $LATEST", file=sys.stderr, flush=True)
+        state, report, elapsed = _invoke(args, work, env, event, request_id)
+    finally:
+        set_writable(work, True)
+        shutil.rmtree(work, ignore_errors=True)
+
+    print(f"END RequestId: {request_id}", file=sys.stderr)
+    print(
+        f"REPORT RequestId: {request_id}\tDuration: {elapsed * 1000:.2f} ms\t"
+        f"Memory Size: {args.memory_size} MB\tMax Memory Used: {_max_rss_mb()} MB",
+        file=sys.stderr,
+    )
+    if state == "ok":
+        return _write_response(report)
+    if state in ("timeout", "init-timeout"):
+        return _timed_out(state, args, request_id)
+    return _crashed(state, request_id)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -736,6 +814,44 @@ def _import_handler() -> tuple[object | None, dict | None]:
     return handler, None
 
 
+def _isolate(task_root: str, opt: str, after: list[str]) -> None:
+    """Lambda's `sys.path`, then the standard library and nothing else (no site-packages, `-I -S`),
+    then `after`; and no trace of this script for the handler's imports."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    sys.path[:] = _lambda_sys_path(task_root, opt) + [p for p in sys.path if p and p != here] + after
+    # The runner's own module is `__main__`: the handler's `import` must not find anything else.
+    sys.modules.pop("invoke_runner", None)
+
+
+def _report(fd: int, ok: bool, response, ensure_ascii: bool, started: bool) -> int:
+    """The outcome to the parent (`run_child`), `_STARTED` first unless the handler was called."""
+    if isinstance(response, bytes):
+        message = {"ok": ok, "bytes": base64.b64encode(response).decode("ascii")}
+    else:
+        message = {"ok": ok, "payload": to_json(response, ensure_ascii)}
+    with os.fdopen(fd, "wb") as out:
+        if not started:
+            out.write(_STARTED)
+        out.write(json.dumps(message).encode("utf-8"))
+    return 0
+
+
+def _call_handler(handler, event, context: LambdaContext, ensure_ascii: bool) -> tuple[bool, object]:
+    """(True, the handler's response), or (False, the runtime's error for it)."""
+    request_id = context.aws_request_id
+    try:
+        result = handler(event, context)
+    except Exception as e:
+        # The handler's own frames, as the runtime reports them (the runner's frame left out).
+        return False, _error(request_id, type(e).__name__, str(e), e.__traceback__.tb_next)
+    if not isinstance(result, bytes):
+        try:
+            to_json(result, ensure_ascii)
+        except Exception as e:
+            return False, _error(request_id, "Runtime.MarshalError", f"Unable to marshal response: {e}")
+    return True, result
+
+
 def child_main(opt: str, work: str) -> int:
     global _SINK
     import logging
@@ -745,51 +861,25 @@ def child_main(opt: str, work: str) -> int:
     request_id = os.environ.pop("_LAMBDA_INVOKE_REQUEST_ID")
     timeout_s = float(os.environ.pop("_LAMBDA_INVOKE_TIMEOUT_S"))
     ensure_ascii = os.environ.pop("_LAMBDA_INVOKE_NON_ASCII") == "escape"
-    task_root = os.environ["LAMBDA_TASK_ROOT"]
-    # Lambda's order; then the standard library, and nothing else (no site-packages, `-I -S`).
-    here = os.path.dirname(os.path.abspath(__file__))
-    sys.path[:] = _lambda_sys_path(task_root, opt) + [p for p in sys.path if p and p != here]
+    _isolate(os.environ["LAMBDA_TASK_ROOT"], opt, [])
     with open(os.path.join(work, "event.json"), encoding="utf-8") as fp:
         event = json.load(fp)
     request_ids = _setup_logging(_SINK)
-    # The runner's own module is `__main__`: the handler's `import` must not find anything else.
-    sys.modules.pop("invoke_runner", None)
-
-    def report(ok: bool, response, started: bool) -> int:
-        if isinstance(response, bytes):
-            message = {"ok": ok, "bytes": base64.b64encode(response).decode("ascii")}
-        else:
-            message = {"ok": ok, "payload": to_json(response, ensure_ascii)}
-        with os.fdopen(report_fd, "wb") as out:
-            if not started:
-                out.write(_STARTED)
-            out.write(json.dumps(message).encode("utf-8"))
-        return 0
 
     handler, error = _import_handler()
     if error is not None:
         logging.warning(UNHANDLED_EXCEPTION_WARNING)
         _log_error(error)
-        return report(False, error, started=False)
+        return _report(report_fd, False, error, ensure_ascii, started=False)
 
     deadline_ms = int(time.time() * 1000 + timeout_s * 1000)
     context = LambdaContext(request_id, deadline_ms)
     request_ids.request_id = request_id
     os.write(report_fd, _STARTED)
-    try:
-        result = handler(event, context)
-        if not isinstance(result, bytes):
-            try:
-                to_json(result, ensure_ascii)
-            except Exception as e:
-                error = _error(request_id, "Runtime.MarshalError", f"Unable to marshal response: {e}")
-    except Exception as e:
-        # The handler's own frames, as the runtime reports them (the runner's frame left out).
-        error = _error(request_id, type(e).__name__, str(e), e.__traceback__.tb_next)
-    if error is not None:
-        _log_error(error)
-        return report(False, error, started=True)
-    return report(True, result, started=True)
+    ok, response = _call_handler(handler, event, context, ensure_ascii)
+    if not ok:
+        _log_error(response)
+    return _report(report_fd, ok, response, ensure_ascii, started=True)
 
 
 def client_child_main(opt: str, client_pex: str) -> int:
@@ -800,14 +890,8 @@ def client_child_main(opt: str, client_pex: str) -> int:
     os.environ.pop("_LAMBDA_INVOKE_REQUEST_ID", None)
     os.environ.pop("_LAMBDA_INVOKE_TIMEOUT_S", None)
     os.environ.pop("_LAMBDA_INVOKE_NON_ASCII", None)
-    task_root = os.environ["LAMBDA_TASK_ROOT"]
-    here = os.path.dirname(os.path.abspath(__file__))
     deps = os.path.join(client_pex, ".deps")
-    client_paths = [os.path.join(deps, d) for d in sorted(os.listdir(deps))]
-    sys.path[:] = (
-        _lambda_sys_path(task_root, opt) + [p for p in sys.path if p and p != here] + client_paths
-    )
-    sys.modules.pop("invoke_runner", None)
+    _isolate(os.environ["LAMBDA_TASK_ROOT"], opt, [os.path.join(deps, d) for d in sorted(os.listdir(deps))])
     sys.argv = ["awslambdaric", HANDLER]
     runpy.run_module("awslambdaric", run_name="__main__", alter_sys=True)
     return 0

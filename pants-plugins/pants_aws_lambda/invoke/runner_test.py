@@ -292,8 +292,38 @@ def test_runtime_api_answers_as_the_real_one() -> None:
         conn.request("POST", "/2018-06-01/runtime/invocation/req-1/response", body=b'{"ok": true}')
         posted = conn.getresponse()
         assert posted.status == 202 and posted.getheader("Content-Length") == str(len(posted.read()))
-        assert api.done.is_set()
+        # Set once the reply is written, so that the client has it before it is stopped.
+        assert api.done.wait(5)
         assert api.outcome == (True, b'{"ok": true}', "application/json")
+
+
+def test_runtime_api_records_errors_and_reports_them_as_the_direct_child() -> None:
+    """An error or an initialisation error is kept as posted and reported as `run_child` reports
+    the direct child's outcome; an unknown path is a 404 and leaves the invocation open."""
+    import http.client
+
+    def post(api: invoke_runner.RuntimeApi, path: str, body: bytes, content_type: str) -> int:
+        host, port = api.address.split(":")
+        conn = http.client.HTTPConnection(host, int(port), timeout=10)
+        conn.request("POST", f"/2018-06-01/runtime/{path}", body=body, headers={"Content-Type": content_type})
+        response = conn.getresponse()
+        response.read()
+        conn.close()
+        return response.status
+
+    error = b'{"errorMessage": "bad", "errorType": "ValueError"}'
+    with invoke_runner.RuntimeApi("{}", "req-1", "arn", timeout=3) as api:
+        assert post(api, "invocation/req-2/error", error, "application/json") == 404
+        assert not api.done.is_set()
+        assert post(api, "invocation/req-1/error", error, "application/json") == 202
+        assert api.done.wait(5)
+        assert json.loads(api.report()) == {"ok": False, "payload": error.decode()}
+    with invoke_runner.RuntimeApi("{}", "req-1", "arn", timeout=3) as api:
+        assert post(api, "invocation/req-1/response", b"\xff\x00", "application/octet-stream") == 202
+        assert json.loads(api.report()) == {"ok": True, "bytes": "/wA="}
+    with invoke_runner.RuntimeApi("{}", "req-1", "arn", timeout=3) as api:
+        assert post(api, "init/error", error, "application/json") == 202
+        assert json.loads(api.report()) == {"ok": False, "payload": error.decode()}
 
 
 def test_flat_directories_and_file_modes(tmp_path: Path) -> None:

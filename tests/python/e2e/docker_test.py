@@ -1,6 +1,7 @@
 """End to end with a real Docker engine: `./pants package` the container example's `docker_image`,
-run the image with `python -m awslambdaric lambda_function.handler` as the runtime client against a
-Lambda Runtime API served by this test on loopback, and check what the handler answers.
+run the image with `python -m awslambdaric lambda_function.handler` as the runtime client against the
+plugin's own Lambda Runtime API (`pants_aws_lambda.invoke.runner.RuntimeApi`, the one `pants run`
+serves), on loopback, and check what the handler answers.
 
 Skips when no Docker engine answers (fails instead with PANTS_AWS_LAMBDA_REQUIRE_DOCKER=1, as in
 CI). No registry is reachable, so the image is built on a local stand-in for AWS's base image
@@ -13,11 +14,8 @@ import json
 import os
 import re
 import subprocess
-import threading
 import time
 import uuid
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -25,13 +23,14 @@ import pytest
 
 from e2e import docker_base
 from e2e.repo import copy_repo, run_pants
+from pants_aws_lambda.invoke import runner as invoke_runner
 
 REQUIRE_DOCKER_ENV = "PANTS_AWS_LAMBDA_REQUIRE_DOCKER"
 IMAGE_TARGET = "src/python/examples/container:img"
 FUNCTION_DIR = "dist/src.python.examples.container/lambda"
 FUNCTION_NAME = "container-e2e"
-RUNTIME_API = "/2018-06-01/runtime"
-INVOCATIONS_TIMEOUT_S = 120
+FUNCTION_ARN = f"arn:aws:lambda:us-east-1:123456789012:function:{FUNCTION_NAME}"
+INVOCATION_TIMEOUT_S = 120
 
 
 def require_docker() -> None:
@@ -51,142 +50,6 @@ def require_docker() -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# A Lambda Runtime API for one client: hands out the planned events, records the results.
-# ---------------------------------------------------------------------------------------------
-
-
-@dataclass
-class Invocation:
-    request_id: str
-    event: dict[str, Any]
-    outcome: str | None = None  # "response" or "error"
-    body: Any = None
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-class RuntimeApi:
-    def __init__(self, events: list[dict[str, Any]]) -> None:
-        self.invocations = [Invocation(str(uuid.uuid4()), event) for event in events]
-        self.init_errors: list[Any] = []
-        self._pending = list(self.invocations)
-        self._lock = threading.Lock()
-        self._changed = threading.Condition(self._lock)
-        self._stopping = threading.Event()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self.server.daemon_threads = True
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def address(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"{host}:{port}"
-
-    def __enter__(self) -> RuntimeApi:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stopping.set()
-        self.server.shutdown()
-        self.server.server_close()
-
-    def wait_until_done(self, timeout: float) -> bool:
-        deadline = time.monotonic() + timeout
-        with self._changed:
-            while not (self.init_errors or all(i.outcome for i in self.invocations)):
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return False
-                self._changed.wait(left)
-        return not self.init_errors
-
-    def _next(self) -> Invocation | None:
-        with self._lock:
-            return self._pending.pop(0) if self._pending else None
-
-    def _record(self, request_id: str, outcome: str, body: Any, headers: dict[str, str]) -> bool:
-        with self._changed:
-            for invocation in self.invocations:
-                if invocation.request_id == request_id and invocation.outcome is None:
-                    invocation.outcome, invocation.body, invocation.headers = outcome, body, headers
-                    self._changed.notify_all()
-                    return True
-        return False
-
-    def _init_error(self, body: Any) -> None:
-        with self._changed:
-            self.init_errors.append(body)
-            self._changed.notify_all()
-
-    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
-        api = self
-
-        class Handler(BaseHTTPRequestHandler):
-            # awslambdaric's native client speaks HTTP/1.1 and needs Content-Length everywhere.
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-            def _reply(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
-                self.send_response(status)
-                for name, value in (headers or {}).items():
-                    self.send_header(name, value)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-                self.wfile.flush()
-
-            def _body(self) -> Any:
-                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                try:
-                    return json.loads(raw)
-                except ValueError:
-                    return raw.decode(errors="replace")
-
-            def do_GET(self) -> None:
-                if self.path != f"{RUNTIME_API}/invocation/next":
-                    self._reply(404, b'{"errorMessage": "not found"}')
-                    return
-                invocation = api._next()
-                if invocation is None:
-                    # Like the real API, hold the long poll: the test stops the client meanwhile.
-                    api._stopping.wait(INVOCATIONS_TIMEOUT_S)
-                    self.close_connection = True
-                    return
-                deadline_ms = int((time.time() + 60) * 1000)
-                self._reply(
-                    200,
-                    json.dumps(invocation.event).encode(),
-                    {
-                        "Lambda-Runtime-Aws-Request-Id": invocation.request_id,
-                        "Lambda-Runtime-Deadline-Ms": str(deadline_ms),
-                        "Lambda-Runtime-Invoked-Function-Arn": (
-                            f"arn:aws:lambda:us-east-1:123456789012:function:{FUNCTION_NAME}"
-                        ),
-                        "Lambda-Runtime-Trace-Id": (
-                            "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=0"
-                        ),
-                    },
-                )
-
-            def do_POST(self) -> None:
-                body = self._body()
-                headers = {k: v for k, v in self.headers.items()}
-                match = re.fullmatch(rf"{RUNTIME_API}/invocation/([^/]+)/(response|error)", self.path)
-                if match and api._record(match.group(1), match.group(2), body, headers):
-                    self._reply(202, b'{"status": "OK"}')
-                elif self.path == f"{RUNTIME_API}/init/error":
-                    api._init_error(body)
-                    self._reply(202, b'{"status": "OK"}')
-                else:
-                    self._reply(400, b'{"errorMessage": "unknown request id or path"}')
-
-        return Handler
-
-
-# ---------------------------------------------------------------------------------------------
 # The test
 # ---------------------------------------------------------------------------------------------
 
@@ -197,7 +60,7 @@ def image_id_from(output: str) -> str:
     return match.group(1)
 
 
-def run_function_container(image: str, api: RuntimeApi, name: str) -> None:
+def run_function_container(image: str, api: invoke_runner.RuntimeApi, name: str) -> None:
     subprocess.run(
         [
             "docker",
@@ -240,6 +103,32 @@ def container_logs(name: str) -> str:
         ["docker", "logs", name], stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60
     )
     return proc.stdout + proc.stderr
+
+
+def invoke_in_container(image: str, event: dict[str, Any]) -> tuple[invoke_runner.RuntimeApi, str]:
+    """One invocation of `event` by a new container of `image`: the Runtime API once the client has
+    posted its result, and the container's output. The plugin's Runtime API serves one invocation,
+    so each event gets its own API and container."""
+    api = invoke_runner.RuntimeApi(json.dumps(event), str(uuid.uuid4()), FUNCTION_ARN, timeout=60)
+    name = f"pants-aws-lambda-e2e-{uuid.uuid4().hex[:12]}"
+    with api:
+        try:
+            run_function_container(image, api, name)
+            done = api.done.wait(INVOCATION_TIMEOUT_S)
+            logs = container_logs(name)
+        finally:
+            subprocess.run(
+                ["docker", "rm", "--force", name],
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                timeout=120,
+            )
+    assert done, (
+        f"The runtime client did not post a result for {event} in {INVOCATION_TIMEOUT_S}s. "
+        f"Its output:\n{logs}"
+    )
+    assert api.init_error is None, (api.init_error, logs)
+    return api, logs
 
 
 def test_without_an_engine_the_test_skips_or_fails_as_configured(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -300,31 +189,17 @@ def test_container_image_runs_the_function_under_the_runtime_interface_client(tm
     in_dist = sorted(str(p.relative_to(function_dir)) for p in function_dir.rglob("*") if p.is_file())
     assert in_image == in_dist
 
-    events = [{"name": "container"}, {"name": ""}]
-    name = f"pants-aws-lambda-e2e-{uuid.uuid4().hex[:12]}"
-    with RuntimeApi(events) as api:
-        try:
-            run_function_container(image, api, name)
-            done = api.wait_until_done(INVOCATIONS_TIMEOUT_S)
-            logs = container_logs(name)
-        finally:
-            subprocess.run(
-                ["docker", "rm", "--force", name],
-                stdin=subprocess.DEVNULL,
-                capture_output=True,
-                timeout=120,
-            )
-        assert done, (
-            f"The runtime client did not complete both invocations in {INVOCATIONS_TIMEOUT_S}s "
-            f"(init errors: {api.init_errors}; invocations: {api.invocations}). Its output:\n{logs}"
-        )
+    good, logs = invoke_in_container(image, {"name": "container"})
+    ok, body, content_type = good.outcome
+    assert ok and content_type == "application/json", (good.outcome, logs)
+    response = json.loads(body)
+    assert response == {"greeting": "Hello, container!", "function": FUNCTION_NAME, "python": response["python"]}
+    assert response["python"].startswith("3.11."), response
 
-    good, bad = api.invocations
-    assert good.outcome == "response", (good, logs)
-    assert good.body == {"greeting": "Hello, container!", "function": FUNCTION_NAME, "python": good.body["python"]}
-    assert good.body["python"].startswith("3.11."), good.body
-
-    assert bad.outcome == "error", (bad, logs)
-    assert bad.body["errorType"] == "ValueError", bad.body
-    assert bad.body["errorMessage"] == "the event needs a non-empty 'name', got ''", bad.body
-    assert any("app.py" in line for line in map(str, bad.body.get("stackTrace", []))), bad.body
+    bad, logs = invoke_in_container(image, {"name": ""})
+    ok, body, _ = bad.outcome
+    assert not ok, (bad.outcome, logs)
+    error = json.loads(body)
+    assert error["errorType"] == "ValueError", error
+    assert error["errorMessage"] == "the event needs a non-empty 'name', got ''", error
+    assert any("app.py" in line for line in map(str, error.get("stackTrace", []))), error
