@@ -3,14 +3,14 @@
 Runs as a standalone script, by the CPython of the Lambda runtime's minor version, stdlib only
 (CPython 3.8+); `pants run` of a `python_aws_lambda_function` target runs it as:
 
-    python3.X -I -S -B invoke_runner.py --function ZIP_OR_DIR [--layer ZIP_OR_DIR ...]
+    python3.X -I -S -B runner.py --function ZIP_OR_DIR [--layer ZIP_OR_DIR ...]
         --runtime NAME --non-ascii {escape,keep} [--timeout S] [--memory-size MB] [--region R]
         [--function-name N] [--env NAME[=VALUE] ...] [--runtime-client AWSLAMBDARIC_PEX_DIR]
         [--emulator QEMU --emulator-root ROOT] [--init-timeout S] [--] [EVENT]
 
 or, for a CPython of another CPU (or another root filesystem), under QEMU's user-mode emulator:
 
-    qemu-aarch64-static -L ROOT ROOT/usr/bin/python3.X -I -S -B invoke_runner.py ...
+    qemu-aarch64-static -L ROOT ROOT/usr/bin/python3.X -I -S -B runner.py ...
         --emulator qemu-aarch64-static --emulator-root ROOT
 
 (`--emulator` tells the script to start its child, the runtime, the same way.)

@@ -81,7 +81,7 @@ def run(
     env: dict[str, str] | None = None,
     runtime: str = RUNTIME,
 ) -> subprocess.CompletedProcess:
-    # The runtime's arguments as `pants run` passes them (`invoke.py`), from the runtime table.
+    # The runtime's arguments as `pants run` passes them (`goals/run.py`), from the runtime table.
     runtime_args = ("--runtime", runtime, *encoding_args(RUNTIMES[runtime]))
     return subprocess.run(
         [sys.executable, "-I", "-S", "-B", invoke_runner.__file__, *runtime_args, *args],
