@@ -21,7 +21,6 @@ from e2e.repo import (
     copy_repo,
     invoke,
     package,
-    require_cpython,
     require_host_for,
     rmtree,
     sha256,
@@ -29,6 +28,7 @@ from e2e.repo import (
 )
 from pants_aws_lambda.runtimes.complete_platforms import complete_platform
 from pants_aws_lambda.runtimes.table import RUNTIMES
+from pants_aws_lambda.testutil.interpreters import require_cpython
 
 HELLO = Artifact("src/python/examples/hello:lambda", "python3.12", "x86_64")
 PYDANTIC = Artifact("src/python/examples/pydantic_app:lambda", "python3.12", "x86_64")
