@@ -84,6 +84,7 @@ def test_function_and_layers_run_together_in_lambdas_sys_path_order(
     assert json.loads(result.stdout)["message"] == "Hello, layers!"
 
 
+# The error tests share one shape on purpose: each writes its case and lists what the message must say.
 def test_layer_version_conflict(rule_runner: RuleRunner) -> None:
     testdata = TESTDATA
     rule_runner.write_files(

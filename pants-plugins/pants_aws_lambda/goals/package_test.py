@@ -105,6 +105,7 @@ def test_include_requirements_false(rule_runner: RuleRunner) -> None:
     assert zf.namelist() == ["lambda_function.py", "proj/", "proj/app.py"]
 
 
+# The error tests share one shape on purpose: each writes its case and lists what the message must say.
 def test_missing_function(rule_runner: RuleRunner) -> None:
     write_function(rule_runner, "runtime='python3.12', handler='app.py:hander'")
     assert_package_error(

@@ -23,6 +23,7 @@ from pants_aws_lambda.testutil.rules import new_rule_runner, run_it, run_request
 
 AL2023_LOCKFILE = Path("3rdparty/python/al2023.lock")
 
+# Written out whole, like the end-to-end tests' handlers: what runs is readable in one place.
 APP = """\
 import os, platform, subprocess, sys
 

@@ -13,7 +13,7 @@ from typing import Iterator
 
 import pytest
 
-from e2e.repo import Artifact, copy_repo, require_host_for, rmtree, run_pants
+from e2e.repo import Artifact, fresh_repo, require_host_for, run_pants
 from pants_aws_lambda.testutil.interpreters import interpreter_options, require_cpython
 
 LAYERED = Artifact("src/python/examples/layered:lambda", "python3.12", "x86_64")
@@ -21,9 +21,7 @@ LAYERED = Artifact("src/python/examples/layered:lambda", "python3.12", "x86_64")
 
 @pytest.fixture(scope="module")
 def buildroot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    root = tmp_path_factory.mktemp("e2e-invoke")
-    yield copy_repo(root / "repo")
-    rmtree(root)
+    yield from fresh_repo(tmp_path_factory, "e2e-invoke")
 
 
 def test_run_function_with_layers(buildroot: Path) -> None:
@@ -45,6 +43,7 @@ def test_run_function_with_layers(buildroot: Path) -> None:
     assert "START RequestId:" in result.stderr and "REPORT RequestId:" in result.stderr
 
 
+# Written out whole, like the rule tests' handlers: what runs is readable in one place.
 ARM64_APP = """\
 import platform, sys
 

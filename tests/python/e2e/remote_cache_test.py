@@ -24,7 +24,7 @@ from typing import Iterator, NoReturn
 
 import pytest
 
-from e2e.repo import Artifact, PantsResult, copy_repo, rmtree, run_pants, sha256
+from e2e.repo import Artifact, PantsResult, copy_repo, module_dir, run_pants, sha256
 from pants_aws_lambda.testutil.interpreters import find_cpython
 from pants_aws_lambda.testutil.require import REQUIRE_REMOTE_CACHE_ENV, unavailable
 from pants_aws_lambda.testutil.venvs import VirtualenvError, cached_virtualenv
@@ -107,9 +107,7 @@ def _accepts_connections(port: int) -> bool:
 
 @pytest.fixture(scope="module")
 def work_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    root = tmp_path_factory.mktemp("e2e-remote-cache")
-    yield root
-    rmtree(root)
+    yield from module_dir(tmp_path_factory, "e2e-remote-cache")
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,7 @@ import uuid
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 import pytest
 
@@ -100,6 +100,20 @@ def copy_repo(dest: Path) -> Path:
     return dest
 
 
+def module_dir(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[Path]:
+    """A new directory for a test module's fixtures, removed afterwards with the read-only trees
+    in it (`yield from` it in a module-scoped fixture)."""
+    root = tmp_path_factory.mktemp(name)
+    yield root
+    rmtree(root)
+
+
+def fresh_repo(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[Path]:
+    """A fresh copy of the repository in a `module_dir` (`yield from` it in a fixture)."""
+    for root in module_dir(tmp_path_factory, name):
+        yield copy_repo(root / "repo")
+
+
 # The launcher's settings; every other `PANTS_*` variable would configure the nested Pants.
 _LAUNCHER_ENV = ("PANTS_PYTHON", "PANTS_AWS_LAMBDA_CACHE_DIR")
 
@@ -165,6 +179,13 @@ def package(buildroot: Path, artifacts: Iterable[Artifact], *options: str) -> Pa
     result = run_pants(buildroot, *options, "package", *(a.address for a in artifacts))
     assert result.returncode == 0, result.describe()
     return result
+
+
+def packaged_copy(dest: Path, artifacts: Iterable[Artifact], *options: str) -> Path:
+    """A fresh copy of the repository at `dest` after one `./pants package` of `artifacts`."""
+    buildroot = copy_repo(dest)
+    package(buildroot, artifacts, *options)
+    return buildroot
 
 
 def sha256(path: Path) -> str:
