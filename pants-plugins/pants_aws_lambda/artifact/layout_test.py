@@ -7,11 +7,9 @@ import zipfile
 
 from pants.core.goals.package import BuiltPackage
 from pants.engine.addresses import Address
-from pants.engine.fs import DigestContents
 from pants.testutil.rule_runner import RuleRunner
 
-from pants_aws_lambda.build.field_sets import PythonAwsLambdaFunctionFieldSet, PythonAwsLambdaLayerFieldSet
-from pants_aws_lambda.goals.package_test import rule_runner  # noqa: F401 (the fixture)
+from pants_aws_lambda.testutil.rules import build_package, rule_runner  # noqa: F401 (the fixture)
 
 APP = (
     "import typing_extensions\n\n"
@@ -37,11 +35,7 @@ def write_project(rule_runner: RuleRunner, layout: str) -> None:
 
 
 def build(rule_runner: RuleRunner, name: str) -> tuple[BuiltPackage, dict[str, bytes]]:
-    tgt = rule_runner.get_target(Address("src/proj", target_name=name))
-    field_set_type = PythonAwsLambdaFunctionFieldSet if name == "fn" else PythonAwsLambdaLayerFieldSet
-    built = rule_runner.request(BuiltPackage, [field_set_type.create(tgt)])
-    contents = rule_runner.request(DigestContents, [built.digest])
-    return built, {c.path: c.content for c in contents}
+    return build_package(rule_runner, Address("src/proj", target_name=name))
 
 
 def zip_files(content: bytes) -> dict[str, bytes]:

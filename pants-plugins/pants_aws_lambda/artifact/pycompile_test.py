@@ -12,8 +12,8 @@ import json
 import pytest
 
 from pants_aws_lambda.artifact.pycompile import compile_tree
+from pants_aws_lambda.testutil.interpreters import require_cpython
 
-REQUIRE_INTERPRETERS = "PANTS_AWS_LAMBDA_REQUIRE_INTERPRETERS"
 
 
 def make_tree(root: Path) -> None:
@@ -86,22 +86,7 @@ def test_failures_without_a_line(tmp_path: Path) -> None:
 
 
 def local_python(version: str) -> str:
-    pyenv = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv") / "versions"
-    for candidate in sorted(pyenv.glob(f"{version}.*")) + [None]:
-        python = str(candidate / "bin" / f"python{version}") if candidate else f"python{version}"
-        try:
-            out = subprocess.run(
-                [python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-                capture_output=True, text=True, timeout=60,
-            )
-        except OSError:
-            continue
-        if out.returncode == 0 and out.stdout.strip() == version:
-            return python
-    reason = f"No CPython {version} on PATH or in pyenv ($PYENV_ROOT or ~/.pyenv/versions)"
-    if os.environ.get(REQUIRE_INTERPRETERS) == "1":
-        pytest.fail(f"{reason}, and {REQUIRE_INTERPRETERS}=1 requires it.")
-    pytest.skip(f"{reason}: the script is not checked on it.")
+    return require_cpython(version, "the script is not checked on it")
 
 
 MODERN = 'type Readings = list[float]\nLABEL = f"{"series"!r}"\nmatch LABEL:\n    case _:\n        pass\n'

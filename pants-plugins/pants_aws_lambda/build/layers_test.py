@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import subprocess
-import zipfile
 from pathlib import Path
 
-import pytest
-from pants.core.goals.package import BuiltPackage
 from pants.engine.addresses import Address
-from pants.engine.fs import DigestContents
 from pants.testutil.rule_runner import RuleRunner
 
-from pants_aws_lambda.build.field_sets import PythonAwsLambdaLayerFieldSet
 from pants_aws_lambda.testutil import TESTDATA
-from pants_aws_lambda.goals.package_test import (  # noqa: F401 (the fixture)
+from pants_aws_lambda.testutil.interpreters import require_cpython
+from pants_aws_lambda.testutil.rules import (  # noqa: F401 (the fixture)
     assert_package_error,
     package_zip,
     rule_runner,
@@ -32,13 +27,6 @@ PYDANTIC_APP = (
     "def handler(event, context):\n"
     "    return {'message': greet(Greeting.model_validate(event).name), 'pydantic': pydantic.VERSION}\n"
 )
-
-
-def package_layer(rule_runner: RuleRunner, address: Address) -> tuple[zipfile.ZipFile, BuiltPackage]:
-    tgt = rule_runner.get_target(address)
-    built = rule_runner.request(BuiltPackage, [PythonAwsLambdaLayerFieldSet.create(tgt)])
-    contents = rule_runner.request(DigestContents, [built.digest])
-    return zipfile.ZipFile(io.BytesIO(contents[0].content)), built
 
 
 def write_layered_project(rule_runner: RuleRunner, function_fields: str = "") -> None:
@@ -59,29 +47,12 @@ def write_layered_project(rule_runner: RuleRunner, function_fields: str = "") ->
     )
 
 
-def find_python(version: str) -> str | None:
-    candidates = [os.path.join(d, f"python{version}") for d in os.environ.get("PATH", "").split(os.pathsep)]
-    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
-    candidates += [str(p / "bin" / f"python{version}") for p in sorted(pyenv.glob(f"{version}*"))]
-    for candidate in candidates:
-        try:
-            out = subprocess.run(
-                [candidate, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-                capture_output=True, text=True, timeout=30,
-            )
-        except OSError:
-            continue
-        if out.returncode == 0 and out.stdout.strip() == version:
-            return candidate
-    return None
-
-
 def test_function_and_layers_run_together_in_lambdas_sys_path_order(
     rule_runner: RuleRunner, tmp_path: Path
 ) -> None:
     write_layered_project(rule_runner)
-    layer_deps, _ = package_layer(rule_runner, Address("src/proj", target_name="deps"))
-    layer_lib, _ = package_layer(rule_runner, Address("src/proj", target_name="lib"))
+    layer_deps, _ = package_zip(rule_runner, Address("src/proj", target_name="deps"))
+    layer_lib, _ = package_zip(rule_runner, Address("src/proj", target_name="lib"))
     function, built = package_zip(rule_runner, Address("src/proj", target_name="fn"))
 
     for layer in (layer_deps, layer_lib):
@@ -96,11 +67,7 @@ def test_function_and_layers_run_together_in_lambdas_sys_path_order(
     assert "pydantic-core==" in log and "(layer src/proj:deps)" in log
     assert "1 first-party file" in log and "1 first-party files" not in log
 
-    python = find_python("3.12")
-    if python is None:
-        if os.environ.get("PANTS_AWS_LAMBDA_REQUIRE_INTERPRETERS") == "1":
-            pytest.fail("CPython 3.12 is required to run the layered function.")
-        pytest.skip("No CPython 3.12 to run the layered function with.")
+    python = require_cpython("3.12", "the layered function is not run")
     task_root, opt = tmp_path / "task", tmp_path / "opt"
     function.extractall(task_root)
     layer_deps.extractall(opt)
@@ -117,6 +84,7 @@ def test_function_and_layers_run_together_in_lambdas_sys_path_order(
     assert json.loads(result.stdout)["message"] == "Hello, layers!"
 
 
+# The error tests share one shape on purpose: each writes its case and lists what the message must say.
 def test_layer_version_conflict(rule_runner: RuleRunner) -> None:
     testdata = TESTDATA
     rule_runner.write_files(

@@ -2,123 +2,24 @@
 
 from __future__ import annotations
 
-import hashlib
-import io
-import os
-import zipfile
-from pathlib import Path
 from textwrap import dedent
 
 import pytest
-import toml
 from packaging.requirements import Requirement
-from pants.backend.python.target_types import (
-    PythonRequirementTarget,
-    PythonSourcesGeneratorTarget,
-    PythonSourceTarget,
-)
-from pants.backend.python.target_types_rules import rules as python_target_types_rules
 from pants.core.goals.package import BuiltPackage
-from pants.core.target_types import FileTarget, ResourceTarget
-from pants.core.target_types import rules as core_target_types_rules
 from pants.engine.addresses import Address
-from pants.engine.fs import Digest, DigestContents
 from pants.engine.internals.scheduler import ExecutionError
-from pants.testutil.rule_runner import QueryRule, RuleRunner
+from pants.testutil.rule_runner import RuleRunner
 
-from pants_aws_lambda.goals import package
-from pants_aws_lambda.build.field_sets import PythonAwsLambdaFunctionFieldSet, PythonAwsLambdaLayerFieldSet
+from pants_aws_lambda.build.field_sets import PythonAwsLambdaLayerFieldSet
 from pants_aws_lambda.runtimes.table import RUNTIMES
-from pants_aws_lambda.target_types import target_types as lambda_target_types
-
-PEX_ENV = "PANTS_AWS_LAMBDA_PEX"
-LOCKFILE = Path("3rdparty/python/default.lock")
-PANTS_TOML = Path("pants.toml")
-
-
-def repository_options() -> list[str]:
-    """The repository's own settings that rule tests must share with real runs (pants.toml).
-
-    The pinned pex (provisioned by the `./pants` launcher, named by PANTS_AWS_LAMBDA_PEX), the
-    subprocess environment (a CA bundle behind a TLS-inspecting proxy, no global pip config) and
-    the Python versions Pants knows.
-    """
-    pex = os.environ.get(PEX_ENV)
-    if not pex or not os.path.isfile(pex):
-        pytest.fail(f"{PEX_ENV} must name the pinned pex (the `./pants` launcher provisions it).")
-    config = toml.loads(PANTS_TOML.read_text())
-    version = config["pex-cli"]["version"]
-    digest = hashlib.sha256(Path(pex).read_bytes()).hexdigest()
-    size = os.path.getsize(pex)
-    versions = [f"{version}|{plat}|{digest}|{size}" for plat in ("linux_x86_64", "linux_arm64")]
-    return [
-        f"--pex-cli-version={version}",
-        f"--pex-cli-known-versions={versions!r}",
-        f"--pex-cli-url-template=file://{pex}",
-        f"--subprocess-environment-env-vars={config['subprocess-environment']['env_vars']!r}",
-        f"--python-interpreter-versions-universe={config['python']['interpreter_versions_universe']!r}",
-    ]
-
-
-def subprocess_environment_names() -> set[str]:
-    """The variables pants.toml passes to processes, which the rule runner must inherit."""
-    config = toml.loads(PANTS_TOML.read_text())
-    return {name.split("=", 1)[0] for name in config["subprocess-environment"]["env_vars"] if "=" not in name}
-
-
-@pytest.fixture
-def rule_runner() -> RuleRunner:
-    rule_runner = RuleRunner(
-        rules=[
-            *package.rules(),
-            *core_target_types_rules(),
-            *python_target_types_rules(),
-            QueryRule(BuiltPackage, (PythonAwsLambdaFunctionFieldSet,)),
-            QueryRule(BuiltPackage, (PythonAwsLambdaLayerFieldSet,)),
-            QueryRule(DigestContents, (Digest,)),
-        ],
-        target_types=[
-            *lambda_target_types(),
-            PythonSourcesGeneratorTarget,
-            PythonSourceTarget,
-            PythonRequirementTarget,
-            FileTarget,
-            ResourceTarget,
-        ],
-    )
-    rule_runner.write_files({"lock/default.lock": LOCKFILE.read_text()})
-    set_options(rule_runner)
-    return rule_runner
-
-
-# The repository's interpreter constraints in these tests.
-INTERPRETER_CONSTRAINTS = "CPython>=3.9,<3.15"
-
-
-def set_options(rule_runner: RuleRunner, *extra: str) -> None:
-    rule_runner.set_options(
-        [
-            "--source-root-patterns=['src']",
-            "--python-enable-resolves",
-            "--python-resolves={'python-default': 'lock/default.lock'}",
-            f"--python-interpreter-constraints=['{INTERPRETER_CONSTRAINTS}']",
-            "--python-bootstrap-search-path=['<PATH>', '<PYENV>']",
-            # An option the test sets itself replaces the repository's.
-            *(o for o in repository_options() if o.split("=", 1)[0] not in {e.split("=", 1)[0] for e in extra}),
-            *extra,
-        ],
-        env_inherit={"PATH", "PYENV_ROOT", "HOME", *subprocess_environment_names()},
-    )
-
-
-def package_zip(rule_runner: RuleRunner, address: Address) -> tuple[zipfile.ZipFile, BuiltPackage]:
-    tgt = rule_runner.get_target(address)
-    built = rule_runner.request(BuiltPackage, [PythonAwsLambdaFunctionFieldSet.create(tgt)])
-    contents = rule_runner.request(DigestContents, [built.digest])
-    assert len(contents) == 1
-    assert contents[0].path == built.artifacts[0].relpath
-    return zipfile.ZipFile(io.BytesIO(contents[0].content)), built
-
+from pants_aws_lambda.testutil.rules import (  # noqa: F401 (the fixture)
+    INTERPRETER_CONSTRAINTS,
+    assert_package_error,
+    package_zip,
+    rule_runner,
+    set_options,
+)
 
 HELLO = dedent(
     """\
@@ -204,15 +105,7 @@ def test_include_requirements_false(rule_runner: RuleRunner) -> None:
     assert zf.namelist() == ["lambda_function.py", "proj/", "proj/app.py"]
 
 
-def assert_package_error(rule_runner: RuleRunner, address: Address, *fragments: str) -> str:
-    with pytest.raises(ExecutionError) as exc:
-        package_zip(rule_runner, address)
-    message = str(exc.value)
-    for fragment in fragments:
-        assert fragment in message, f"{fragment!r} not in:\n{message}"
-    return message
-
-
+# The error tests share one shape on purpose: each writes its case and lists what the message must say.
 def test_missing_function(rule_runner: RuleRunner) -> None:
     write_function(rule_runner, "runtime='python3.12', handler='app.py:hander'")
     assert_package_error(

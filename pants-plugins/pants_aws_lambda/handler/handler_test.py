@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -16,8 +15,8 @@ from pants_aws_lambda.handler.names import (
     module_level_names,
 )
 from pants_aws_lambda.handler.reexport import render_shim
+from pants_aws_lambda.testutil.interpreters import require_cpython
 
-REQUIRE_INTERPRETERS = "PANTS_AWS_LAMBDA_REQUIRE_INTERPRETERS"
 SCRIPT = Path(modulenames.__file__)
 
 
@@ -156,24 +155,7 @@ MODERN = dedent(
 
 
 def local_python(version: str) -> str:
-    """A local CPython of `version` (on PATH or in pyenv), or skip the test."""
-    candidates = [os.path.join(d, f"python{version}") for d in os.environ.get("PATH", "").split(os.pathsep)]
-    pyenv = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv") / "versions"
-    candidates += [str(p / "bin" / f"python{version}") for p in sorted(pyenv.glob(f"{version}.*"))]
-    for candidate in candidates:
-        try:
-            out = subprocess.run(
-                [candidate, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-                capture_output=True, text=True, timeout=60,
-            )
-        except OSError:
-            continue
-        if out.returncode == 0 and out.stdout.strip() == version:
-            return candidate
-    reason = f"No CPython {version} on PATH or in pyenv ($PYENV_ROOT or ~/.pyenv/versions)"
-    if os.environ.get(REQUIRE_INTERPRETERS) == "1":
-        pytest.fail(f"{reason}, and {REQUIRE_INTERPRETERS}=1 requires it.")
-    pytest.skip(f"{reason}: the script is not checked on it.")
+    return require_cpython(version, "the script is not checked on it")
 
 
 def run_script(python: str, source: str | bytes, tmp_path: Path) -> dict:

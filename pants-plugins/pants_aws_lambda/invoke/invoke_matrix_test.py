@@ -4,7 +4,7 @@ QEMU), each with a compiled dependency (pydantic-core), an executable resource a
 shape, through the default runtime client (awslambdaric, resolved for the function's platform).
 
 A cell without a CPython of its runtime and architecture (native, or in a root filesystem of
-`tests/python/e2e/emulated.py`'s cache or `$PANTS_AWS_LAMBDA_INTERPRETER_ROOTS`) is skipped, and
+`testutil/emulated.py`'s cache or `$PANTS_AWS_LAMBDA_INTERPRETER_ROOTS`) is skipped, and
 fails under `PANTS_AWS_LAMBDA_REQUIRE_INTERPRETERS=1` or `PANTS_AWS_LAMBDA_REQUIRE_EMULATION=1`.
 """
 
@@ -15,27 +15,15 @@ import os
 from pathlib import Path
 
 import pytest
-from pants.backend.python.target_types import (
-    PythonRequirementTarget,
-    PythonSourcesGeneratorTarget,
-    PythonSourceTarget,
-)
-from pants.backend.python.target_types_rules import rules as python_target_types_rules
-from pants.core.goals.run import RunRequest
-from pants.core.target_types import ResourceTarget
-from pants.core.target_types import rules as core_target_types_rules
-from pants.testutil.rule_runner import QueryRule, RuleRunner
+from pants.testutil.rule_runner import RuleRunner
 
-from pants_aws_lambda.goals import run as invoke
 from pants_aws_lambda.invoke import runner as invoke_runner
-from pants_aws_lambda.goals import package
-from pants_aws_lambda.build.field_sets import PythonAwsLambdaFunctionFieldSet
-from pants_aws_lambda.invoke.invoke_test import interpreter_options, run_it, run_request
-from pants_aws_lambda.goals.package_test import LOCKFILE, set_options
-from pants_aws_lambda.target_types import target_types as lambda_target_types
+from pants_aws_lambda.testutil.interpreters import interpreter_options
+from pants_aws_lambda.testutil.rules import new_rule_runner, run_it, run_request, set_options
 
 AL2023_LOCKFILE = Path("3rdparty/python/al2023.lock")
 
+# Written out whole, like the end-to-end tests' handlers: what runs is readable in one place.
 APP = """\
 import os, platform, subprocess, sys
 
@@ -67,25 +55,8 @@ MACHINES = {"x86_64": "x86_64", "arm64": "aarch64"}
 
 @pytest.fixture
 def rule_runner() -> RuleRunner:
-    rule_runner = RuleRunner(
-        rules=[
-            *package.rules(),
-            *invoke.rules(),
-            *core_target_types_rules(),
-            *python_target_types_rules(),
-            QueryRule(RunRequest, (PythonAwsLambdaFunctionFieldSet,)),
-        ],
-        target_types=[
-            *lambda_target_types(),
-            PythonSourcesGeneratorTarget,
-            PythonSourceTarget,
-            PythonRequirementTarget,
-            ResourceTarget,
-        ],
-    )
-    rule_runner.write_files(
-        {"lock/default.lock": LOCKFILE.read_text(), "lock/al2023.lock": AL2023_LOCKFILE.read_text()}
-    )
+    rule_runner = new_rule_runner()
+    rule_runner.write_files({"lock/al2023.lock": AL2023_LOCKFILE.read_text()})
     return rule_runner
 
 

@@ -4,31 +4,18 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
-from pants.backend.python.target_types import PythonSourcesGeneratorTarget, PythonSourceTarget
-from pants.backend.python.target_types_rules import rules as python_target_types_rules
-from pants.core.goals.run import RunRequest
-from pants.core.target_types import rules as core_target_types_rules
-from pants.engine.addresses import Address
 from pants.engine.internals.scheduler import ExecutionError
-from pants.testutil.rule_runner import QueryRule, RuleRunner
+from pants.testutil.rule_runner import RuleRunner
 
-from e2e import emulated
-from pants_aws_lambda.goals import run as invoke
-from pants_aws_lambda.invoke import interpreters
 from pants_aws_lambda.invoke import runner as invoke_runner
-from pants_aws_lambda.goals import package
-from pants_aws_lambda.build.field_sets import PythonAwsLambdaFunctionFieldSet
-from pants_aws_lambda.build.layers_test import find_python
-from pants_aws_lambda.goals.package_test import LOCKFILE, set_options
 from pants_aws_lambda.runtimes.table import RUNTIMES, LambdaRuntime
-from pants_aws_lambda.target_types import target_types as lambda_target_types
+from pants_aws_lambda.testutil.interpreters import host_architecture, interpreter_options, require_cpython
+from pants_aws_lambda.testutil.rules import new_rule_runner, run_it, run_request, set_options
 
 APP = """\
 import sys, time
@@ -49,19 +36,9 @@ def handler(event, context):
 
 @pytest.fixture
 def rule_runner() -> RuleRunner:
-    rule_runner = RuleRunner(
-        rules=[
-            *package.rules(),
-            *invoke.rules(),
-            *core_target_types_rules(),
-            *python_target_types_rules(),
-            QueryRule(RunRequest, (PythonAwsLambdaFunctionFieldSet,)),
-        ],
-        target_types=[*lambda_target_types(), PythonSourcesGeneratorTarget, PythonSourceTarget],
-    )
+    rule_runner = new_rule_runner()
     rule_runner.write_files(
         {
-            "lock/default.lock": LOCKFILE.read_text(),
             "src/shared/greeting.py": "def greet(name):\n    return f'Hello, {name}!'\n",
             "src/shared/BUILD": "python_sources()\n",
             "src/proj/app.py": APP,
@@ -76,117 +53,12 @@ def rule_runner() -> RuleRunner:
             ),
         }
     )
-    set_options(rule_runner)
     return rule_runner
-
-
-def run_request(rule_runner: RuleRunner, name: str, spec_path: str = "src/proj") -> RunRequest:
-    target = rule_runner.get_target(Address(spec_path, target_name=name))
-    return rule_runner.request(RunRequest, [PythonAwsLambdaFunctionFieldSet.create(target)])
-
-
-def run_it(
-    rule_runner: RuleRunner, request: RunRequest, *user_args: str, runner_args: tuple[str, ...] = ()
-) -> subprocess.CompletedProcess:
-    """What `pants run` does with the request: the digest in a fresh directory, then the args
-    (`runner_args` go before the request's final `--`, as more runner options)."""
-    chroot = os.path.join(rule_runner.build_root, ".run")
-    if os.path.exists(chroot):
-        shutil.rmtree(chroot)
-    rule_runner.write_digest(request.digest, path_prefix=".run")
-    args = [arg.replace("{chroot}", chroot) for arg in request.args]
-    assert args[-1] == "--"
-    return subprocess.run(
-        [*args[:-1], *runner_args, "--", *user_args],
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        cwd=rule_runner.build_root,
-        env={"PATH": os.environ.get("PATH", ""), **request.extra_env},
-        stdin=subprocess.DEVNULL,
-        timeout=600,
-    )
-
-
-REQUIRE_INTERPRETERS_ENV = "PANTS_AWS_LAMBDA_REQUIRE_INTERPRETERS"
-REQUIRE_EMULATION_ENV = "PANTS_AWS_LAMBDA_REQUIRE_EMULATION"
-# Root filesystems holding a runtime's CPython as `usr/bin/python3.X` (`os.pathsep`-separated),
-# in addition to the ones `tests/python/e2e/emulated.py` builds in the cache directory.
-INTERPRETER_ROOTS_ENV = "PANTS_AWS_LAMBDA_INTERPRETER_ROOTS"
-_DEBIAN_ARCH = {"x86_64": "amd64", "arm64": "arm64"}
-_ELF_MACHINE = {62: "x86_64", 183: "arm64"}
-_EMULATOR = {"x86_64": "qemu-x86_64-static", "arm64": "qemu-aarch64-static"}
-
-
-def host_architecture() -> str:
-    return "arm64" if interpreters._machine(platform.machine()) == "aarch64" else "x86_64"
-
-
-def emulated_roots_dir() -> Path:
-    """Where `tests/python/e2e/emulated.py` caches its Debian root filesystems."""
-    return emulated.roots_dir()
-
-
-def _elf_architecture(path: str) -> str | None:
-    try:
-        with open(path, "rb") as fp:
-            header = fp.read(20)
-    except OSError:
-        return None
-    if header[:4] != b"\x7fELF" or len(header) < 20:
-        return None
-    return _ELF_MACHINE.get(int.from_bytes(header[18:20], "little"))
-
-
-def find_root(version: str, architecture: str) -> str | None:
-    """A root filesystem with CPython `version` for `architecture` as `usr/bin/python{version}`."""
-    named = [p for p in os.environ.get(INTERPRETER_ROOTS_ENV, "").split(os.pathsep) if p]
-    cached = sorted(str(p) for p in emulated_roots_dir().glob(f"*-{_DEBIAN_ARCH[architecture]}-python{version}"))
-    for root in named + cached:
-        if _elf_architecture(os.path.realpath(f"{root}/usr/bin/python{version}")) == architecture:
-            return root
-    return None
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get(REQUIRE_INTERPRETERS_ENV) == "1" or os.environ.get(REQUIRE_EMULATION_ENV) == "1":
-        pytest.fail(f"{reason}, and {REQUIRE_INTERPRETERS_ENV}=1 or {REQUIRE_EMULATION_ENV}=1 requires it.")
-    pytest.skip(reason)
-
-
-def interpreter_options(version: str, architecture: str) -> list[str]:
-    """Options that let `pants run` invoke a function of CPython `version` on `architecture`
-    here: none when this machine has that CPython natively, else an emulated root's; or skip."""
-    if architecture == host_architecture() and find_python(version) is not None:
-        return []
-    if (version, architecture) in emulated.UNOBTAINABLE:
-        pytest.skip(f"no CPython {version} for {architecture}: {emulated.UNOBTAINABLE[(version, architecture)]}")
-    root = find_root(version, architecture)
-    if root is None and (version, architecture) in emulated.ROOTS:
-        # Build the root of the end-to-end tests' cache (or skip/fail as they do).
-        emulated.require_python(version, architecture)
-        root = find_root(version, architecture)
-    if root is None:
-        _unavailable(
-            f"no CPython {version} for {architecture}: no native python{version}, and no root "
-            f"filesystem with an {architecture} usr/bin/python{version} in {emulated_roots_dir()} "
-            f"(`python tests/python/e2e/emulated.py` builds them) or in ${INTERPRETER_ROOTS_ENV}"
-        )
-    if shutil.which(_EMULATOR[architecture]) is None:
-        _unavailable(f"`{_EMULATOR[architecture]}` is not installed (`apt-get install qemu-user-static`)")
-    return [f"--lambda-invoke-interpreter-roots={json.dumps({architecture: [root]})}"]
-
-
-def require_python312() -> None:
-    if find_python("3.12") is None:
-        if os.environ.get(REQUIRE_INTERPRETERS_ENV) == "1":
-            pytest.fail("CPython 3.12 is required to invoke the function.")
-        pytest.skip("No CPython 3.12 to invoke the function with.")
 
 
 @pytest.mark.parametrize("client", ["awslambdaric", "direct"])
 def test_invoke_function_with_layer(rule_runner: RuleRunner, client: str) -> None:
-    require_python312()
+    require_cpython("3.12", "the function is not invoked")
     set_options(
         rule_runner,
         "--lambda-invoke-timeout=2",

@@ -1,7 +1,7 @@
 """Rule tests: a locked wheel tagged `linux_x86_64`, whose tags say nothing about glibc.
 
 The test builds a tiny wheel, `tinyext-1.0-py3-none-linux_x86_64.whl`, holding `tinyext.so`: an
-ELF file (built byte by byte, see `elf_test.build_elf`) whose version needs name GLIBC_2.17 or
+ELF file (built byte by byte, see `testutil.elf_builder`) whose version needs name GLIBC_2.17 or
 GLIBC_2.99 from `libc.so.6`. It locks it with the pinned pex from a `--find-links` directory, as
 a user serving a home-built wheel would. With GLIBC_2.17 (python3.12 has glibc 2.34) the function
 is packaged and a warning names the wheel and the glibc it needs; with GLIBC_2.99 it is refused,
@@ -11,7 +11,6 @@ and no zip is written.
 from __future__ import annotations
 
 import base64
-import glob
 import hashlib
 import logging
 import os
@@ -24,11 +23,12 @@ import pytest
 from pants.engine.addresses import Address
 from pants.testutil.rule_runner import RuleRunner
 
-from pants_aws_lambda.requirements.elf_test import build_elf
-from pants_aws_lambda.goals.package_test import (  # noqa: F401 (the fixture)
-    PEX_ENV,
+from pants_aws_lambda.testutil.elf_builder import build_elf
+from pants_aws_lambda.testutil.interpreters import find_cpython
+from pants_aws_lambda.testutil.rules import (  # noqa: F401 (the fixture)
     assert_package_error,
     package_zip,
+    pinned_pex,
     rule_runner,
     set_options,
 )
@@ -62,18 +62,16 @@ def build_wheel(directory: Path, so: bytes) -> Path:
 
 
 def python39() -> str:
-    found = sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.9*/bin/python3.9")), reverse=True)
+    found = find_cpython("3.9")
     if found:
-        return found[0]
+        return found
     if sys.version_info[:2] == (3, 9):
         return sys.executable
-    pytest.fail("No CPython 3.9 to run the pinned pex with (looked in ~/.pyenv/versions/3.9*).")
+    pytest.fail("No CPython 3.9 to run the pinned pex with (looked on PATH and in pyenv).")
 
 
 def lock(find_links: Path, output: Path) -> str:
-    pex = os.environ.get(PEX_ENV)
-    if not pex or not os.path.isfile(pex):
-        pytest.fail(f"{PEX_ENV} must name the pinned pex (the `./pants` launcher provisions it).")
+    pex = pinned_pex()
     # A PEX_ROOT of its own, empty every time: the lock needs nothing but the find-links
     # directory, and no cache can hide a download it would need on a fresh machine.
     env = {

@@ -25,7 +25,6 @@ _ELFCLASS64 = 2
 _ELFDATA2LSB = 1
 _ELFDATA2MSB = 2
 SHT_GNU_VERNEED = 0x6FFFFFFE
-SHT_STRTAB = 3
 
 # Verneed: vn_version, vn_cnt, vn_file, vn_aux, vn_next; Vernaux: vna_hash, vna_flags, vna_other,
 # vna_name, vna_next. Both are the same size in ELF32 and ELF64.

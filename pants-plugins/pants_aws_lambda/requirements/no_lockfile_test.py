@@ -15,7 +15,7 @@ from pants.testutil.rule_runner import RuleRunner
 
 from pants_aws_lambda.requirements import wheels
 from pants_aws_lambda.runtimes.complete_platforms import complete_platform
-from pants_aws_lambda.goals.package_test import package_zip, rule_runner, set_options  # noqa: F401
+from pants_aws_lambda.testutil.rules import package_zip, rule_runner, set_options  # noqa: F401
 from pants_aws_lambda.runtimes.table import RUNTIMES
 
 REQUIREMENTS = ("numpy", "orjson", "pydantic>=2", "cryptography")

@@ -7,19 +7,16 @@ the lockfile was written by it, or the lock's interpreter constraints reach back
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
-from pathlib import Path
 
 import pytest
 from pants.engine.addresses import Address
 from pants.testutil.rule_runner import RuleRunner
 
-from pants_aws_lambda.goals.package_test import (  # noqa: F401 (the fixture)
+from pants_aws_lambda.testutil.rules import (  # noqa: F401 (the fixture)
     LOCKFILE,
-    PEX_ENV,
     assert_package_error,
+    pex_cli_options,
     rule_runner,
     set_options,
 )
@@ -42,15 +39,6 @@ def lock_without_newer_wheels(lock_pex_version: str) -> str:
     return "\n".join(header) + "\n" + json.dumps(lock, indent=2) + "\n"
 
 
-def pants_runs_pex(version: str) -> list[str]:
-    """Options that make Pants take the pinned pex file for `version` (only the name differs)."""
-    pex = os.environ[PEX_ENV]
-    digest = hashlib.sha256(Path(pex).read_bytes()).hexdigest()
-    size = os.path.getsize(pex)
-    known = [f"{version}|{plat}|{digest}|{size}" for plat in ("linux_x86_64", "linux_arm64")]
-    return [f"--pex-cli-version={version}", f"--pex-cli-known-versions={known!r}"]
-
-
 def write(rule_runner: RuleRunner, lock: str) -> None:
     rule_runner.write_files(
         {
@@ -67,7 +55,7 @@ def write(rule_runner: RuleRunner, lock: str) -> None:
 
 def test_pants_running_the_old_pex_is_named(rule_runner: RuleRunner) -> None:
     write(rule_runner, lock_without_newer_wheels("2.1.137"))
-    set_options(rule_runner, "--python-invalid-lockfile-behavior=ignore", *pants_runs_pex("v2.1.137"))
+    set_options(rule_runner, "--python-invalid-lockfile-behavior=ignore", *pex_cli_options("v2.1.137"))
     message = assert_package_error(
         rule_runner,
         Address("src/proj", target_name="fn"),

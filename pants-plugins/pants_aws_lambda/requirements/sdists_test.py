@@ -16,7 +16,7 @@ import pytest
 from pants.engine.addresses import Address
 from pants.testutil.rule_runner import RuleRunner
 
-from pants_aws_lambda.goals.package_test import (  # noqa: F401 (the fixture)
+from pants_aws_lambda.testutil.rules import (  # noqa: F401 (the fixture)
     assert_package_error,
     package_zip,
     rule_runner,

@@ -1,11 +1,9 @@
 from __future__ import annotations
 
-import glob
 import json
 import os
-import platform
 import re
-import shutil
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -21,6 +19,8 @@ from pants_aws_lambda.runtimes.complete_platforms import (
     platforms_dir,
 )
 from pants_aws_lambda.runtimes.table import ARCHITECTURES, RUNTIMES, LambdaRuntime
+from pants_aws_lambda.testutil import emulated
+from pants_aws_lambda.testutil.interpreters import find_cpython, host_architecture, require_cpython
 
 REGENERATE = "./pants run pants-plugins/pants_aws_lambda/complete_platforms.py"
 
@@ -185,29 +185,37 @@ def test_marker_environment() -> None:
 
 
 # --------------------------------------------------------------------------------------------------
-# Against real interpreters: what `pex3 interpreter inspect` reports for a CPython on this machine
-# must equal what we derive for the same version, CPU and glibc.
+# Against real interpreters: what `pex3 interpreter inspect` reports for a CPython must equal what
+# we derive for the same version, CPU and glibc. The CPython is this machine's own, or Debian's
+# under QEMU (user mode) where the tests have a root filesystem for it (`testutil.emulated`): the
+# runtimes of other CPUs, and CPythons newer than this machine's.
 # --------------------------------------------------------------------------------------------------
 
 PEX3 = Path("3rdparty.python/pex3.pex")
-REQUIRE_INTERPRETERS = "PANTS_AWS_LAMBDA_REQUIRE_INTERPRETERS"
 # Markers we pin to the `.0` release on purpose; only their `X.Y` prefix must agree.
 PATCH_LEVEL_MARKERS = ("implementation_version", "python_full_version")
 
-# Prints e.g. `cpython 3 12` (and abiflags: `t` for a free-threaded build), then the real path.
-_PROBE = (
-    "import sys; v = sys.version_info; "
-    "print(sys.implementation.name, v[0], v[1], sys.abiflags); print(sys.executable)"
-)
+# Every runtime on this machine's CPU, and every runtime on another CPU that an emulated root has.
+INSPECTED = [
+    *((runtime, host_architecture()) for runtime in RUNTIMES.values()),
+    *(
+        (runtime, architecture)
+        for runtime in RUNTIMES.values()
+        for architecture in ARCHITECTURES
+        if architecture != host_architecture() and (runtime.python_version_str, architecture) in emulated.ROOTS
+    ),
+]
 
-
-def _host_glibc() -> tuple[int, int] | None:
-    try:
-        libc = os.confstr("CS_GNU_LIBC_VERSION")
-    except (ValueError, OSError, AttributeError):
-        return None
-    match = re.fullmatch(r"glibc (\d+)\.(\d+)", libc or "")
-    return (int(match.group(1)), int(match.group(2))) if match else None
+# Prints the interpreter's `platform.machine()`, then its C library (`glibc 2.34`, or None).
+_PLATFORM_PROBE = """\
+import os, platform
+try:
+    libc = os.confstr("CS_GNU_LIBC_VERSION")
+except (ValueError, OSError):
+    libc = None
+print(platform.machine())
+print(libc)
+"""
 
 
 def _child_env() -> dict[str, str]:
@@ -215,57 +223,48 @@ def _child_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("PEX_")}
 
 
-def _find_cpython(version: tuple[int, int]) -> str | None:
-    """A working CPython `version` (regular build) on PATH or in pyenv, by its real path."""
-    name = "python{}.{}".format(*version)
-    candidates = [shutil.which(name)]
-    pyenv_roots = [os.environ.get("PYENV_ROOT"), os.path.expanduser("~/.pyenv")]
-    for root in filter(None, pyenv_roots):
-        for version_dir in ("{}.{}", "{}.{}.*"):
-            path_glob = os.path.join(root, "versions", version_dir.format(*version), "bin", name)
-            candidates += sorted(glob.glob(path_glob))
-    for candidate in filter(None, candidates):
-        # A pyenv shim for a version that is not selected exits non-zero: try the next one.
-        try:
-            probe = subprocess.run(
-                [candidate, "-c", _PROBE],
-                capture_output=True,
-                text=True,
-                timeout=60,
-                env=_child_env(),
-            )
-        except (OSError, subprocess.TimeoutExpired):
-            continue
-        lines = probe.stdout.splitlines()
-        if probe.returncode != 0 or len(lines) != 2:
-            continue
-        first, executable = lines
-        if first.split() == ["cpython", str(version[0]), str(version[1])]:  # no abiflags: not t/d
-            return executable
-    return None
+def _interpreter(version: str, architecture: str, tmp_path: Path) -> tuple[str, list[str]]:
+    """An executable running CPython `version` for `architecture` (`pex3 --python` takes one
+    path), and the command that runs it: this machine's own, or an emulated one behind a script."""
+    if architecture == host_architecture():
+        native = find_cpython(version)
+        if native is not None:
+            return native, [native]
+    if (version, architecture) not in emulated.ROOTS:
+        require_cpython(version, "the complete platforms are not checked against it")
+    command = emulated.require_python(version, architecture)
+    script = tmp_path / f"python{version}"
+    script.write_text(f'#!/bin/sh\nexec {" ".join(shlex.quote(arg) for arg in command)} "$@"\n')
+    script.chmod(0o755)
+    return str(script), command
 
 
-# Runtimes whose CPython CI machines do not have yet: when missing, skipped even with
-# `PANTS_AWS_LAMBDA_REQUIRE_INTERPRETERS=1` (checked wherever one is installed).
-NOT_REQUIRED = frozenset({"python3.14"})
+def _platform(command: list[str]) -> tuple[str, tuple[int, int] | None]:
+    """The interpreter's CPU (as `platform.machine()` names it) and glibc version (None for
+    another C library)."""
+    probe = subprocess.run(
+        [*command, "-I", "-S", "-c", _PLATFORM_PROBE],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=_child_env(),
+        check=True,
+    )
+    machine, libc = probe.stdout.splitlines()
+    match = re.fullmatch(r"glibc (\d+)\.(\d+)", libc)
+    return machine, (int(match.group(1)), int(match.group(2))) if match else None
 
 
-@pytest.mark.parametrize("runtime", RUNTIMES.values(), ids=lambda runtime: runtime.name)
-def test_matches_pex_interpreter_inspect(runtime: LambdaRuntime) -> None:
+@pytest.mark.parametrize(
+    "runtime, architecture", INSPECTED, ids=[f"{runtime.name}-{arch}" for runtime, arch in INSPECTED]
+)
+def test_matches_pex_interpreter_inspect(runtime: LambdaRuntime, architecture: str, tmp_path: Path) -> None:
     version = runtime.python_version
     minor = version[1]
-    interpreter = _find_cpython(version)
-    if interpreter is None:
-        reason = (
-            f"No CPython 3.{minor} on PATH or in pyenv ($PYENV_ROOT or ~/.pyenv/versions); "
-            f"install one to check the complete platforms against it."
-        )
-        if os.environ.get(REQUIRE_INTERPRETERS) == "1" and runtime.name not in NOT_REQUIRED:
-            pytest.fail(f"{reason} ({REQUIRE_INTERPRETERS}=1 requires every interpreter.)")
-        pytest.skip(reason)
-    glibc = _host_glibc()
+    interpreter, command = _interpreter(runtime.python_version_str, architecture, tmp_path)
+    machine, glibc = _platform(command)
     if glibc is None:
-        pytest.skip("This machine's C library is not glibc: manylinux tags do not apply.")
+        pytest.skip("This interpreter's C library is not glibc: manylinux tags do not apply.")
     assert PEX3.is_file(), (
         f"{PEX3} is missing: the test needs `3rdparty/python:pex3` as a runtime package."
     )
@@ -285,7 +284,6 @@ def test_matches_pex_interpreter_inspect(runtime: LambdaRuntime) -> None:
     assert result.returncode == 0, f"pex3 interpreter inspect failed:\n{result.stderr}"
     inspected = json.loads(result.stdout)
 
-    machine = platform.machine()
     assert compatible_tags(version, machine, glibc) == inspected["compatible_tags"]
 
     ours = marker_environment(version, machine)

@@ -20,7 +20,8 @@ from typing import Iterator
 import pytest
 
 import pants_aws_lambda
-from e2e.repo import Artifact, require_cpython, require_host_for, rmtree, run_pants, source_repo
+from e2e.repo import Artifact, require_host_for, rmtree, run_pants, source_repo
+from pants_aws_lambda.testutil.interpreters import require_cpython
 
 # The runtime, and the CPython that the bytecode and `pants run` need.
 RUNTIME = "python3.12"

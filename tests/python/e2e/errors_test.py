@@ -14,15 +14,13 @@ from typing import Iterator
 
 import pytest
 
-from e2e.repo import PantsResult, copy_repo, rmtree, run_pants
+from e2e.repo import PantsResult, fresh_repo, run_pants
 from pants_aws_lambda.runtimes.table import RUNTIMES
 
 
 @pytest.fixture(scope="module")
 def buildroot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    root = tmp_path_factory.mktemp("e2e-errors")
-    yield copy_repo(root / "repo")
-    rmtree(root)
+    yield from fresh_repo(tmp_path_factory, "e2e-errors")
 
 
 @contextmanager

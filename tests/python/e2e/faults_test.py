@@ -35,7 +35,7 @@ from typing import Iterator
 
 import pytest
 
-from e2e.repo import NESTED_PANTS_TIMEOUT_S, _nested_env, copy_repo, rmtree, run_pants
+from e2e.repo import NESTED_PANTS_TIMEOUT_S, _nested_env, fresh_repo, rmtree, run_pants
 
 PANTS_FLAGS = ("--no-pantsd", "--no-pantsrc", "--no-dynamic-ui", "--no-watch-filesystem")
 
@@ -61,9 +61,7 @@ _OTHER_RUN = re.compile(r"another pants invocation", re.I)
 
 @pytest.fixture(scope="module")
 def buildroot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    root = tmp_path_factory.mktemp("e2e-faults")
-    yield copy_repo(root / "repo")
-    rmtree(root)
+    yield from fresh_repo(tmp_path_factory, "e2e-faults")
 
 
 def edit(buildroot: Path, target: Target) -> None:
@@ -113,6 +111,7 @@ class Run:
 
     @classmethod
     def start(cls, buildroot: Path, *args: str) -> Run:
+        # Like `run_pants`, but started, not waited for: the tests read its output and kill it.
         proc = subprocess.Popen(
             [str(buildroot / "pants"), *PANTS_FLAGS, *args],
             cwd=buildroot,

@@ -15,7 +15,7 @@ import uuid
 import zipfile
 from pathlib import Path
 
-from e2e.repo import Artifact, copy_repo, package, rmtree
+from e2e.repo import Artifact, package, packaged_copy, rmtree
 
 PYDANTIC = Artifact("src/python/examples/pydantic_app:lambda", "python3.12", "x86_64")
 _PRESERVED = re.compile(r"[Pp]reserving local process execution dir (\S+) for (.+)")
@@ -27,8 +27,7 @@ def executed_processes(output: str) -> dict[str, str]:
 
 
 def test_source_only_edit_reuses_the_third_party_part(tmp_path: Path) -> None:
-    buildroot = copy_repo(tmp_path / "repo")
-    package(buildroot, [PYDANTIC])
+    buildroot = packaged_copy(tmp_path / "repo", [PYDANTIC])
     zip_path = buildroot / PYDANTIC.dist_path
     before = zipfile.ZipFile(zip_path).read("examples/pydantic_app/app.py")
 

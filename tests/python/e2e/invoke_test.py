@@ -1,8 +1,8 @@
 """End to end: `./pants run` of an example function with layers prints the handler's response on
 stdout, and nothing else, as the real Lambda runtime would return it.
 
-One nested Pants run: the rule tests (`pants_aws_lambda/invoke_test.py`) cover errors, timeouts
-and the refusals.
+One nested Pants run: the rule tests (`pants_aws_lambda/invoke/invoke_test.py`) cover errors,
+timeouts and the refusals.
 """
 
 from __future__ import annotations
@@ -13,16 +13,15 @@ from typing import Iterator
 
 import pytest
 
-from e2e.repo import Artifact, copy_repo, require_cpython, require_host_for, rmtree, run_pants
+from e2e.repo import Artifact, fresh_repo, require_host_for, run_pants
+from pants_aws_lambda.testutil.interpreters import interpreter_options, require_cpython
 
 LAYERED = Artifact("src/python/examples/layered:lambda", "python3.12", "x86_64")
 
 
 @pytest.fixture(scope="module")
 def buildroot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    root = tmp_path_factory.mktemp("e2e-invoke")
-    yield copy_repo(root / "repo")
-    rmtree(root)
+    yield from fresh_repo(tmp_path_factory, "e2e-invoke")
 
 
 def test_run_function_with_layers(buildroot: Path) -> None:
@@ -44,6 +43,7 @@ def test_run_function_with_layers(buildroot: Path) -> None:
     assert "START RequestId:" in result.stderr and "REPORT RequestId:" in result.stderr
 
 
+# Written out whole, like the rule tests' handlers: what runs is readable in one place.
 ARM64_APP = """\
 import platform, sys
 
@@ -65,8 +65,6 @@ def handler(event, context):
 def test_run_an_arm64_function_under_qemu(buildroot: Path) -> None:
     """pydantic-core's and awslambdaric's arm64 wheels, run by an arm64 CPython 3.13 under QEMU on
     an x86_64 machine (natively on an arm64 one)."""
-    from pants_aws_lambda.invoke.invoke_test import interpreter_options
-
     options = interpreter_options("3.13", "arm64")
     # A function of its own in the test's copy of the repository, from the `al2023` resolve.
     app = buildroot / "src/python/examples/e2e_arm64"

@@ -18,17 +18,16 @@ import pytest
 from e2e import zip_facts
 from e2e.repo import (
     Artifact,
-    copy_repo,
     invoke,
-    package,
-    require_cpython,
+    module_dir,
+    packaged_copy,
     require_host_for,
-    rmtree,
     sha256,
     unpack_read_only,
 )
 from pants_aws_lambda.runtimes.complete_platforms import complete_platform
 from pants_aws_lambda.runtimes.table import RUNTIMES
+from pants_aws_lambda.testutil.interpreters import require_cpython
 
 HELLO = Artifact("src/python/examples/hello:lambda", "python3.12", "x86_64")
 PYDANTIC = Artifact("src/python/examples/pydantic_app:lambda", "python3.12", "x86_64")
@@ -49,25 +48,19 @@ INVALID_ORDER = {"order_id": "not-a-number", "customer": "", "items": [], "coupo
 
 @pytest.fixture(scope="module")
 def work_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    root = tmp_path_factory.mktemp("e2e-package")
-    yield root
-    rmtree(root)
+    yield from module_dir(tmp_path_factory, "e2e-package")
 
 
 @pytest.fixture(scope="module")
 def first_build(work_dir: Path) -> Path:
     """The build root of a fresh copy after `./pants package` of every example artifact."""
-    buildroot = copy_repo(work_dir / "first")
-    package(buildroot, ARTIFACTS)
-    return buildroot
+    return packaged_copy(work_dir / "first", ARTIFACTS)
 
 
 @pytest.fixture(scope="module")
 def second_build(work_dir: Path, first_build: Path) -> Path:
     """Another fresh copy, packaged with no process cache: every process runs again."""
-    buildroot = copy_repo(work_dir / "second")
-    package(buildroot, ARTIFACTS, "--no-local-cache")
-    return buildroot
+    return packaged_copy(work_dir / "second", ARTIFACTS, "--no-local-cache")
 
 
 def zip_path(buildroot: Path, artifact: Artifact) -> Path:

@@ -15,21 +15,21 @@ CPython, no PyPI) the test skips and says why, unless `PANTS_AWS_LAMBDA_REQUIRE_
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import socket
 import subprocess
 import time
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, NoReturn
 
 import pytest
 
-from e2e.repo import Artifact, PantsResult, copy_repo, find_cpython, rmtree, run_pants, sha256
+from e2e.repo import Artifact, PantsResult, copy_repo, module_dir, run_pants, sha256
+from pants_aws_lambda.testutil.interpreters import find_cpython
+from pants_aws_lambda.testutil.require import REQUIRE_REMOTE_CACHE_ENV, unavailable
+from pants_aws_lambda.testutil.venvs import VirtualenvError, cached_virtualenv
 
 BUILDGRID_VERSION = "0.9.1"
-REQUIRE_REMOTE_CACHE_ENV = "PANTS_AWS_LAMBDA_REQUIRE_REMOTE_CACHE"
 SERVER_START_TIMEOUT_S = 60
 SERVER_STOP_TIMEOUT_S = 15
 
@@ -75,66 +75,20 @@ instances:
 """
 
 
-def _unavailable(reason: str) -> None:
-    if os.environ.get(REQUIRE_REMOTE_CACHE_ENV) == "1":
-        pytest.fail(f"{reason}, and {REQUIRE_REMOTE_CACHE_ENV}=1 requires the remote cache test.")
-    pytest.skip(reason)
-
-
-def _cache_root() -> Path:
-    explicit = os.environ.get("PANTS_AWS_LAMBDA_CACHE_DIR")
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
-    return Path(base) / "pants-aws-lambda"
+def _unavailable(reason: str) -> NoReturn:
+    unavailable(reason, REQUIRE_REMOTE_CACHE_ENV)
 
 
 def _install_buildgrid() -> Path:
     """The `bgd` of the pinned BuildGrid, installed into a virtualenv on first use."""
-    python = None
-    for version in ("3.13", "3.12"):
-        python = find_cpython(version)
-        if python:
-            break
+    python = find_cpython("3.13") or find_cpython("3.12")
     if python is None:
         _unavailable(f"no CPython 3.13 or 3.12 found to run BuildGrid {BUILDGRID_VERSION}")
-    venv = _cache_root() / f"buildgrid-{BUILDGRID_VERSION}"
-    bgd = venv / "bin" / "bgd"
-    if (venv / ".complete").is_file():
-        return bgd
-    # A virtualenv's scripts name its path, so it is built in place; `.complete` marks it usable.
-    shutil.rmtree(venv, ignore_errors=True)
-    venv.parent.mkdir(parents=True, exist_ok=True)
     try:
-        for argv in (
-            [python, "-m", "venv", str(venv)],
-            [
-                str(venv / "bin" / "python"),
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                f"buildgrid=={BUILDGRID_VERSION}",
-            ],
-        ):
-            subprocess.run(
-                argv,
-                check=True,
-                stdin=subprocess.DEVNULL,
-                capture_output=True,
-                text=True,
-                timeout=600,
-            )
-    except (OSError, subprocess.SubprocessError) as e:
-        shutil.rmtree(venv, ignore_errors=True)
-        detail = getattr(e, "stderr", None) or str(e)
-        _unavailable(
-            f"could not install buildgrid=={BUILDGRID_VERSION} with {python}: "
-            f"{str(detail).strip()[-800:]}"
-        )
-    (venv / ".complete").touch()
-    return bgd
+        venv = cached_virtualenv(f"buildgrid-{BUILDGRID_VERSION}", python, [f"buildgrid=={BUILDGRID_VERSION}"])
+    except VirtualenvError as e:
+        _unavailable(str(e))
+    return venv / "bin" / "bgd"
 
 
 def _free_port() -> int:
@@ -153,9 +107,7 @@ def _accepts_connections(port: int) -> bool:
 
 @pytest.fixture(scope="module")
 def work_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    root = tmp_path_factory.mktemp("e2e-remote-cache")
-    yield root
-    rmtree(root)
+    yield from module_dir(tmp_path_factory, "e2e-remote-cache")
 
 
 @pytest.fixture(scope="module")

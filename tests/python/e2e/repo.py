@@ -11,7 +11,6 @@ changes. Pants' own caches (`~/.cache/pants`) and the launcher's environment
 
 from __future__ import annotations
 
-import glob
 import hashlib
 import json
 import os
@@ -29,6 +28,8 @@ from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 import pytest
 
+from pants_aws_lambda.testutil.interpreters import host_architecture
+
 # What a copy of the repository is made of: the `//:repo` files target owns exactly these.
 REPO_FILES = ("pants", "pants.toml", "BUILD")
 REPO_DIRS = ("pants-plugins", "src", "3rdparty")
@@ -36,7 +37,6 @@ REPO_DIRS = ("pants-plugins", "src", "3rdparty")
 _SKIPPED_DIRS = {"__pycache__", ".pants.d", "dist"}
 _SKIPPED_PARTS = (("3rdparty", "tools"),)
 
-REQUIRE_INTERPRETERS_ENV = "PANTS_AWS_LAMBDA_REQUIRE_INTERPRETERS"
 NESTED_PANTS_TIMEOUT_S = 600
 INVOKE_TIMEOUT_S = 120
 
@@ -98,6 +98,20 @@ def copy_repo(dest: Path) -> Path:
     # A sandbox may not keep the executable bit.
     (dest / "pants").chmod(0o755)
     return dest
+
+
+def module_dir(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[Path]:
+    """A new directory for a test module's fixtures, removed afterwards with the read-only trees
+    in it (`yield from` it in a module-scoped fixture)."""
+    root = tmp_path_factory.mktemp(name)
+    yield root
+    rmtree(root)
+
+
+def fresh_repo(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[Path]:
+    """A fresh copy of the repository in a `module_dir` (`yield from` it in a fixture)."""
+    for root in module_dir(tmp_path_factory, name):
+        yield copy_repo(root / "repo")
 
 
 # The launcher's settings; every other `PANTS_*` variable would configure the nested Pants.
@@ -167,79 +181,28 @@ def package(buildroot: Path, artifacts: Iterable[Artifact], *options: str) -> Pa
     return result
 
 
+def packaged_copy(dest: Path, artifacts: Iterable[Artifact], *options: str) -> Path:
+    """A fresh copy of the repository at `dest` after one `./pants package` of `artifacts`."""
+    buildroot = copy_repo(dest)
+    package(buildroot, artifacts, *options)
+    return buildroot
+
+
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 # ---------------------------------------------------------------------------------------------
-# Interpreters
+# Interpreters: `pants_aws_lambda.testutil.interpreters` finds them
 # ---------------------------------------------------------------------------------------------
-
-
-def _candidates(version: str) -> Iterator[str]:
-    exe = f"python{version}"
-    on_path = shutil.which(exe)
-    if on_path:
-        yield on_path
-    pyenv_root = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
-    # Newest patch release first.
-    yield from sorted(
-        glob.glob(os.path.join(pyenv_root, "versions", f"{version}*", "bin", exe)), reverse=True
-    )
-    yield from (f"/usr/local/bin/{exe}", f"/usr/bin/{exe}", f"/opt/homebrew/bin/{exe}")
-
-
-def find_cpython(version: str) -> str | None:
-    """A CPython `version` (`3.12`) that really runs: pyenv shims on PATH may not."""
-    probe = (
-        "import platform, sys; "
-        "print(platform.python_implementation(), '%d.%d' % sys.version_info[:2], sys.executable)"
-    )
-    for candidate in _candidates(version):
-        if not os.access(candidate, os.X_OK):
-            continue
-        try:
-            out = subprocess.run(
-                [candidate, "-I", "-S", "-c", probe],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-                text=True,
-                timeout=30,
-                env={"PATH": os.environ.get("PATH", ""), "LANG": "C.UTF-8"},
-            )
-        except (OSError, subprocess.TimeoutExpired):
-            continue
-        fields = out.stdout.split(maxsplit=2)
-        if out.returncode == 0 and fields[:2] == ["CPython", version]:
-            return fields[2].strip()
-    return None
-
-
-def require_cpython(version: str) -> str:
-    """The CPython `version`, or skip the test (fail if the environment says it must be there)."""
-    found = find_cpython(version)
-    if found:
-        return found
-    reason = (
-        f"no CPython {version} found (looked for python{version} on PATH, in "
-        f"$PYENV_ROOT/versions/{version}*/bin and in /usr/local/bin, /usr/bin): the artifact for "
-        f"the python{version} Lambda runtime cannot be run here"
-    )
-    if os.environ.get(REQUIRE_INTERPRETERS_ENV) == "1":
-        pytest.fail(f"{reason}, and {REQUIRE_INTERPRETERS_ENV}=1 requires it.")
-    pytest.skip(reason)
 
 
 def require_host_for(artifact: Artifact) -> None:
     """Skip unless this machine can load the artifact's native code (Linux on its CPU)."""
-    machine = {"x86_64": "x86_64", "amd64": "x86_64", "arm64": "aarch64", "aarch64": "aarch64"}.get(
-        platform.machine().lower(), platform.machine()
-    )
-    wanted = {"x86_64": "x86_64", "arm64": "aarch64"}[artifact.architecture]
-    if sys.platform != "linux" or machine != wanted:
+    if sys.platform != "linux" or host_architecture() != artifact.architecture:
         pytest.skip(
-            f"{artifact.address} is for Linux {wanted}; this machine is {sys.platform} {machine}."
+            f"{artifact.address} is for Linux {artifact.architecture}; this machine is "
+            f"{sys.platform} {platform.machine()}."
         )
 
 
@@ -283,7 +246,7 @@ def invoke(
     mode, with only `task_root` and the standard library on `sys.path`; return the runner's report.
 
     `python` is an interpreter's path, or a command prefix that runs one (an emulated CPython:
-    `[qemu, "-L", root, root/usr/bin/python3.13]`, see `e2e.emulated`).
+    `[qemu, "-L", root, root/usr/bin/python3.13]`, see `pants_aws_lambda.testutil.emulated`).
     """
     command = [python] if isinstance(python, str) else list(python)
     runner = Path(__file__).with_name("invoke_handler.py")

@@ -4,7 +4,7 @@ import and call their handlers with the runtime's CPython from the read-only unp
 
 - python3.12 and python3.13 on x86_64 run with this machine's CPythons (as in package_test.py);
 - python3.14 on x86_64 runs with Debian sid's CPython 3.14, and arm64 python3.11 and python3.13
-  with Debian bookworm's and trixie's, all under QEMU's user-mode emulator (see `e2e.emulated`).
+  with Debian bookworm's and trixie's, all under QEMU's user-mode emulator (see `pants_aws_lambda.testutil.emulated`).
 
 One nested `./pants package` call builds every artifact. The checks are on real values computed
 by the shipped native code, and every compiled library in each zip must be for the function's
@@ -25,17 +25,17 @@ from typing import Iterator
 
 import pytest
 
-from e2e import emulated, zip_facts
+from e2e import zip_facts
 from e2e.repo import (
     Artifact,
-    copy_repo,
     invoke,
-    package,
-    require_cpython,
+    module_dir,
+    packaged_copy,
     require_host_for,
-    rmtree,
     unpack_read_only,
 )
+from pants_aws_lambda.testutil import emulated
+from pants_aws_lambda.testutil.interpreters import require_cpython
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,7 @@ CASE_IDS = tuple(case.id for case in CASES)
 
 READINGS = {"a": [1.0, 2.0, 4.5], "b": [-3.25, 0.5]}
 SERIES_EVENT = {"series": [{"name": name, "readings": values} for name, values in READINGS.items()]}
+# Like package_test.py's order, with its own values: the expected total below is written from them.
 ORDER = {
     "order_id": "7",  # pydantic (lax mode) turns the string into an int
     "customer": "Grace",
@@ -80,17 +81,13 @@ _EXTENSION_SUFFIX = re.compile(r"\.(?:abi3|cpython-(\d+)(t?)-([a-z0-9_]+)-linux-
 
 @pytest.fixture(scope="module")
 def work_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    root = tmp_path_factory.mktemp("e2e-runtimes")
-    yield root
-    rmtree(root)
+    yield from module_dir(tmp_path_factory, "e2e-runtimes")
 
 
 @pytest.fixture(scope="module")
 def buildroot(work_dir: Path) -> Path:
     """A fresh copy of the repository after one `./pants package` of every case's artifact."""
-    root = copy_repo(work_dir / "repo")
-    package(root, (case.artifact for case in CASES))
-    return root
+    return packaged_copy(work_dir / "repo", (case.artifact for case in CASES))
 
 
 def zip_path(buildroot: Path, artifact: Artifact) -> Path:

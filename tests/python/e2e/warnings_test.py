@@ -8,9 +8,7 @@ Pants from an environment with pyparsing 3.3 or newer, as such a user would, and
 
 from __future__ import annotations
 
-import fcntl
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -18,8 +16,9 @@ from typing import Iterator
 
 import pytest
 
-from e2e import emulated
-from e2e.repo import REQUIRE_INTERPRETERS_ENV, _nested_env, copy_repo, find_cpython, rmtree, run_pants
+from e2e.repo import _nested_env, copy_repo, rmtree, run_pants
+from pants_aws_lambda.testutil.interpreters import require_cpython
+from pants_aws_lambda.testutil.venvs import cached_virtualenv
 
 PANTS_VERSION = "2.17.1"
 TARGET = "src/python/examples/pydantic_app:lambda"
@@ -27,37 +26,13 @@ TARGET = "src/python/examples/pydantic_app:lambda"
 
 def pants_with_new_pyparsing() -> Path:
     """A Pants 2.17.1 environment with pyparsing 3.3 or newer, made once (under a lock)."""
-    python = find_cpython("3.9")
-    if python is None:
-        message = "No CPython 3.9 to install Pants 2.17.1 with (it runs on 3.9 only)."
-        if os.environ.get(REQUIRE_INTERPRETERS_ENV) == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-    root = emulated.cache_root()
-    root.mkdir(parents=True, exist_ok=True)
-    venv = root / f"pants-{PANTS_VERSION}-py39-pyparsing-3.3"
-    with open(root / ".pyparsing-venv.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (venv / ".complete").is_file():
-            shutil.rmtree(venv, ignore_errors=True)
-            subprocess.run([python, "-m", "venv", str(venv)], check=True)
-            env = {**_nested_env(), "PIP_CONFIG_FILE": os.devnull}
-            subprocess.run(
-                [
-                    str(venv / "bin" / "python"),
-                    "-m",
-                    "pip",
-                    "install",
-                    "--quiet",
-                    "--disable-pip-version-check",
-                    f"pantsbuild.pants=={PANTS_VERSION}",
-                    "pyparsing>=3.3",
-                ],
-                check=True,
-                env=env,
-            )
-            (venv / ".complete").touch()
-    return venv
+    python = require_cpython("3.9", "Pants 2.17.1 runs on 3.9 only")
+    return cached_virtualenv(
+        f"pants-{PANTS_VERSION}-py39-pyparsing-3.3",
+        python,
+        [f"pantsbuild.pants=={PANTS_VERSION}", "pyparsing>=3.3"],
+        env={**_nested_env(), "PIP_CONFIG_FILE": os.devnull},
+    )
 
 
 @pytest.fixture(scope="module")

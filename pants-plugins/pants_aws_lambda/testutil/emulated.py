@@ -2,8 +2,8 @@
 
 The arm64 runtimes' native code cannot load on an x86_64 machine, and a CPython newer than the
 machine's may not be installed at all. Debian ships the runtimes' CPython minor versions for both
-CPUs, so the end-to-end tests run those artifacts with Debian's CPython, from a root filesystem
-of the right suite and architecture, under QEMU's user-mode emulator:
+CPUs, so the tests run those artifacts (and inspect those interpreters) with Debian's CPython,
+from a root filesystem of the right suite and architecture, under QEMU's user-mode emulator:
 
     qemu-aarch64-static -L ROOT ROOT/usr/bin/python3.13 ...
 
@@ -21,8 +21,8 @@ CPU), then renamed into place, under a lock so that concurrent tests build it on
 Missing `debootstrap` or QEMU skips the tests that need them and says what to install;
 `PANTS_AWS_LAMBDA_REQUIRE_EMULATION=1` (set by `.ci/run`) makes them fail instead.
 
-Run directly (`python tests/python/e2e/emulated.py [NAME...]`) to build the roots ahead of the
-tests; it prints how long each took and its size.
+Run directly (`PYTHONPATH=pants-plugins python3 -m pants_aws_lambda.testutil.emulated [NAME...]`)
+to build the roots ahead of the tests; it prints how long each took and its size.
 """
 
 from __future__ import annotations
@@ -37,7 +37,16 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-REQUIRE_EMULATION_ENV = "PANTS_AWS_LAMBDA_REQUIRE_EMULATION"
+from pants_aws_lambda.testutil import cache_root
+from pants_aws_lambda.testutil.require import (
+    REQUIRE_EMULATION_ENV,
+    REQUIRE_INTERPRETERS_ENV,
+    unavailable,
+)
+
+# Root filesystems holding a runtime's CPython as `usr/bin/python3.X` (`os.pathsep`-separated),
+# in addition to the ones built here in the cache directory.
+INTERPRETER_ROOTS_ENV = "PANTS_AWS_LAMBDA_INTERPRETER_ROOTS"
 DEBIAN_MIRROR = "http://deb.debian.org/debian"
 DEBOOTSTRAP_TIMEOUT_S = 1800
 PROBE_TIMEOUT_S = 120
@@ -50,6 +59,8 @@ _ARCHES = {
     "arm64": ("qemu-aarch64-static", "aarch64"),
 }
 _LAMBDA_ARCHES = {"x86_64": "amd64", "arm64": "arm64"}
+# ELF e_machine -> Lambda architecture.
+_ELF_MACHINES = {62: "x86_64", 183: "arm64"}
 
 
 @dataclass(frozen=True)
@@ -77,7 +88,7 @@ class DebianRoot:
         return f"python{self.python_version}"
 
 
-# The roots of the Lambda runtimes the end-to-end tests emulate, by (runtime's Python, Lambda
+# The roots of the Lambda runtimes the tests emulate, by (runtime's Python, Lambda
 # architecture). Each suite's CPython is the runtime's minor version.
 ROOTS = {
     ("3.11", "arm64"): DebianRoot("bookworm", "arm64", "3.11"),
@@ -98,15 +109,6 @@ UNOBTAINABLE = {
 
 class Unavailable(Exception):
     """This machine lacks what emulation needs (a tool to install, or a network to build a root)."""
-
-
-def cache_root() -> Path:
-    """The launcher's cache directory, which the end-to-end tests' own caches live under."""
-    explicit = os.environ.get("PANTS_AWS_LAMBDA_CACHE_DIR")
-    if explicit:
-        return Path(explicit)
-    xdg = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
-    return Path(xdg) / "pants-aws-lambda"
 
 
 def cache_dir() -> Path:
@@ -262,8 +264,6 @@ _CHECKED: dict[DebianRoot, list[str]] = {}
 def require_python(python_version: str, architecture: str) -> list[str]:
     """The command prefix running the emulated CPython of a Lambda runtime and architecture, or
     skip the test (fail when `PANTS_AWS_LAMBDA_REQUIRE_EMULATION=1`)."""
-    import pytest
-
     root = ROOTS[(python_version, architecture)]
     if root in _CHECKED:
         return list(_CHECKED[root])
@@ -273,10 +273,72 @@ def require_python(python_version: str, architecture: str) -> list[str]:
         _CHECKED[root] = python_command(root, root_dir)
         return list(_CHECKED[root])
     except Unavailable as e:
-        reason = f"cannot run CPython {python_version} for {architecture} under QEMU: {e}"
-        if os.environ.get(REQUIRE_EMULATION_ENV) == "1":
-            pytest.fail(f"{reason}, and {REQUIRE_EMULATION_ENV}=1 requires it.")
-        pytest.skip(reason)
+        unavailable(
+            f"cannot run CPython {python_version} for {architecture} under QEMU: {e}",
+            REQUIRE_EMULATION_ENV,
+        )
+
+
+def _elf_architecture(path: str) -> str | None:
+    try:
+        with open(path, "rb") as fp:
+            header = fp.read(20)
+    except OSError:
+        return None
+    if header[:4] != b"\x7fELF" or len(header) < 20:
+        return None
+    return _ELF_MACHINES.get(int.from_bytes(header[18:20], "little"))
+
+
+def find_root(python_version: str, architecture: str) -> str | None:
+    """A root filesystem with CPython `python_version` for `architecture` (Lambda's name) as
+    `usr/bin/python{python_version}`: one named in $PANTS_AWS_LAMBDA_INTERPRETER_ROOTS, or one
+    cached here."""
+    named = [p for p in os.environ.get(INTERPRETER_ROOTS_ENV, "").split(os.pathsep) if p]
+    pattern = f"*-{_LAMBDA_ARCHES[architecture]}-python{python_version}"
+    cached = sorted(str(p) for p in roots_dir().glob(pattern))
+    for root in named + cached:
+        if _elf_architecture(os.path.realpath(f"{root}/usr/bin/python{python_version}")) == architecture:
+            return root
+    return None
+
+
+def emulator(architecture: str) -> str:
+    """QEMU's user-mode emulator for `architecture` (Lambda's name)."""
+    return _ARCHES[_LAMBDA_ARCHES[architecture]][0]
+
+
+def require_root(python_version: str, architecture: str) -> str:
+    """A root filesystem with CPython `python_version` for `architecture`, built into the cache
+    when it is one of `ROOTS`; or skip the test (fail under the variables that require
+    interpreters or emulation)."""
+    if (python_version, architecture) in UNOBTAINABLE:
+        # Skipped even where interpreters or emulation are required: there is none to be had.
+        unavailable(
+            f"no CPython {python_version} for {architecture}: "
+            f"{UNOBTAINABLE[(python_version, architecture)]}"
+        )
+    root = find_root(python_version, architecture)
+    if root is None and (python_version, architecture) in ROOTS:
+        # Build the root of the cache (or skip/fail as the end-to-end tests do).
+        require_python(python_version, architecture)
+        root = find_root(python_version, architecture)
+    if root is None:
+        unavailable(
+            f"no CPython {python_version} for {architecture}: no native python{python_version}, "
+            f"and no root filesystem with an {architecture} usr/bin/python{python_version} in "
+            f"{roots_dir()} (`python3 -m pants_aws_lambda.testutil.emulated` builds them) or in "
+            f"${INTERPRETER_ROOTS_ENV}",
+            REQUIRE_INTERPRETERS_ENV,
+            REQUIRE_EMULATION_ENV,
+        )
+    if shutil.which(emulator(architecture)) is None:
+        unavailable(
+            f"`{emulator(architecture)}` is not installed (`apt-get install qemu-user-static`)",
+            REQUIRE_INTERPRETERS_ENV,
+            REQUIRE_EMULATION_ENV,
+        )
+    return root
 
 
 def main(names: list[str]) -> None:
