@@ -37,6 +37,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from pants_aws_lambda.testutil.commands import run_checked
 from pants_aws_lambda.testutil import cache_root
 from pants_aws_lambda.testutil.require import (
     REQUIRE_EMULATION_ENV,
@@ -131,18 +132,6 @@ def _tool(name: str, package: str) -> str:
     return found
 
 
-def _run(argv: list[str], timeout: float, **kwargs) -> subprocess.CompletedProcess:
-    proc = subprocess.run(
-        argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout, **kwargs
-    )
-    if proc.returncode != 0:
-        raise RuntimeError(
-            f"`{' '.join(argv)}` exited {proc.returncode}:\n"
-            f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
-        )
-    return proc
-
-
 def python_command(root: DebianRoot, root_dir: Path) -> list[str]:
     """The command prefix that runs the root's CPython under QEMU."""
     qemu = _tool(root.qemu, "qemu-user-static")
@@ -205,7 +194,7 @@ def _build(root: DebianRoot, dest: Path) -> int:
     renamed. Return how many bytes of packages it downloaded."""
     with tempfile.TemporaryDirectory(prefix=f".{root.name}-", dir=dest.parent) as tmp:
         target = Path(tmp) / "root"
-        _run(_debootstrap_argv(root, target), timeout=DEBOOTSTRAP_TIMEOUT_S)
+        run_checked(_debootstrap_argv(root, target), timeout=DEBOOTSTRAP_TIMEOUT_S)
         # The first stage unpacked only the essential packages: unpack the rest, CPython included.
         archives = target / "var" / "cache" / "apt" / "archives"
         debs = sorted(archives.glob("*.deb"))
@@ -213,7 +202,7 @@ def _build(root: DebianRoot, dest: Path) -> int:
             raise RuntimeError(f"debootstrap downloaded no {root.package} package for {root.name}")
         downloaded = sum(d.stat().st_size for d in debs)
         for deb in debs:
-            _run(["dpkg-deb", "-x", str(deb), str(target)], timeout=600)
+            run_checked(["dpkg-deb", "-x", str(deb), str(target)], timeout=600)
         # What the tests never read: the packages and their index, documentation, translations.
         shutil.rmtree(archives, ignore_errors=True)
         for unused in (

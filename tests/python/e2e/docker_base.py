@@ -24,6 +24,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from pants_aws_lambda.testutil.commands import run_checked
+
 BASE_IMAGE = "pants-aws-lambda-base:python3.11"
 ROOTFS_IMAGE = "pants-aws-lambda-rootfs:bookworm-python3"
 PYTHON_VERSION = "3.11"
@@ -50,17 +52,6 @@ def cache_dir() -> Path:
     return Path(xdg) / "pants-aws-lambda" / "docker"
 
 
-def _run(*argv: str, timeout: float, **kwargs) -> subprocess.CompletedProcess:
-    proc = subprocess.run(
-        argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout, **kwargs
-    )
-    if proc.returncode != 0:
-        raise RuntimeError(
-            f"`{' '.join(argv)}` exited {proc.returncode}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
-        )
-    return proc
-
-
 def image_exists(tag: str) -> bool:
     proc = subprocess.run(
         ["docker", "image", "inspect", tag], stdin=subprocess.DEVNULL, capture_output=True, timeout=60
@@ -79,20 +70,15 @@ def _rootfs_tarball() -> Path:
     tarball.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="rootfs-", dir=tarball.parent) as tmp:
         root = Path(tmp) / "root"
-        _run(
-            debootstrap,
-            "--variant=minbase",
-            "--include=python3",
-            DEBIAN_SUITE,
-            str(root),
-            DEBIAN_MIRROR,
+        run_checked(
+            (debootstrap, "--variant=minbase", "--include=python3", DEBIAN_SUITE, str(root), DEBIAN_MIRROR),
             timeout=1800,
         )
         # Nothing of apt's caches is needed in the image.
         shutil.rmtree(root / "var/cache/apt/archives", ignore_errors=True)
         (root / "var/cache/apt/archives/partial").mkdir(parents=True, exist_ok=True)
         partial = Path(tmp) / "rootfs.tar"
-        _run("tar", "-C", str(root), "--numeric-owner", "-cf", str(partial), ".", timeout=600)
+        run_checked(("tar", "-C", str(root), "--numeric-owner", "-cf", str(partial), "."), timeout=600)
         partial.replace(tarball)
     return tarball
 
@@ -111,29 +97,31 @@ def ensure_base_image() -> str:
     if image_exists(BASE_IMAGE):
         return BASE_IMAGE
     if not image_exists(ROOTFS_IMAGE):
-        _run("docker", "import", str(_rootfs_tarball()), ROOTFS_IMAGE, timeout=600)
+        run_checked(("docker", "import", str(_rootfs_tarball()), ROOTFS_IMAGE), timeout=600)
     with tempfile.TemporaryDirectory(prefix="lambda-base-") as tmp:
         context = Path(tmp)
-        _run(
-            *_host_pip(),
-            "install",
-            "--disable-pip-version-check",
-            "--no-compile",
-            "--target",
-            str(context / "site-packages"),
-            "--only-binary=:all:",
-            "--platform",
-            "manylinux2014_x86_64",
-            "--implementation",
-            "cp",
-            "--python-version",
-            PYTHON_VERSION,
-            AWSLAMBDARIC,
+        run_checked(
+            (
+                *_host_pip(),
+                "install",
+                "--disable-pip-version-check",
+                "--no-compile",
+                "--target",
+                str(context / "site-packages"),
+                "--only-binary=:all:",
+                "--platform",
+                "manylinux2014_x86_64",
+                "--implementation",
+                "cp",
+                "--python-version",
+                PYTHON_VERSION,
+                AWSLAMBDARIC,
+            ),
             timeout=600,
             env={**os.environ, "PIP_CONFIG_FILE": "/dev/null"},
         )
         (context / "Dockerfile").write_text(DOCKERFILE)
-        _run("docker", "build", "--network", "none", "-t", BASE_IMAGE, str(context), timeout=600)
+        run_checked(("docker", "build", "--network", "none", "-t", BASE_IMAGE, str(context)), timeout=600)
     return BASE_IMAGE
 
 

@@ -11,7 +11,6 @@ CI). No registry is reachable, so the image is built on a local stand-in for AWS
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import time
@@ -24,8 +23,8 @@ import pytest
 from e2e import docker_base
 from e2e.repo import copy_repo, run_pants
 from pants_aws_lambda.invoke import runner as invoke_runner
+from pants_aws_lambda.testutil.require import REQUIRE_DOCKER_ENV, unavailable
 
-REQUIRE_DOCKER_ENV = "PANTS_AWS_LAMBDA_REQUIRE_DOCKER"
 IMAGE_TARGET = "src/python/examples/container:img"
 FUNCTION_DIR = "dist/src.python.examples.container/lambda"
 FUNCTION_NAME = "container-e2e"
@@ -43,10 +42,10 @@ def require_docker() -> None:
         problem = str(e)
     if problem is None:
         return
-    reason = f"no Docker engine answers `docker info`: {problem.splitlines()[-1] if problem else '?'}"
-    if os.environ.get(REQUIRE_DOCKER_ENV) == "1":
-        pytest.fail(f"{reason}, and {REQUIRE_DOCKER_ENV}=1 requires one.")
-    pytest.skip(reason)
+    unavailable(
+        f"no Docker engine answers `docker info`: {problem.splitlines()[-1] if problem else '?'}",
+        REQUIRE_DOCKER_ENV,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -137,7 +136,7 @@ def test_without_an_engine_the_test_skips_or_fails_as_configured(monkeypatch: py
     with pytest.raises(pytest.skip.Exception, match="no Docker engine answers"):
         require_docker()
     monkeypatch.setenv(REQUIRE_DOCKER_ENV, "1")
-    with pytest.raises(pytest.fail.Exception, match=f"{REQUIRE_DOCKER_ENV}=1 requires one"):
+    with pytest.raises(pytest.fail.Exception, match=f"{REQUIRE_DOCKER_ENV}=1 requires it"):
         require_docker()
 
 
