@@ -69,6 +69,7 @@ def test_pants_running_the_old_pex_is_named(rule_runner: RuleRunner) -> None:
     assert "a resolve of their own" not in message
 
 
+# One test per cause, so that a failure names it; the tests differ in the lock and the phrases only.
 def test_a_lockfile_of_the_old_pex_is_named(rule_runner: RuleRunner) -> None:
     write(rule_runner, lock_without_newer_wheels("2.1.137"))
     set_options(rule_runner, "--python-invalid-lockfile-behavior=ignore")

@@ -154,6 +154,7 @@ def test_artifact_file_name(url: str, expected: str) -> None:
 CORE = "pydantic_core-2.46.5"
 
 
+# Cases as rows of data, like the markers' below: the rows look alike on purpose.
 @pytest.mark.parametrize(
     "wheel, runtime, architecture, compatible",
     [
