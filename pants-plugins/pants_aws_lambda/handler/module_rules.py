@@ -19,7 +19,7 @@ from pants.engine.process import Process, ProcessResult
 from pants.engine.rules import Get, MultiGet, collect_rules, rule
 from pants.util.logging import LogLevel
 
-from pants_aws_lambda.handler import names as handler_lib
+from pants_aws_lambda.handler import names as handler_names
 from pants_aws_lambda.handler import modulenames
 from pants_aws_lambda.runtimes import interpreter as runtime_interpreter
 from pants_aws_lambda.runtimes.interpreter import (
@@ -49,7 +49,7 @@ class SyntaxProblem:
 @dataclass(frozen=True)
 class ModuleAnalysis:
     # None when the module does not compile, or could not be parsed by an older Pants' Python.
-    names: handler_lib.ModuleNames | None
+    names: handler_names.ModuleNames | None
     problem: SyntaxProblem | None
     # What read the module: "CPython 3.12.1", or "Pants' Python 3.9".
     checked_with: str
@@ -96,7 +96,7 @@ async def analyze_module(request: ModuleAnalysisRequest) -> ModuleAnalysis:
         if "error" in report:
             problem = SyntaxProblem(report["error"]["message"], report["error"]["line"])
             return ModuleAnalysis(None, problem, checked_with, exact=True)
-        return ModuleAnalysis(handler_lib.ModuleNames.from_report(report), None, checked_with, exact=True)
+        return ModuleAnalysis(handler_names.ModuleNames.from_report(report), None, checked_with, exact=True)
 
     # No CPython of the runtime's version: Pants' own parser, as well as it can.
     pants_version = tuple(sys.version_info[:2])
@@ -106,7 +106,7 @@ async def analyze_module(request: ModuleAnalysisRequest) -> ModuleAnalysis:
     source = contents[0].content
     runtime_is_newer = request.python_version > pants_version
     try:
-        names = handler_lib.module_level_names(
+        names = handler_names.module_level_names(
             source, path, feature_version=None if runtime_is_newer else request.python_version
         )
     except (SyntaxError, ValueError) as e:

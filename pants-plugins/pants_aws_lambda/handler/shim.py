@@ -20,7 +20,7 @@ from pants.util.strutil import softwrap
 from pants_aws_lambda.artifact.content import LambdaContent
 from pants_aws_lambda.build.field_sets import PythonAwsLambdaFunctionFieldSet
 from pants_aws_lambda.handler import module_rules
-from pants_aws_lambda.handler import names as handler_lib
+from pants_aws_lambda.handler import names as handler_names
 from pants_aws_lambda.handler import reexport
 from pants_aws_lambda.handler.module_rules import ModuleAnalysis, ModuleAnalysisRequest
 from pants_aws_lambda.runtimes.platform_rules import LambdaPlatform
@@ -61,7 +61,7 @@ class _Check:
 
 def _module_entry(check: _Check) -> FileEntry:
     handler, where = check.handler, check.where
-    candidates = handler_lib.module_file_candidates(handler.module)
+    candidates = handler_names.module_file_candidates(handler.module)
     module_entry = next(
         (e for c in candidates for e in check.request.content.first_party if e.path == c), None
     )
@@ -128,7 +128,7 @@ def _check_defines_handler(check: _Check, module_file: str, analysis: ModuleAnal
     where, handler = check.where, check.handler
     names = analysis.names
     if names is None:
-        names = handler_lib.ModuleNames(frozenset(), open_ended=True)
+        names = handler_names.ModuleNames(frozenset(), open_ended=True)
     if not names.may_define(handler.func):
         defined = sorted(n for n in names.names if not n.startswith("_"))
         raise InvalidFieldException(

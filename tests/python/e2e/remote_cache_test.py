@@ -38,7 +38,7 @@ PYDANTIC = Artifact("src/python/examples/pydantic_app:lambda", "python3.12", "x8
 LAYER = Artifact("src/python/examples/layered:deps", "python3.12", "x86_64")
 ARTIFACTS = (PYDANTIC, LAYER)
 
-# The descriptions of the processes the plugin runs (see artifact_rules.py, bytecode_rules.py).
+# The descriptions of the processes the plugin runs (see artifact/output.py, artifact/bytecode.py).
 PLUGIN_PROCESSES = re.compile(
     r"^(Resolving third-party requirements of |Compiling bytecode of |Writing \S+ for |"
     r"Compressing third-party distributions of |"
