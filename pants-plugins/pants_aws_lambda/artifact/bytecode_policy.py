@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from typing import Mapping
+from typing import Callable, Mapping
 
 
 class AutoPlan(Enum):
@@ -77,13 +77,13 @@ def choose(budget: int, sizes: Mapping[AutoPlan, int]) -> AutoChoice:
     return AutoChoice(AutoPlan.COMPILED, compiled, compiled, budget)
 
 
-def log_line(choice: AutoChoice, format_bytes, with_layers: bool) -> str | None:
+def log_line(choice: AutoChoice, format_bytes: Callable[[int], str], limit: int) -> str | None:
     """The package log's line about what `auto` did, or None when it kept `compiled`."""
     if choice.plan is AutoPlan.COMPILED:
         return None
     over = (
         f"over the {format_bytes(choice.budget)} its layers leave of Lambda's 250 MiB unzipped"
-        if with_layers
+        if choice.budget < limit
         else "over Lambda's 250 MiB unzipped"
     )
     keep = (

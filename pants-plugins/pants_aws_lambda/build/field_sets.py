@@ -66,6 +66,7 @@ class _LambdaFieldSet(PackageFieldSet):
         generated: Digest = EMPTY_DIGEST,
         protected: tuple[tuple[str, str], ...] = (),
         provided: Provided = Provided(),
+        layers_unzipped_bytes: int = 0,
     ) -> LambdaArtifactRequest:
         return LambdaArtifactRequest(
             self.address,
@@ -79,6 +80,7 @@ class _LambdaFieldSet(PackageFieldSet):
             provided=provided,
             output_path=self.artifact_path(),
             layout=self.layout.layout,
+            layers_unzipped_bytes=layers_unzipped_bytes,
         )
 
     def artifact_path(self) -> str:
