@@ -144,4 +144,5 @@ def remedy_facts(artifact: LambdaArtifact, total: int, has_layers: bool) -> reme
         tests_bytes=facts.tests_bytes,
         distributions=tuple(distributions),
         has_layers=has_layers,
+        first_party_dirs=facts.first_party_dirs,
     )
