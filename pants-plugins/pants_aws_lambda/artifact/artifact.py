@@ -160,7 +160,7 @@ def _tree_bytes(entries: DigestEntries) -> int:
     return sum(size for _, size in _file_sizes(entries))
 
 
-def tests_bytes(sizes: Iterable[tuple[str, int]]) -> tuple[tuple[str, int], ...]:
+def bytes_in_tests(sizes: Iterable[tuple[str, int]]) -> tuple[tuple[str, int], ...]:
     """Top-level entry -> bytes of the files under a `tests` directory below it."""
     totals: dict[str, int] = {}
     for path, size in sizes:
@@ -237,7 +237,7 @@ async def _fit_within_limit(
     facts = SizeFacts(
         request.bytecode.value,
         tuple(sorted(by_bytecode.items())),
-        tests_bytes(_file_sizes(third_entries)),
+        bytes_in_tests(_file_sizes(third_entries)),
         directory_bytes(_file_sizes(first_entries)),
     )
     if request.bytecode is not BytecodeMode.AUTO:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pants_aws_lambda.artifact.artifact import directory_bytes, tests_bytes
+from pants_aws_lambda.artifact.artifact import bytes_in_tests, directory_bytes
 
 
 def test_tests_bytes_by_top_level_entry() -> None:
@@ -18,7 +18,7 @@ def test_tests_bytes_by_top_level_entry() -> None:
         ("tests/test_x.py", 999),
         ("six/tests", 999),
     ]
-    assert tests_bytes(sizes) == (("pandas", 300), ("scipy", 157))
+    assert bytes_in_tests(sizes) == (("pandas", 300), ("scipy", 157))
 
 
 def test_directory_bytes_counts_files_directly_in_each_directory() -> None:
