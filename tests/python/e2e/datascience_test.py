@@ -49,6 +49,9 @@ PROJECTS = ("numpy", "pandas", "scipy")
 LOCKED = "lock"
 NO_LOCKFILE = "no-lock"
 MODE_OPTIONS = {LOCKED: (), NO_LOCKFILE: ("--no-python-enable-resolves",)}
+# From empty caches, one mode's `./pants package` downloads six platforms' wheels and compiles and
+# compresses about 1.3 GB: more than the other tests' nested runs are given.
+PACKAGE_TIMEOUT_S = 1500
 # Runtimes and CPUs whose CPython runs natively here; the others run under QEMU.
 NATIVE = {("3.12", "x86_64"), ("3.13", "x86_64")}
 
@@ -106,7 +109,8 @@ def packaged(work_dir: Path) -> dict[str, tuple[Path, PantsResult]]:
         artifacts = {c.artifact for c in CELLS if c.mode == mode}
         if artifacts:
             buildroot = copy_repo(work_dir / mode)
-            done[mode] = (buildroot, package(buildroot, sorted(artifacts, key=str), *options))
+            result = package(buildroot, sorted(artifacts, key=str), *options, timeout=PACKAGE_TIMEOUT_S)
+            done[mode] = (buildroot, result)
     return done
 
 
