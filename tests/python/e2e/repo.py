@@ -243,6 +243,7 @@ def invoke(
     event: Mapping[str, Any],
     work_dir: Path,
     function_name: str = "e2e-function",
+    timeout: float = INVOKE_TIMEOUT_S,
 ) -> dict[str, Any]:
     """Call `lambda_function.handler(event, context)` from `task_root` with `python` in isolated
     mode, with only `task_root` and the standard library on `sys.path`; return the runner's report.
@@ -270,7 +271,7 @@ def invoke(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        timeout=INVOKE_TIMEOUT_S,
+        timeout=timeout,
     )
     assert proc.returncode == 0, (
         f"Invoking the handler in {task_root} with {' '.join(command)} failed "
