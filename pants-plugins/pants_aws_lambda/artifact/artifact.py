@@ -9,6 +9,7 @@ layers); and the tree is written as a reproducible zip, or with the `flat` layou
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from enum import Enum
 
@@ -16,7 +17,7 @@ from pants.engine.addresses import Address
 from pants.engine.fs import AddPrefix, CreateDigest, Digest, MergeDigests
 from pants.engine.rules import Get, MultiGet, collect_rules, rule
 
-from pants_aws_lambda.artifact import bytecode, content, output, selection
+from pants_aws_lambda.artifact import bytecode, content, output, selection, slim, slimming
 from pants_aws_lambda.artifact.bytecode import Bytecode, BytecodeRequest, CompileFailure
 from pants_aws_lambda.artifact.content import LambdaContent
 from pants_aws_lambda.artifact.output import (
@@ -27,12 +28,14 @@ from pants_aws_lambda.artifact.output import (
     ZipRequest,
 )
 from pants_aws_lambda.artifact.selection import Provided, Selection
+from pants_aws_lambda.artifact.slim import SlimReport, SlimRequest, SlimTree
 from pants_aws_lambda.errors import LambdaPackagingError
 from pants_aws_lambda.runtimes import platform_rules
 from pants_aws_lambda.runtimes.platform_rules import LambdaPlatform
 from pants_aws_lambda.runtimes.table import LAYER_PYTHON_DIR, LAYERS_ROOT, TASK_ROOT
 from pants_aws_lambda.target_types import BytecodeMode, Layout
 from pants_aws_lambda.requirements.wheels import Distribution
+from pants_aws_lambda.subsystem import AwsLambdaSubsystem
 
 
 class ArtifactKind(Enum):
@@ -67,6 +70,8 @@ class LambdaArtifactRequest:
     provided: Provided
     output_path: str
     layout: Layout = Layout.ZIP
+    # The target's `slim` field; unset means `[aws-lambda].slim`.
+    slim: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -82,6 +87,10 @@ class LambdaArtifact:
     omitted_first_party: int
     # Top-level entry -> label naming the distribution it belongs to.
     owners: tuple[tuple[str, str], ...]
+    # What slim mode saved and kept, when it ran.
+    slim: SlimReport | None = None
+    # Without slim mode: the bytes its removals alone would save (stripping saves more).
+    slim_removable_bytes: int = 0
 
 
 def _list_compile_failures(prefix: str, failed: tuple[CompileFailure, ...]) -> str:
@@ -123,11 +132,26 @@ def _bytecode_request(request: LambdaArtifactRequest, digest: Digest, third_part
     )
 
 
+async def _slimmed(request: LambdaArtifactRequest, chosen: Selection, aws_lambda: AwsLambdaSubsystem):
+    """The chosen selection with slim mode applied when the target asks for it, and its report."""
+    if not aws_lambda.slim_for(request.slim) or not chosen.third_party:
+        return chosen, None
+    by_path = {f.path: f for f in request.content.third_party.files}
+    slimmed = await Get(
+        SlimTree,
+        SlimRequest(request.address, request.platform, tuple(by_path[e.path] for e in chosen.third_party)),
+    )
+    return dataclasses.replace(chosen, third_party=slimmed.files), slimmed.report
+
+
 @rule
-async def build_lambda_artifact(request: LambdaArtifactRequest) -> LambdaArtifact:
+async def build_lambda_artifact(
+    request: LambdaArtifactRequest, aws_lambda: AwsLambdaSubsystem
+) -> LambdaArtifact:
     chosen = selection.select(
         request.address, request.content, request.exclude, request.protected, request.provided
     )
+    chosen, slim_report = await _slimmed(request, chosen, aws_lambda)
     third_party_digest, first_party_sources = await MultiGet(
         Get(Digest, CreateDigest(chosen.third_party)),
         Get(Digest, CreateDigest(chosen.first_party)),
@@ -159,11 +183,17 @@ async def build_lambda_artifact(request: LambdaArtifactRequest) -> LambdaArtifac
             ArtifactOutput,
             ZipRequest(request.address, first_party_tree, request.output_path, prefix, part),
         )
-    return _artifact(request, chosen, written, third_party_bytecode.compiled + first_party_bytecode.compiled)
+    return _artifact(
+        request, chosen, written, third_party_bytecode.compiled + first_party_bytecode.compiled, slim_report
+    )
 
 
 def _artifact(
-    request: LambdaArtifactRequest, chosen: Selection, written: ArtifactOutput, compiled: int
+    request: LambdaArtifactRequest,
+    chosen: Selection,
+    written: ArtifactOutput,
+    compiled: int,
+    slim_report: SlimReport | None,
 ) -> LambdaArtifact:
     return LambdaArtifact(
         output=written,
@@ -175,6 +205,12 @@ def _artifact(
         omitted_distributions=chosen.omitted_distributions,
         omitted_first_party=chosen.omitted_first_party,
         owners=selection.owners(request.content, chosen),
+        slim=slim_report,
+        slim_removable_bytes=(
+            0
+            if slim_report is not None
+            else slimming.removable_bytes((e.path, selection.size(e)) for e in chosen.third_party)
+        ),
     )
 
 
@@ -185,4 +221,5 @@ def rules():
         *output.rules(),
         *bytecode.rules(),
         *platform_rules.rules(),
+        *slim.rules(),
     )

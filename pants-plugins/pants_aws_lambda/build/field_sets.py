@@ -27,6 +27,7 @@ from pants_aws_lambda.target_types import (
     PythonAwsLambdaLayoutField,
     PythonAwsLambdaOutputPathField,
     PythonAwsLambdaRuntimeField,
+    PythonAwsLambdaSlimField,
 )
 
 
@@ -37,6 +38,7 @@ class _LambdaFieldSet(PackageFieldSet):
     complete_platforms: PythonAwsLambdaCompletePlatformsField
     include_requirements: PythonAwsLambdaIncludeRequirementsField
     bytecode: PythonAwsLambdaBytecodeField
+    slim: PythonAwsLambdaSlimField
     exclude: PythonAwsLambdaExcludeField
     output_path: PythonAwsLambdaOutputPathField
     layout: PythonAwsLambdaLayoutField
@@ -79,6 +81,7 @@ class _LambdaFieldSet(PackageFieldSet):
             provided=provided,
             output_path=self.artifact_path(),
             layout=self.layout.layout,
+            slim=self.slim.value,
         )
 
     def artifact_path(self) -> str:

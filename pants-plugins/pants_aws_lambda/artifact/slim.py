@@ -1,0 +1,371 @@
+"""Slim mode: third-party files no import reaches are left out, shared objects are stripped, and
+the result is proven to work by the runtime's CPython before it is shipped.
+
+`SlimRequest` -> `SlimTree`: the plan (`slimming.py`) says which files go, by kind; `llvm-strip`
+strips the shared objects in a sandbox; then the runtime's CPython for the artifact's CPU (native,
+or under QEMU as `pants run` uses it) imports every extension module and top-level package of the
+slimmed tree and looks up every distribution with `importlib.metadata` (`slimcheck.py`). What a
+failed check points at is taken back (first the one shared object unstripped, then its whole
+distribution as it was), and the proof runs again, until it passes. Checks that fail without slim
+too cannot prove anything: their distributions are kept as they were.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import pkgutil
+from dataclasses import dataclass
+
+from pants.core.util_rules.system_binaries import (
+    SEARCH_PATHS,
+    BashBinary,
+    BinaryPathRequest,
+    BinaryPaths,
+    BinaryPathTest,
+)
+from pants.engine.addresses import Address
+from pants.engine.fs import (
+    AddPrefix,
+    CreateDigest,
+    Digest,
+    DigestEntries,
+    FileContent,
+    FileEntry,
+    MergeDigests,
+)
+from pants.engine.process import FallibleProcessResult, Process, ProcessResult
+from pants.engine.rules import Get, MultiGet, collect_rules, rule
+from pants.util.logging import LogLevel
+from pants.util.strutil import softwrap
+
+from pants_aws_lambda.artifact import slimcheck, slimming
+from pants_aws_lambda.artifact.slimming import CheckFailure, CheckKind, Saving, SlimKind
+from pants_aws_lambda.caching import REMOTE_CACHE_SPECULATION_DELAY_MS
+from pants_aws_lambda.errors import LambdaPackagingError
+from pants_aws_lambda.invoke import interpreters
+from pants_aws_lambda.invoke.interpreters import RuntimeCommand, RuntimeCommandRequest
+from pants_aws_lambda.requirements.tree import ThirdPartyFile
+from pants_aws_lambda.requirements.wheels import Distribution
+from pants_aws_lambda.runtimes.platform_rules import LambdaPlatform
+
+logger = logging.getLogger(__name__)
+
+STRIP_TOOL = "llvm-strip"
+STRIP_INSTALL = (
+    "LLVM's `llvm-strip`, which strips x86_64 and arm64 shared objects on any machine "
+    "(Debian/Ubuntu: `apt-get install llvm`; macOS: `brew install llvm` and put its `bin` on "
+    "`/usr/local/bin` or `/opt/homebrew/bin`)"
+)
+# Proofs of a slimmed tree: the first failure takes back single shared objects, the second whole
+# distributions; a third failure ships nothing of slim.
+_MAX_ROUNDS = 3
+_SCRIPT = "__lambda_slimcheck.py"
+_TREE = "tree"
+# Where the field and the option are named in messages.
+SLIM_SETTING = "the `slim` field (or `[aws-lambda].slim`)"
+
+
+@dataclass(frozen=True)
+class SlimRequest:
+    address: Address
+    platform: LambdaPlatform
+    # The third-party files chosen for the artifact, with the wheel of each.
+    files: tuple[ThirdPartyFile, ...]
+
+
+@dataclass(frozen=True)
+class SlimReport:
+    saved: tuple[Saving, ...]
+    # (file or distribution, why it was kept as it was).
+    kept: tuple[tuple[str, str], ...]
+    # What the proof imported, and with what.
+    proof: str
+
+    @property
+    def saved_bytes(self) -> int:
+        return sum(s.bytes for s in self.saved)
+
+
+@dataclass(frozen=True)
+class SlimTree:
+    files: tuple[FileEntry, ...]
+    report: SlimReport
+
+
+@dataclass(frozen=True)
+class _Stripped:
+    # path -> the stripped file, for those that got smaller.
+    entries: tuple[tuple[str, FileEntry], ...]
+
+
+@dataclass(frozen=True)
+class _StripRequest:
+    address: Address
+    entries: tuple[FileEntry, ...]
+
+
+@rule(desc="Stripping shared objects for slim mode", level=LogLevel.DEBUG)
+async def strip_slim_shared_objects(request: _StripRequest, bash: BashBinary) -> _Stripped:
+    paths = await Get(
+        BinaryPaths,
+        BinaryPathRequest(
+            binary_name=STRIP_TOOL,
+            search_path=SEARCH_PATHS,
+            # Its version fingerprints the results: another strip re-runs the step.
+            test=BinaryPathTest(["--version"]),
+        ),
+    )
+    if paths.first_path is None:
+        raise LambdaPackagingError(
+            softwrap(
+                f"""
+                {request.address} sets {SLIM_SETTING}, which strips debug symbols from
+                shared objects with `{STRIP_TOOL}`, and it is not installed in
+                {', '.join(SEARCH_PATHS)}. Install {STRIP_INSTALL}, or set `slim=False` on the
+                target. No artifact was written.
+                """
+            )
+        )
+    digest = await Get(Digest, CreateDigest(request.entries))
+    # One file at a time, so that a file the tool cannot read (not ELF after all) stays as it was.
+    script = 'strip="$1"; shift; for f in "$@"; do "$strip" --strip-unneeded "$f" 2>/dev/null || true; done'
+    paths_in = tuple(e.path for e in request.entries)
+    result = await Get(
+        ProcessResult,
+        Process(
+            argv=(bash.path, "-c", script, "strip", paths.first_path.path, *paths_in),
+            input_digest=digest,
+            output_files=paths_in,
+            description=f"Stripping {len(paths_in)} shared objects of {request.address}",
+            level=LogLevel.DEBUG,
+            remote_cache_speculation_delay_millis=REMOTE_CACHE_SPECULATION_DELAY_MS,
+        ),
+    )
+    entries = await Get(DigestEntries, Digest, result.output_digest)
+    before = {e.path: e for e in request.entries}
+    smaller = tuple(
+        (e.path, e)
+        for e in entries
+        if isinstance(e, FileEntry) and _size(e) < _size(before[e.path])
+    )
+    return _Stripped(tuple(sorted(smaller)))
+
+
+@dataclass(frozen=True)
+class _ProofRequest:
+    address: Address
+    command: tuple[str, ...]
+    what: str
+    entries: tuple[FileEntry, ...]
+    distributions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Proof:
+    failures: tuple[CheckFailure, ...]
+    extensions: int
+    packages: int
+    distributions: int
+
+
+def _parse_proof(stdout: bytes, exit_code: int, stderr: bytes) -> _Proof:
+    started: dict[tuple, None] = {}
+    failures = []
+    counts = {kind: 0 for kind in CheckKind}
+    for line in stdout.decode("utf-8", "replace").splitlines():
+        record = json.loads(line)
+        if "start" in record:
+            started[tuple(record["start"])] = None
+            continue
+        key = tuple(record["done"])
+        started.pop(key, None)
+        kind, name, path = key
+        counts[CheckKind(kind)] += 1
+        if record["error"] is not None:
+            failures.append(CheckFailure(CheckKind(kind), name, path, record["error"]))
+    crashed = list(started)
+    if exit_code != 0 and not crashed:
+        raise LambdaPackagingError(
+            f"The proof of slim mode failed to run (exit {exit_code}):\n"
+            f"{stderr.decode('utf-8', 'replace')[-2000:]}"
+        )
+    for kind, name, path in crashed:
+        counts[CheckKind(kind)] += 1
+        message = f"the interpreter crashed importing it (exit {exit_code})"
+        failures.append(CheckFailure(CheckKind(kind), name, path, message))
+    return _Proof(
+        tuple(failures),
+        counts[CheckKind.EXTENSION],
+        counts[CheckKind.PACKAGE],
+        counts[CheckKind.DISTRIBUTION],
+    )
+
+
+@rule
+async def run_slim_proof(request: _ProofRequest) -> _Proof:
+    script = pkgutil.get_data(slimcheck.__name__, "slimcheck.py")
+    assert script is not None
+    script_digest, tree = await MultiGet(
+        Get(Digest, CreateDigest([FileContent(_SCRIPT, script)])),
+        Get(Digest, CreateDigest(request.entries)),
+    )
+    tree = await Get(Digest, AddPrefix(tree, _TREE))
+    input_digest = await Get(Digest, MergeDigests([script_digest, tree]))
+    result = await Get(
+        FallibleProcessResult,
+        Process(
+            argv=(*request.command, "-I", "-S", _SCRIPT, _TREE, *request.distributions),
+            input_digest=input_digest,
+            env={"LANG": "C.UTF-8", "PYTHONHASHSEED": "0", "OPENBLAS_NUM_THREADS": "1"},
+            description=f"Importing every extension module of {request.what} of {request.address}",
+            level=LogLevel.DEBUG,
+            remote_cache_speculation_delay_millis=REMOTE_CACHE_SPECULATION_DELAY_MS,
+        ),
+    )
+    return _parse_proof(result.stdout, result.exit_code, result.stderr)
+
+
+def _size(entry: FileEntry) -> int:
+    return entry.file_digest.serialized_bytes_length
+
+
+def _no_interpreter(request: SlimRequest, command: RuntimeCommand) -> LambdaPackagingError:
+    return LambdaPackagingError(
+        softwrap(
+            f"""
+            {request.address} sets {SLIM_SETTING}, and slim artifacts are only shipped once
+            the runtime's CPython has imported them, for {request.platform.description}; nothing
+            here can run it. Install {command.missing}. Or set `slim=False` on the target. No
+            artifact was written.
+            """
+        )
+    )
+
+
+def _tree(
+    files: tuple[ThirdPartyFile, ...],
+    removed: dict[str, SlimKind],
+    stripped: dict[str, FileEntry],
+    unstripped: frozenset[str],
+    whole: frozenset[str],
+) -> tuple[FileEntry, ...]:
+    entries = []
+    for f in files:
+        if f.wheel in whole:
+            entries.append(f.entry)
+        elif f.path in removed:
+            continue
+        elif f.path in stripped and f.path not in unstripped:
+            entries.append(stripped[f.path])
+        else:
+            entries.append(f.entry)
+    return tuple(entries)
+
+
+def _key(failure: CheckFailure) -> tuple[str, str]:
+    return failure.kind.value, failure.name
+
+
+@dataclass
+class _TakenBack:
+    """What a failed proof took back so far, and why, for the log."""
+
+    unstripped: frozenset[str] = frozenset()
+    whole: frozenset[str] = frozenset()
+    why: dict[str, str] = dataclasses.field(default_factory=dict)
+
+    def take_back(self, failures: list[CheckFailure], owners, stripped, *, per_file: bool, reason: str) -> None:
+        unstrip, whole = slimming.changes_to_take_back(failures, owners, stripped, whole_wheels=not per_file)
+        for f in failures:
+            item = f.path if f.path in unstrip else slimming.owner_of(f, owners) or f.name
+            self.why.setdefault(item, reason.format(what=_label(f), message=f.message))
+        self.unstripped |= unstrip
+        self.whole |= whole
+
+    def kept(self, owners: dict[str, str]) -> tuple[tuple[str, str], ...]:
+        return tuple(
+            sorted(
+                [(p, f"kept unstripped: {self.why[p]}") for p in self.unstripped if owners[p] not in self.whole]
+                + [(w, f"kept as it was: {self.why.get(w, 'slim was taken back')}") for w in self.whole]
+            )
+        )
+
+
+@rule(desc="Slimming and proving a Lambda artifact", level=LogLevel.DEBUG)
+async def slim_third_party(request: SlimRequest) -> SlimTree:
+    the_plan = slimming.plan(f.path for f in request.files)
+    if not the_plan.removed and not the_plan.to_strip:
+        return SlimTree(tuple(f.entry for f in request.files), SlimReport((), (), "nothing to change"))
+    command = await Get(RuntimeCommand, RuntimeCommandRequest(request.platform))
+    if not command.command:
+        raise _no_interpreter(request, command)
+    by_path = {f.path: f for f in request.files}
+    stripped_result = await Get(
+        _Stripped, _StripRequest(request.address, tuple(by_path[p].entry for p in the_plan.to_strip))
+    )
+    removed = dict(the_plan.removed)
+    stripped = dict(stripped_result.entries)
+    owners = {f.path: f.wheel for f in request.files}
+    owners.update({f.path.split("/", 1)[0]: f.wheel for f in request.files})
+    distributions = tuple(sorted({str(Distribution.from_wheel(f.wheel)) for f in request.files}))
+
+    def proof(entries: tuple[FileEntry, ...], what: str):
+        return Get(_Proof, _ProofRequest(request.address, command.command, what, entries, distributions))
+
+    taken = _TakenBack()
+    baseline: set[tuple[str, str]] | None = None
+    result: _Proof | None = None
+    for round_ in range(_MAX_ROUNDS):
+        tree = _tree(request.files, removed, stripped, taken.unstripped, taken.whole)
+        result = await proof(tree, "the slimmed tree")
+        failures = [f for f in result.failures if baseline is None or _key(f) not in baseline]
+        if not failures:
+            break
+        if baseline is None:
+            original = await proof(tuple(f.entry for f in request.files), "the tree before slimming")
+            baseline = {_key(f) for f in original.failures}
+            # What fails without slim too proves nothing: its distribution stays as it was.
+            taken.take_back(
+                [f for f in failures if _key(f) in baseline], owners, (), per_file=False,
+                reason="{what} fails without slim too, so slim cannot be proven for it ({message})",
+            )
+            failures = [f for f in failures if _key(f) not in baseline]
+        taken.take_back(
+            failures, owners, stripped, per_file=round_ == 0,
+            reason="with slim, {what} fails: {message}",
+        )
+    else:
+        # Still failing: nothing of slim is shipped.
+        taken.whole |= frozenset(f.wheel for f in request.files)
+        result = None
+    kept = taken.kept(owners)
+    for item, reason in kept:
+        logger.warning(f"{request.address}: slim mode: {item} {reason}.")
+    final = _tree(request.files, removed, stripped, taken.unstripped, taken.whole)
+    final_paths = {e.path: e for e in final}
+    sizes = {f.path: _size(f.entry) for f in request.files}
+    kept_removed = [(p, k) for p, k in removed.items() if p not in final_paths]
+    kept_stripped = {
+        p: (sizes[p], _size(e)) for p, e in stripped.items() if final_paths.get(p) == e
+    }
+    proof_line = (
+        f"{result.extensions} extension modules, {result.packages} top-level modules and "
+        f"{result.distributions} distributions' metadata checked with "
+        f"{command.describe(request.platform.python_version)}"
+        if result is not None
+        else "taken back entirely: the proof kept failing"
+    )
+    report = SlimReport(slimming.savings(kept_removed, kept_stripped, sizes), kept, proof_line)
+    return SlimTree(final, report)
+
+
+def _label(failure: CheckFailure) -> str:
+    if failure.kind is CheckKind.DISTRIBUTION:
+        return f"the metadata of {failure.name}"
+    return f"`import {failure.name}`" + (f" ({failure.path})" if failure.path else "")
+
+
+def rules():
+    return (*collect_rules(), *interpreters.rules())

@@ -1,0 +1,127 @@
+"""Prove that a tree of third-party distributions still works: run by the runtime's CPython.
+
+    python -I -S slimcheck.py TREE NAME==VERSION ...
+
+With TREE first on `sys.path` (as Lambda puts its task root first), it imports every extension
+module of the tree, every top-level package and module, and asks `importlib.metadata` for every
+distribution named on the command line (found at that version, its metadata readable).
+
+It prints one line per check to its standard output, as JSON: `{"start": [kind, name, path]}`
+before a check and `{"done": [kind, name, path], "error": null | message}` after it, so that a
+check that crashes the interpreter (a broken shared object can) is the last one started. What the
+imported code prints goes to standard error.
+
+Standard library only, for every CPython from 3.8 on: it runs in a sandbox with the runtime's
+interpreter, natively or under an emulator, and imports nothing of the plugin.
+"""
+
+import importlib
+import importlib.machinery
+import importlib.metadata
+import json
+import os
+import sys
+
+
+def _identifiers(parts):
+    return all(p.isidentifier() for p in parts)
+
+
+def extension_modules(tree):
+    """(module name, path) of every importable extension module of the tree, sorted by path."""
+    suffixes = sorted(importlib.machinery.EXTENSION_SUFFIXES, key=len, reverse=True)
+    found = []
+    for directory, dirnames, filenames in os.walk(tree):
+        dirnames.sort()
+        rel_dir = os.path.relpath(directory, tree)
+        parts = [] if rel_dir == "." else rel_dir.split(os.sep)
+        if not _identifiers(parts):
+            # Vendored libraries (`numpy.libs/`), metadata, data directories: not importable.
+            dirnames[:] = []
+            continue
+        for name in sorted(filenames):
+            suffix = next((s for s in suffixes if name.endswith(s)), None)
+            if suffix is None:
+                continue
+            stem = name[: -len(suffix)]
+            if stem.isidentifier():
+                path = "/".join(parts + [name])
+                found.append((".".join(parts + [stem]), path))
+    return sorted(found, key=lambda item: item[1])
+
+
+def top_level_modules(tree):
+    """Top-level packages (directories with `__init__.py`) and modules of the tree."""
+    suffixes = [".py"] + list(importlib.machinery.EXTENSION_SUFFIXES)
+    names = set()
+    for entry in sorted(os.listdir(tree)):
+        full = os.path.join(tree, entry)
+        if os.path.isdir(full):
+            if entry.isidentifier() and os.path.isfile(os.path.join(full, "__init__.py")):
+                names.add(entry)
+            continue
+        suffix = next((s for s in suffixes if entry.endswith(s)), None)
+        if suffix is not None and entry[: -len(suffix)].isidentifier():
+            names.add(entry[: -len(suffix)])
+    return sorted(names)
+
+
+def _canonical(name):
+    return name.lower().replace("_", "-").replace(".", "-")
+
+
+def check_distribution(tree, name, version):
+    found = {}
+    for dist in importlib.metadata.distributions(path=[tree]):
+        found.setdefault(_canonical(dist.metadata["Name"] or ""), dist)
+    dist = found.get(_canonical(name))
+    if dist is None:
+        return "importlib.metadata finds no distribution of this name"
+    if dist.version != version:
+        return "importlib.metadata finds version %s" % dist.version
+    return None
+
+
+class _Reporter:
+    def __init__(self):
+        # Our own copy of the standard output; what imported code prints goes to standard error.
+        self._out = os.fdopen(os.dup(1), "w", encoding="utf-8")
+        os.dup2(2, 1)
+
+    def run(self, kind, name, path, check):
+        self._write({"start": [kind, name, path]})
+        try:
+            error = check()
+        except BaseException as e:  # noqa: B902 (anything an import raises fails the check)
+            error = "%s: %s" % (type(e).__name__, e)
+        self._write({"done": [kind, name, path], "error": error})
+
+    def _write(self, record):
+        self._out.write(json.dumps(record) + "\n")
+        self._out.flush()
+
+
+def _import(name):
+    def check():
+        importlib.import_module(name)
+
+    return check
+
+
+def main(argv):
+    tree = os.path.abspath(argv[0])
+    sys.path.insert(0, tree)
+    reporter = _Reporter()
+    for name, path in extension_modules(tree):
+        reporter.run("extension", name, path, _import(name))
+    for name in top_level_modules(tree):
+        reporter.run("package", name, None, _import(name))
+    for requirement in argv[1:]:
+        name, _, version = requirement.partition("==")
+        reporter.run(
+            "distribution", requirement, None, lambda: check_distribution(tree, name, version)
+        )
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
