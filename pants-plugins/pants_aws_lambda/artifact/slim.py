@@ -172,19 +172,27 @@ class _Proof:
 
 def _parse_proof(stdout: bytes, exit_code: int, stderr: bytes) -> _Proof:
     started: dict[tuple, None] = {}
+    loading: list[str] = []
     failures = []
     counts = {kind: 0 for kind in CheckKind}
     for line in stdout.decode("utf-8", "replace").splitlines():
         record = json.loads(line)
-        if "start" in record:
+        if "loading" in record:
+            loading.append(record["loading"])
+        elif "loaded" in record:
+            loading.remove(record["loaded"])
+        elif "start" in record:
             started[tuple(record["start"])] = None
-            continue
-        key = tuple(record["done"])
-        started.pop(key, None)
-        kind, name, path = key
-        counts[CheckKind(kind)] += 1
-        if record["error"] is not None:
-            failures.append(CheckFailure(CheckKind(kind), name, path, record["error"]))
+            loading = []
+        else:
+            key = tuple(record["done"])
+            started.pop(key, None)
+            kind, name, path = key
+            counts[CheckKind(kind)] += 1
+            if record["error"] is not None:
+                failures.append(
+                    CheckFailure(CheckKind(kind), name, path, record["error"], tuple(record["files"]))
+                )
     crashed = list(started)
     if exit_code != 0 and not crashed:
         raise LambdaPackagingError(
@@ -193,8 +201,8 @@ def _parse_proof(stdout: bytes, exit_code: int, stderr: bytes) -> _Proof:
         )
     for kind, name, path in crashed:
         counts[CheckKind(kind)] += 1
-        message = f"the interpreter crashed importing it (exit {exit_code})"
-        failures.append(CheckFailure(CheckKind(kind), name, path, message))
+        message = f"the interpreter crashed (exit {exit_code}) loading {loading[-1] if loading else name}"
+        failures.append(CheckFailure(CheckKind(kind), name, path, message, tuple(loading[-1:])))
     return _Proof(
         tuple(failures),
         counts[CheckKind.EXTENSION],
@@ -279,8 +287,8 @@ class _TakenBack:
     def take_back(self, failures: list[CheckFailure], owners, stripped, *, per_file: bool, reason: str) -> None:
         unstrip, whole = slimming.changes_to_take_back(failures, owners, stripped, whole_wheels=not per_file)
         for f in failures:
-            item = f.path if f.path in unstrip else slimming.owner_of(f, owners) or f.name
-            self.why.setdefault(item, reason.format(what=_label(f), message=f.message))
+            for item in [p for p in f.files if p in unstrip] or [slimming.owner_of(f, owners) or f.name]:
+                self.why.setdefault(item, reason.format(what=_label(f), message=f.message))
         self.unstripped |= unstrip
         self.whole |= whole
 

@@ -7,9 +7,12 @@ module of the tree, every top-level package and module, and asks `importlib.meta
 distribution named on the command line (found at that version, its metadata readable).
 
 It prints one line per check to its standard output, as JSON: `{"start": [kind, name, path]}`
-before a check and `{"done": [kind, name, path], "error": null | message}` after it, so that a
-check that crashes the interpreter (a broken shared object can) is the last one started. What the
-imported code prints goes to standard error.
+before a check and `{"done": [kind, name, path], "error": null | message, "files": [...]}` after
+it, where `files` are the extension modules whose loading raised during the check (a package's
+import fails because of the shared object it loads). Around the loading of every extension
+module it prints `{"loading": path}` and `{"loaded": path}`, so that a shared object that crashes
+the interpreter (a broken one can) is the last one loading. What the imported code prints goes to
+standard error.
 
 Standard library only, for every CPython from 3.8 on: it runs in a sandbox with the runtime's
 interpreter, natively or under an emulator, and imports nothing of the plugin.
@@ -83,18 +86,40 @@ def check_distribution(tree, name, version):
 
 
 class _Reporter:
-    def __init__(self):
+    def __init__(self, tree):
+        self._tree = tree
+        self._failed_files = []
         # Our own copy of the standard output; what imported code prints goes to standard error.
         self._out = os.fdopen(os.dup(1), "w", encoding="utf-8")
         os.dup2(2, 1)
+        self._watch_extension_loading()
+
+    def _watch_extension_loading(self):
+        loader_class = importlib.machinery.ExtensionFileLoader
+        create_module = loader_class.create_module
+        reporter = self
+
+        def watched(loader, spec):
+            path = os.path.relpath(loader.path, reporter._tree).replace(os.sep, "/")
+            reporter._write({"loading": path})
+            try:
+                module = create_module(loader, spec)
+            except BaseException:
+                reporter._failed_files.append(path)
+                raise
+            reporter._write({"loaded": path})
+            return module
+
+        loader_class.create_module = watched
 
     def run(self, kind, name, path, check):
+        self._failed_files = []
         self._write({"start": [kind, name, path]})
         try:
             error = check()
         except BaseException as e:  # noqa: B902 (anything an import raises fails the check)
             error = "%s: %s" % (type(e).__name__, e)
-        self._write({"done": [kind, name, path], "error": error})
+        self._write({"done": [kind, name, path], "error": error, "files": sorted(set(self._failed_files))})
 
     def _write(self, record):
         self._out.write(json.dumps(record) + "\n")
@@ -111,7 +136,7 @@ def _import(name):
 def main(argv):
     tree = os.path.abspath(argv[0])
     sys.path.insert(0, tree)
-    reporter = _Reporter()
+    reporter = _Reporter(tree)
     for name, path in extension_modules(tree):
         reporter.run("extension", name, path, _import(name))
     for name in top_level_modules(tree):

@@ -143,6 +143,8 @@ class CheckFailure:
     # The file the check imported (an extension module's), when there is one.
     path: str | None
     message: str
+    # The shared objects whose loading raised during the check (or crashed the interpreter).
+    files: tuple[str, ...] = ()
 
 
 def owner_of(failure: CheckFailure, owners: Mapping[str, str]) -> str | None:
@@ -171,22 +173,22 @@ def changes_to_take_back(
 ) -> tuple[frozenset[str], frozenset[str]]:
     """(files to keep unstripped, wheels to keep whole) so that the failed checks pass again.
 
-    A failed extension module is first kept unstripped, alone; a failed package or distribution,
-    or a failure that remains after that (`whole_wheels`), keeps its whole wheel as it was.
+    Shared objects that were stripped and whose loading failed are first kept unstripped, alone,
+    and the other failures of their wheels wait for the next proof; any other failure, or one
+    that remains after that (`whole_wheels`), keeps its whole wheel as it was.
     """
+    failures = list(failures)
     stripped = set(stripped)
     unstrip: set[str] = set()
+    if not whole_wheels:
+        unstrip = {p for f in failures for p in f.files if p in stripped}
+    waiting = {owners.get(p) for p in unstrip}
     wheels: set[str] = set()
     for failure in failures:
         wheel = owner_of(failure, owners)
-        if (
-            not whole_wheels
-            and failure.kind is CheckKind.EXTENSION
-            and failure.path in stripped
-        ):
-            unstrip.add(failure.path)
-        elif wheel is not None:
-            wheels.add(wheel)
+        if wheel is None or wheel in waiting or (failure.files and set(failure.files) <= unstrip):
+            continue
+        wheels.add(wheel)
     return frozenset(unstrip), frozenset(wheels)
 
 
