@@ -158,6 +158,7 @@ class PythonAwsLambdaIncludeRequirementsField(BoolField):
 
 
 class BytecodeMode(Enum):
+    AUTO = "auto"
     COMPILED = "compiled"
     ONLY = "only"
     NONE = "none"
@@ -165,7 +166,7 @@ class BytecodeMode(Enum):
 
 class PythonAwsLambdaBytecodeField(StringField):
     alias = "bytecode"
-    default = BytecodeMode.COMPILED.value
+    default = BytecodeMode.AUTO.value
     valid_choices = BytecodeMode
     help = help_text(
         """
@@ -175,7 +176,13 @@ class PythonAwsLambdaBytecodeField(StringField):
         again at every cold start. The bytecode is hash-based (PEP 552), so it stays valid
         although the zip's timestamps are fixed, and builds stay reproducible.
 
-          - `compiled` (default): `.py` files plus `__pycache__/*.pyc`.
+          - `auto` (default): `compiled` whenever the artifact fits Lambda's 250 MiB unzipped
+            (counted with the function's layers); when it would not, third-party distributions
+            become sourceless bytecode while first-party sources keep theirs, and if that still
+            does not fit, third-party distributions ship as sources without bytecode. The package
+            log says what it did and the bytes saved. The `flat` layout (container images) is
+            always `compiled`.
+          - `compiled`: `.py` files plus `__pycache__/*.pyc`, whatever the size.
           - `only`: sourceless `.pyc` in place of `.py`: the smallest artifact, but tracebacks
             show no source lines.
           - `none`: sources only.

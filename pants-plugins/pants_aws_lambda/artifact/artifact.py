@@ -12,13 +12,15 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from enum import Enum
+from typing import Iterable
 
 from pants.engine.addresses import Address
-from pants.engine.fs import AddPrefix, CreateDigest, Digest, MergeDigests
+from pants.engine.fs import AddPrefix, CreateDigest, Digest, DigestEntries, FileEntry, MergeDigests
 from pants.engine.rules import Get, MultiGet, collect_rules, rule
 
-from pants_aws_lambda.artifact import bytecode, content, output, selection, slim, slimming
+from pants_aws_lambda.artifact import bytecode, bytecode_policy, content, output, selection, slim, slimming
 from pants_aws_lambda.artifact.bytecode import Bytecode, BytecodeRequest, CompileFailure
+from pants_aws_lambda.artifact.bytecode_policy import AutoChoice, AutoPlan
 from pants_aws_lambda.artifact.content import LambdaContent
 from pants_aws_lambda.artifact.output import (
     ArtifactOutput,
@@ -33,6 +35,7 @@ from pants_aws_lambda.errors import LambdaPackagingError
 from pants_aws_lambda.runtimes import platform_rules
 from pants_aws_lambda.runtimes.platform_rules import LambdaPlatform
 from pants_aws_lambda.runtimes.table import LAYER_PYTHON_DIR, LAYERS_ROOT, TASK_ROOT
+from pants_aws_lambda.artifact.limits import UNZIPPED_BYTES
 from pants_aws_lambda.target_types import BytecodeMode, Layout
 from pants_aws_lambda.requirements.wheels import Distribution
 from pants_aws_lambda.subsystem import AwsLambdaSubsystem
@@ -70,8 +73,22 @@ class LambdaArtifactRequest:
     provided: Provided
     output_path: str
     layout: Layout = Layout.ZIP
+    # Unzipped bytes of the layers the artifact deploys with: they count toward the same limit.
+    layers_unzipped_bytes: int = 0
     # The target's `slim` field; unset means `[aws-lambda].slim`.
     slim: bool | None = None
+
+
+@dataclass(frozen=True)
+class SizeFacts:
+    """What the artifact's bytes are made of, for the remedies of the size error (`remedies.py`)."""
+
+    # The `bytecode` field's value, and the unzipped bytes of the whole artifact with each explicit
+    # value (measured when it was over its limit; empty otherwise).
+    bytecode: str = BytecodeMode.AUTO.value
+    by_bytecode: tuple[tuple[str, int], ...] = ()
+    # Third-party top-level entry -> unzipped bytes of the `tests` directories below it.
+    tests_bytes: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -87,6 +104,9 @@ class LambdaArtifact:
     omitted_first_party: int
     # Top-level entry -> label naming the distribution it belongs to.
     owners: tuple[tuple[str, str], ...]
+    # What `bytecode="auto"` chose, when it measured alternatives (None: it did not need to).
+    auto_choice: AutoChoice | None = None
+    size_facts: SizeFacts = SizeFacts()
     # What slim mode saved and kept, when it ran.
     slim: SlimReport | None = None
     # Without slim mode: the bytes its removals alone would save (stripping saves more).
@@ -118,17 +138,28 @@ def _check_compiled(request: LambdaArtifactRequest, first_party: Bytecode) -> No
     )
 
 
-def _bytecode_request(request: LambdaArtifactRequest, digest: Digest, third_party: bool) -> BytecodeRequest:
+def _first_mode(request: LambdaArtifactRequest) -> BytecodeMode:
+    """`auto` starts from `compiled`: the same request, so the same bytes and cache entries."""
+    return BytecodeMode.COMPILED if request.bytecode is BytecodeMode.AUTO else request.bytecode
+
+
+def _bytecode_request(
+    request: LambdaArtifactRequest, digest: Digest, third_party: bool, mode: BytecodeMode | None = None
+) -> BytecodeRequest:
     what = "third-party distributions" if third_party else "first-party sources"
+    # An alternative measured for the size error or `auto` does not warn again.
+    measuring = mode is not None
+    if mode is None:
+        mode = _first_mode(request)
     return BytecodeRequest(
         request.address,
         digest,
         request.platform.python_version,
-        request.bytecode,
+        mode,
         request.kind.runtime_root,
         f"{what} of the {request.kind.value}",
-        # One warning per artifact is enough: the first-party request gives it.
-        warn_if_no_interpreter=not third_party,
+        # One warning per artifact is enough: its first-party request gives it.
+        warn_if_no_interpreter=not third_party and not measuring,
     )
 
 
@@ -142,6 +173,96 @@ async def _slimmed(request: LambdaArtifactRequest, chosen: Selection, aws_lambda
         SlimRequest(request.address, request.platform, tuple(by_path[e.path] for e in chosen.third_party)),
     )
     return dataclasses.replace(chosen, third_party=slimmed.files), slimmed.report
+
+
+def _tree_bytes(entries: DigestEntries) -> int:
+    return sum(e.file_digest.serialized_bytes_length for e in entries if isinstance(e, FileEntry))
+
+
+def tests_bytes(sizes: Iterable[tuple[str, int]]) -> tuple[tuple[str, int], ...]:
+    """Top-level entry -> bytes of the files under a `tests` directory below it."""
+    totals: dict[str, int] = {}
+    for path, size in sizes:
+        parts = path.split("/")
+        if "tests" in parts[1:-1]:
+            totals[parts[0]] = totals.get(parts[0], 0) + size
+    return tuple(sorted(totals.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+@dataclass(frozen=True)
+class _Fitted:
+    third_party: Bytecode
+    choice: AutoChoice | None
+    facts: SizeFacts
+
+
+async def _fit_within_limit(
+    request: LambdaArtifactRequest,
+    third_party_sources: Digest,
+    first_party_sources: Digest,
+    third_party: Bytecode,
+    first_party: Bytecode,
+) -> _Fitted:
+    """Apply `bytecode="auto"` (see `bytecode_policy.py`), and measure the artifact with each
+    `bytecode` value when it is over its limit, for the remedies of the size error.
+
+    Nothing is measured for a `flat` artifact (a container image's limit is 10 GiB), nor for
+    one that fits: those are built exactly as `compiled` (or their explicit mode) builds them.
+    """
+    unchanged = _Fitted(third_party, None, SizeFacts())
+    if request.layout is Layout.FLAT:
+        return unchanged
+    third_entries, first_entries = await MultiGet(
+        Get(DigestEntries, Digest, third_party.digest),
+        Get(DigestEntries, Digest, first_party.digest),
+    )
+    first_bytes = _tree_bytes(first_entries)
+    size = _tree_bytes(third_entries) + first_bytes
+    budget = UNZIPPED_BYTES.value - request.layers_unzipped_bytes
+    if size <= budget:
+        return unchanged
+    # Over: measure the alternatives (one more compile, of the third-party part, sourceless).
+    source_entries, sourceless, first_sourceless = await MultiGet(
+        Get(DigestEntries, Digest, third_party_sources),
+        Get(Bytecode, BytecodeRequest, _bytecode_request(request, third_party_sources, True, BytecodeMode.ONLY)),
+        Get(Bytecode, BytecodeRequest, _bytecode_request(request, first_party_sources, False, BytecodeMode.ONLY)),
+    )
+    sourceless_entries, first_sourceless_entries, first_source_entries = await MultiGet(
+        Get(DigestEntries, Digest, sourceless.digest),
+        Get(DigestEntries, Digest, first_sourceless.digest),
+        Get(DigestEntries, Digest, first_party_sources),
+    )
+    sources_bytes, sourceless_bytes = _tree_bytes(source_entries), _tree_bytes(sourceless_entries)
+    by_bytecode = {
+        BytecodeMode.ONLY.value: sourceless_bytes + _tree_bytes(first_sourceless_entries),
+        BytecodeMode.NONE.value: sources_bytes + _tree_bytes(first_source_entries),
+        # As built now (`auto` is `compiled` here).
+        _first_mode(request).value: size,
+    }
+    facts = SizeFacts(
+        request.bytecode.value,
+        tuple(sorted(by_bytecode.items())),
+        tests_bytes(
+            (e.path, e.file_digest.serialized_bytes_length)
+            for e in third_entries
+            if isinstance(e, FileEntry)
+        ),
+    )
+    if request.bytecode is not BytecodeMode.AUTO:
+        return _Fitted(third_party, None, facts)
+    choice = bytecode_policy.choose(
+        budget,
+        {
+            AutoPlan.COMPILED: size,
+            AutoPlan.THIRD_PARTY_SOURCELESS: sourceless_bytes + first_bytes,
+            AutoPlan.THIRD_PARTY_SOURCES: sources_bytes + first_bytes,
+        },
+    )
+    if choice.plan is AutoPlan.THIRD_PARTY_SOURCELESS:
+        return _Fitted(sourceless, choice, facts)
+    if choice.plan is AutoPlan.THIRD_PARTY_SOURCES:
+        return _Fitted(Bytecode(third_party_sources, 0), choice, facts)
+    return _Fitted(third_party, choice, facts)
 
 
 @rule
@@ -163,6 +284,10 @@ async def build_lambda_artifact(
         Get(Bytecode, BytecodeRequest, _bytecode_request(request, first_party_digest, False)),
     )
     _check_compiled(request, first_party_bytecode)
+    fitted = await _fit_within_limit(
+        request, third_party_digest, first_party_digest, third_party_bytecode, first_party_bytecode
+    )
+    third_party_bytecode = fitted.third_party
     third_party_tree, first_party_tree = third_party_bytecode.digest, first_party_bytecode.digest
     prefix = request.kind.prefix
     if prefix:
@@ -184,7 +309,13 @@ async def build_lambda_artifact(
             ZipRequest(request.address, first_party_tree, request.output_path, prefix, part),
         )
     return _artifact(
-        request, chosen, written, third_party_bytecode.compiled + first_party_bytecode.compiled, slim_report
+        request,
+        chosen,
+        written,
+        third_party_bytecode.compiled + first_party_bytecode.compiled,
+        fitted.choice,
+        fitted.facts,
+        slim_report,
     )
 
 
@@ -193,6 +324,8 @@ def _artifact(
     chosen: Selection,
     written: ArtifactOutput,
     compiled: int,
+    choice: AutoChoice | None,
+    facts: SizeFacts,
     slim_report: SlimReport | None,
 ) -> LambdaArtifact:
     return LambdaArtifact(
@@ -205,6 +338,8 @@ def _artifact(
         omitted_distributions=chosen.omitted_distributions,
         omitted_first_party=chosen.omitted_first_party,
         owners=selection.owners(request.content, chosen),
+        auto_choice=choice,
+        size_facts=facts,
         slim=slim_report,
         slim_removable_bytes=(
             0

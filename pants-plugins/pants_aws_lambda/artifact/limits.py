@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Mapping, Sequence
 from pants.engine.addresses import Address
 from pants.util.strutil import softwrap
 
+from pants_aws_lambda.artifact import remedies
 from pants_aws_lambda.errors import LambdaPackagingError
 
 if TYPE_CHECKING:
@@ -73,7 +74,10 @@ def warn_if_too_big_to_upload(address: Address, output: ArtifactOutput, output_p
                 {address}: {output_path} is {format_exact(zipped_bytes)}
                 zipped, over Lambda's {DIRECT_UPLOAD_ZIPPED_BYTES.what}
                 ({DIRECT_UPLOAD_ZIPPED_BYTES.value:,} bytes): upload it to S3
-                and deploy from there (e.g. `aws lambda update-function-code --s3-bucket ...`).
+                and deploy from there (e.g. `aws lambda update-function-code --s3-bucket ...`),
+                or move distributions to a `python_aws_lambda_layer` listed in `layers`: each zip
+                is uploaded apart, so each counts on its own against this limit (not against
+                the 250 MiB unzipped, which counts the function and its layers together).
                 """
             )
         )
@@ -105,11 +109,40 @@ def check_unzipped_size(
         f"  - {label}: {format_bytes(size)}" for label, size in size_breakdown(sizes, owners)
     )
     with_layers = f" together with its layers {', '.join(str(a) for a, _ in layers)}" if layers else ""
+    if limit is UNZIPPED_BYTES:
+        ways_out = (
+            "Ways out, with what each saves here (best first; set the field on the target):\n"
+            + remedies.format_rows(remedy_facts(artifact, total, bool(layers)), format_bytes)
+        )
+    else:
+        ways_out = "Cut what the image does not need: drop requirements, or use `exclude`."
     raise LambdaPackagingError(
         f"{address} is {format_exact(total)} unzipped{with_layers}, over Lambda's limit of "
         f"{limit.what} ({limit.value:,} bytes). The largest "
-        f"parts:\n{listing}\n"
-        "Cut what the function does not need: drop requirements, move shared ones to a layer that "
-        "other functions share, or leave files out with the `exclude` field (e.g. `boto3/**`, "
-        "which the runtime provides). A container image allows up to 10 GiB."
+        f"parts:\n{listing}\n{ways_out}\nNo artifact was written."
+    )
+
+
+def remedy_facts(artifact: LambdaArtifact, total: int, has_layers: bool) -> remedies.RemedyFacts:
+    """What the remedies need to know of a function (or layer) over the limit."""
+    owners = dict(artifact.owners)
+    by_label: dict[str, list[tuple[str, int]]] = {}
+    for top, size in artifact.output.top_level:
+        if top in owners:
+            by_label.setdefault(owners[top], []).append((top, size))
+    distributions = sorted(
+        (remedies.Distribution(label, tuple(entries)) for label, entries in by_label.items()),
+        key=lambda d: (-d.bytes, d.label),
+    )
+    facts = artifact.size_facts
+    return remedies.RemedyFacts(
+        function_bytes=artifact.output.unzipped_bytes,
+        total_bytes=total,
+        limit=UNZIPPED_BYTES.value,
+        bytecode=facts.bytecode,
+        by_bytecode=facts.by_bytecode,
+        tests_bytes=facts.tests_bytes,
+        distributions=tuple(distributions),
+        has_layers=has_layers,
+        slim_bytes=artifact.slim_removable_bytes,
     )

@@ -68,6 +68,7 @@ class _LambdaFieldSet(PackageFieldSet):
         generated: Digest = EMPTY_DIGEST,
         protected: tuple[tuple[str, str], ...] = (),
         provided: Provided = Provided(),
+        layers_unzipped_bytes: int = 0,
     ) -> LambdaArtifactRequest:
         return LambdaArtifactRequest(
             self.address,
@@ -81,6 +82,7 @@ class _LambdaFieldSet(PackageFieldSet):
             provided=provided,
             output_path=self.artifact_path(),
             layout=self.layout.layout,
+            layers_unzipped_bytes=layers_unzipped_bytes,
             slim=self.slim.value,
         )
 

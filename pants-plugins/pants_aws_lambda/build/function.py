@@ -78,6 +78,7 @@ async def build_function(field_set: PythonAwsLambdaFunctionFieldSet) -> BuiltFun
         generated=handler_shim.digest,
         protected=(handler_module,),
         provided=function_layers.provided(),
+        layers_unzipped_bytes=sum(layer.artifact.output.unzipped_bytes for layer in function_layers.layers),
     )
     artifact = await Get(LambdaArtifact, LambdaArtifactRequest, request)
     output_path = request.output_path

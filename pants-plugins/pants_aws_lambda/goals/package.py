@@ -13,7 +13,7 @@ from pants.engine.rules import Get, collect_rules, rule
 from pants.engine.unions import UnionRule
 from pants.util.logging import LogLevel
 
-from pants_aws_lambda.artifact import limits, slimming
+from pants_aws_lambda.artifact import bytecode_policy, limits, slimming
 from pants_aws_lambda.artifact.artifact import ArtifactKind, LambdaArtifact
 from pants_aws_lambda.build import function
 from pants_aws_lambda.build.field_sets import PythonAwsLambdaFunctionFieldSet, PythonAwsLambdaLayerFieldSet
@@ -52,6 +52,12 @@ def _report_lines(platform: LambdaPlatform, artifact: LambdaArtifact) -> list[st
         if artifact.bytecode_modules
         else "    Bytecode: none"
     )
+    if artifact.auto_choice is not None:
+        auto = bytecode_policy.log_line(
+            artifact.auto_choice, limits.format_bytes, limits.UNZIPPED_BYTES.value
+        )
+        if auto:
+            lines.append(f"    {auto}")
     if artifact.excluded_files:
         lines.append(
             f"    Excluded: {_count(artifact.excluded_files, 'file')}, "

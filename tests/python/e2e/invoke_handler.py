@@ -36,6 +36,10 @@ _REPORTED_MODULES = (
     "numpy._core._multiarray_umath",
     "orjson",
     "cryptography.hazmat.bindings._rust",
+    "pandas",
+    "pandas._libs.lib",
+    "scipy",
+    "scipy.special._ufuncs",
 )
 
 
