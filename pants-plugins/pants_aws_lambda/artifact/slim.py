@@ -41,6 +41,7 @@ from pants.util.logging import LogLevel
 from pants.util.strutil import softwrap
 
 from pants_aws_lambda.artifact import slimcheck, slimming
+from pants_aws_lambda.artifact.bytecode import Bytecode, BytecodeRequest
 from pants_aws_lambda.artifact.slimming import CheckFailure, CheckKind, Saving, SlimKind
 from pants_aws_lambda.caching import REMOTE_CACHE_SPECULATION_DELAY_MS
 from pants_aws_lambda.errors import LambdaPackagingError
@@ -49,6 +50,8 @@ from pants_aws_lambda.invoke.interpreters import RuntimeCommand, RuntimeCommandR
 from pants_aws_lambda.requirements.tree import ThirdPartyFile
 from pants_aws_lambda.requirements.wheels import Distribution
 from pants_aws_lambda.runtimes.platform_rules import LambdaPlatform
+from pants_aws_lambda.runtimes.table import TASK_ROOT
+from pants_aws_lambda.target_types import BytecodeMode
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +66,7 @@ STRIP_INSTALL = (
 _MAX_ROUNDS = 3
 _SCRIPT = "__lambda_slimcheck.py"
 _TREE = "tree"
+_ONLY = "__lambda_slimcheck_only.json"
 # Where the field and the option are named in messages.
 SLIM_SETTING = "the `slim` field (or `[aws-lambda].slim`)"
 
@@ -160,6 +164,8 @@ class _ProofRequest:
     what: str
     entries: tuple[FileEntry, ...]
     distributions: tuple[str, ...]
+    # Only these checks, as (kind, name); None for every check of the tree.
+    only: tuple[tuple[str, str], ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -168,21 +174,28 @@ class _Proof:
     extensions: int
     packages: int
     distributions: int
+    # Checks that a crash kept from running, as (kind, name).
+    unreached: tuple[tuple[str, str], ...] = ()
 
 
 def _parse_proof(stdout: bytes, exit_code: int, stderr: bytes) -> _Proof:
     started: dict[tuple, None] = {}
+    planned: list[tuple[str, str]] = []
+    done: set[tuple[str, str]] = set()
     loading: list[str] = []
     failures = []
     counts = {kind: 0 for kind in CheckKind}
     for line in stdout.decode("utf-8", "replace").splitlines():
         record = json.loads(line)
-        if "loading" in record:
+        if "plan" in record:
+            planned = [(kind, name) for kind, name, _ in record["plan"]]
+        elif "loading" in record:
             loading.append(record["loading"])
         elif "loaded" in record:
             loading.remove(record["loaded"])
         elif "start" in record:
             started[tuple(record["start"])] = None
+            done.add(tuple(record["start"][:2]))
             loading = []
         else:
             key = tuple(record["done"])
@@ -208,6 +221,7 @@ def _parse_proof(stdout: bytes, exit_code: int, stderr: bytes) -> _Proof:
         counts[CheckKind.EXTENSION],
         counts[CheckKind.PACKAGE],
         counts[CheckKind.DISTRIBUTION],
+        tuple(key for key in planned if key not in done),
     )
 
 
@@ -220,14 +234,24 @@ async def run_slim_proof(request: _ProofRequest) -> _Proof:
         Get(Digest, CreateDigest(request.entries)),
     )
     tree = await Get(Digest, AddPrefix(tree, _TREE))
-    input_digest = await Get(Digest, MergeDigests([script_digest, tree]))
+    only: tuple[str, ...] = ()
+    inputs = [script_digest, tree]
+    if request.only is not None:
+        only = ("--only", _ONLY)
+        inputs.append(
+            await Get(Digest, CreateDigest([FileContent(_ONLY, json.dumps(sorted(request.only)).encode())]))
+        )
+    input_digest = await Get(Digest, MergeDigests(inputs))
     result = await Get(
         FallibleProcessResult,
         Process(
-            argv=(*request.command, "-I", "-S", _SCRIPT, _TREE, *request.distributions),
+            argv=(*request.command, "-I", "-S", _SCRIPT, _TREE, *only, *request.distributions),
             input_digest=input_digest,
             env={"LANG": "C.UTF-8", "PYTHONHASHSEED": "0", "OPENBLAS_NUM_THREADS": "1"},
-            description=f"Importing every extension module of {request.what} of {request.address}",
+            description=(
+                f"Importing {'every' if request.only is None else len(request.only)} extension "
+                f"modules and packages of {request.what} of {request.address}"
+            ),
             level=LogLevel.DEBUG,
             remote_cache_speculation_delay_millis=REMOTE_CACHE_SPECULATION_DELAY_MS,
         ),
@@ -270,6 +294,38 @@ def _tree(
         else:
             entries.append(f.entry)
     return tuple(entries)
+
+
+async def _proof_bytecode(request: SlimRequest) -> dict[str, tuple[FileEntry, ...]]:
+    """Source path -> its `__pycache__` bytecode, compiled once by this machine's CPython of the
+    runtime's version where there is one: an emulated CPython imports it instead of compiling
+    thousands of modules itself, many times slower."""
+    digest = await Get(Digest, CreateDigest(tuple(f.entry for f in request.files)))
+    compiled = await Get(
+        Bytecode,
+        BytecodeRequest(
+            request.address,
+            digest,
+            request.platform.python_version,
+            BytecodeMode.COMPILED,
+            TASK_ROOT,
+            "third-party distributions, for the proof of slim mode,",
+            warn_if_no_interpreter=False,
+        ),
+    )
+    entries = await Get(DigestEntries, Digest, compiled.digest)
+    by_source: dict[str, list[FileEntry]] = {}
+    for e in entries:
+        if isinstance(e, FileEntry) and "/__pycache__/" in f"/{e.path}" and e.path.endswith(".pyc"):
+            directory, _, name = e.path.rpartition("__pycache__/")
+            by_source.setdefault(f"{directory}{name.split('.', 1)[0]}.py", []).append(e)
+    return {source: tuple(pycs) for source, pycs in by_source.items()}
+
+
+def _with_bytecode(
+    tree: tuple[FileEntry, ...], bytecode_by_source: dict[str, tuple[FileEntry, ...]]
+) -> tuple[FileEntry, ...]:
+    return tree + tuple(pyc for e in tree for pyc in bytecode_by_source.get(e.path, ()))
 
 
 def _key(failure: CheckFailure) -> tuple[str, str]:
@@ -315,39 +371,53 @@ async def slim_third_party(request: SlimRequest) -> SlimTree:
     )
     removed = dict(the_plan.removed)
     stripped = dict(stripped_result.entries)
+    bytecode_by_source = await _proof_bytecode(request)
     owners = {f.path: f.wheel for f in request.files}
     owners.update({f.path.split("/", 1)[0]: f.wheel for f in request.files})
     distributions = tuple(sorted({str(Distribution.from_wheel(f.wheel)) for f in request.files}))
 
-    def proof(entries: tuple[FileEntry, ...], what: str):
-        return Get(_Proof, _ProofRequest(request.address, command.command, what, entries, distributions))
+    def proof(entries: tuple[FileEntry, ...], what: str, only: tuple[tuple[str, str], ...] | None):
+        return Get(
+            _Proof, _ProofRequest(request.address, command.command, what, entries, distributions, only)
+        )
 
     taken = _TakenBack()
-    baseline: set[tuple[str, str]] | None = None
-    result: _Proof | None = None
+    original = tuple(f.entry for f in request.files)
+    # (kind, name) -> the message of the check's failure before slimming (None: it passed).
+    before: dict[tuple[str, str], str | None] = {}
+    only: tuple[tuple[str, str], ...] | None = None
+    first: _Proof | None = None
     for round_ in range(_MAX_ROUNDS):
         tree = _tree(request.files, removed, stripped, taken.unstripped, taken.whole)
-        result = await proof(tree, "the slimmed tree")
-        failures = [f for f in result.failures if baseline is None or _key(f) not in baseline]
-        if not failures:
-            break
-        if baseline is None:
-            original = await proof(tuple(f.entry for f in request.files), "the tree before slimming")
-            baseline = {_key(f) for f in original.failures}
-            # What fails without slim too proves nothing: its distribution stays as it was.
-            taken.take_back(
-                [f for f in failures if _key(f) in baseline], owners, (), per_file=False,
-                reason="{what} fails without slim too, so slim cannot be proven for it ({message})",
+        result = await proof(_with_bytecode(tree, bytecode_by_source), "the slimmed tree", only)
+        first = first or result
+        unknown = tuple(sorted({_key(f) for f in result.failures} - set(before)))
+        if unknown:
+            # What failed is checked in the tree before slimming too.
+            baseline = await proof(
+                _with_bytecode(original, bytecode_by_source), "the tree before slimming", unknown
             )
-            failures = [f for f in failures if _key(f) not in baseline]
+            before.update({key: None for key in unknown})
+            before.update({_key(f): f.message for f in baseline.failures})
+        # A check that fails alike without slim proves nothing: its distribution stays as it was.
+        inherent = [f for f in result.failures if before.get(_key(f)) == f.message]
+        caused = [f for f in result.failures if before.get(_key(f)) != f.message]
         taken.take_back(
-            failures, owners, stripped, per_file=round_ == 0,
-            reason="with slim, {what} fails: {message}",
+            inherent, owners, (), per_file=False,
+            reason="{what} fails without slim too, so slim cannot be proven for it ({message})",
         )
+        if not caused and not result.unreached:
+            break
+        taken.take_back(
+            caused, owners, stripped, per_file=round_ == 0, reason="with slim, {what} fails: {message}"
+        )
+        # A change taken back restores a file as it was, which only the failed checks can notice.
+        only = tuple(sorted({_key(f) for f in caused} | set(result.unreached)))
     else:
         # Still failing: nothing of slim is shipped.
         taken.whole |= frozenset(f.wheel for f in request.files)
-        result = None
+        first = None
+    result = first
     kept = taken.kept(owners)
     for item, reason in kept:
         logger.warning(f"{request.address}: slim mode: {item} {reason}.")

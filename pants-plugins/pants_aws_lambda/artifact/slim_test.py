@@ -21,27 +21,48 @@ from pants.testutil.rule_runner import RuleRunner
 from pants_aws_lambda.artifact import limits
 from pants_aws_lambda.testutil import emulated, slim_wheel
 from pants_aws_lambda.testutil.interpreters import find_cpython
-from pants_aws_lambda.testutil.require import REQUIRE_EMULATION_ENV, unavailable
-from pants_aws_lambda.testutil.rules import (  # noqa: F401 (the fixture)
-    assert_package_error,
-    package_zip,
-    rule_runner,
-    set_options,
-)
+from pants_aws_lambda.testutil.require import REQUIRE_EMULATION_ENV, REQUIRE_INTERPRETERS_ENV, unavailable
+from pants_aws_lambda.testutil.rules import assert_package_error, new_rule_runner, package_zip, set_options
 from pants_aws_lambda.testutil.wheels import lock
 
 HANDLER = "import tinyslim\n\ndef handler(event, context):\n    return {'plain': tinyslim._plain.__name__}\n"
+# Target -> (runtime, architecture, extra fields). `fn` is slim by the repository-wide option,
+# `fat` opts out by its field; nothing here runs an arm64 CPython 3.12 to prove `refused`.
+TARGETS = {
+    "fn": ("python3.12", "x86_64", ""),
+    "fat": ("python3.12", "x86_64", "slim=False, "),
+    "fn-arm64": ("python3.13", "arm64", ""),
+    "refused": ("python3.12", "arm64", ""),
+}
 
 
-def _write_function(
-    rule_runner: RuleRunner, tmp_path: Path, architecture: str, runtime: str, *options: str
-) -> dict[str, bytes]:
+def _arm64_root() -> str | None:
+    """The arm64 CPython 3.13 root that proves `fn-arm64`, when this machine has or can build one."""
+    if slim_wheel.compiler("arm64") is None:
+        return None
+    try:
+        return emulated.require_root("3.13", "arm64")
+    except (pytest.skip.Exception, pytest.fail.Exception):
+        # Its own test skips or fails with the reason.
+        return None
+
+
+@pytest.fixture(scope="module")
+def slim_repo(tmp_path_factory: pytest.TempPathFactory) -> tuple[RuleRunner, dict[str, dict[str, bytes]]]:
+    """One rule runner for every test here (its processes are shared): the wheel for each CPU
+    this machine can compile it for, one lockfile of them, and the targets of `TARGETS`."""
+    tmp_path = tmp_path_factory.mktemp("slim")
+    rule_runner = new_rule_runner()
     wheels = tmp_path / "wheels"
-    files = slim_wheel.build(wheels, tmp_path / "build", architecture)
-    lock_text = lock(wheels, tmp_path / "tiny.lock", "tinyslim==1.0", slim_wheel.wheel_name(architecture))
-    common = (
-        f"handler='app.py:handler', runtime='{runtime}', architecture='{architecture}', "
-        "bytecode='none', dependencies=[':req'], resolve='tiny'"
+    architectures = [a for a in slim_wheel.COMPILERS if slim_wheel.compiler(a)]
+    files = {a: slim_wheel.build(wheels, tmp_path / f"build-{a}", a) for a in architectures}
+    lock_text = lock(
+        wheels, tmp_path / "tiny.lock", "tinyslim==1.0", *(slim_wheel.wheel_name(a) for a in architectures)
+    )
+    targets = "".join(
+        f"python_aws_lambda_function(name='{name}', handler='app.py:handler', runtime='{runtime}', "
+        f"architecture='{architecture}', {fields}bytecode='none', dependencies=[':req'], resolve='tiny')\n"
+        for name, (runtime, architecture, fields) in TARGETS.items()
     )
     rule_runner.write_files(
         {
@@ -50,21 +71,20 @@ def _write_function(
             "src/proj/BUILD": (
                 "python_sources(resolve='tiny')\n"
                 "python_requirement(name='req', requirements=['tinyslim==1.0'], resolve='tiny')\n"
-                # Slim by the repository-wide option, and one that opts out by its field.
-                f"python_aws_lambda_function(name='fn', {common})\n"
-                f"python_aws_lambda_function(name='fat', slim=False, {common})\n"
+                + targets
             ),
         }
     )
+    root = _arm64_root()
     set_options(
         rule_runner,
         "--python-resolves={'python-default': 'lock/default.lock', 'tiny': 'lock/tiny.lock'}",
         "--python-invalid-lockfile-behavior=ignore",
         f"--python-repos-find-links=['file://{wheels}']",
         "--aws-lambda-slim",
-        *options,
+        f"--lambda-invoke-interpreter-roots={{'arm64': {[root] if root else []!r}}}",
     )
-    return files
+    return rule_runner, files
 
 
 LEFT_OUT = {
@@ -117,11 +137,12 @@ def _package(rule_runner: RuleRunner, name: str) -> tuple[zipfile.ZipFile, tuple
     return zf, built.artifacts[0].extra_log_lines
 
 
-def test_slim_x86_64_keeps_what_breaks_and_saves_per_kind(rule_runner: RuleRunner, tmp_path: Path, caplog) -> None:
+def test_slim_x86_64_keeps_what_breaks_and_saves_per_kind(slim_repo, tmp_path: Path, caplog) -> None:
+    rule_runner, files_by_architecture = slim_repo
     python = find_cpython("3.12")
     if python is None:
-        pytest.skip("no CPython 3.12 here to prove a python3.12 artifact with")
-    files = _write_function(rule_runner, tmp_path, "x86_64", "python3.12")
+        unavailable("no CPython 3.12 here to prove a python3.12 artifact with", REQUIRE_INTERPRETERS_ENV)
+    files = files_by_architecture["x86_64"]
     with caplog.at_level(logging.WARNING):
         zf, lines = _package(rule_runner, "fn")
     _check_slimmed(zf, lines, files, caplog.text)
@@ -134,33 +155,33 @@ def test_slim_x86_64_keeps_what_breaks_and_saves_per_kind(rule_runner: RuleRunne
     assert not any("Slim" in line for line in fat_lines)
 
 
-def test_slim_arm64_under_qemu(rule_runner: RuleRunner, tmp_path: Path, caplog) -> None:
+def test_slim_arm64_under_qemu(slim_repo, tmp_path: Path, caplog) -> None:
+    rule_runner, files_by_architecture = slim_repo
     if slim_wheel.compiler("arm64") is None:
         unavailable(
             "no aarch64 C cross compiler (`aarch64-linux-gnu-gcc`; `.ci/slim-tools` installs it)",
             REQUIRE_EMULATION_ENV,
         )
     root = emulated.require_root("3.13", "arm64")
-    files = _write_function(
-        rule_runner, tmp_path, "arm64", "python3.13", f"--lambda-invoke-interpreter-roots={{'arm64': ['{root}']}}"
-    )
     with caplog.at_level(logging.WARNING):
-        zf, lines = _package(rule_runner, "fn")
-    _check_slimmed(zf, lines, files, caplog.text)
+        zf, lines = _package(rule_runner, "fn-arm64")
+    _check_slimmed(zf, lines, files_by_architecture["arm64"], caplog.text)
     assert "(under QEMU)" in "\n".join(lines)
     command = [emulated.emulator("arm64"), "-L", root, f"{root}/usr/bin/python3.13"]
     assert _run_handler(command, zf, tmp_path) == "{'plain': 'tinyslim._plain'}"
 
 
-def test_slim_without_an_interpreter_for_the_proof_is_refused(rule_runner: RuleRunner, tmp_path: Path) -> None:
-    if slim_wheel.compiler("arm64") is None:
-        pytest.skip("no aarch64 C cross compiler (`aarch64-linux-gnu-gcc`; `.ci/slim-tools` installs it)")
-    # No root for arm64: nothing here runs an arm64 CPython 3.12.
-    _write_function(rule_runner, tmp_path, "arm64", "python3.12", "--lambda-invoke-interpreter-roots={}")
+def test_slim_without_an_interpreter_for_the_proof_is_refused(slim_repo) -> None:
+    rule_runner, files_by_architecture = slim_repo
+    if "arm64" not in files_by_architecture:
+        unavailable(
+            "no aarch64 C cross compiler (`aarch64-linux-gnu-gcc`; `.ci/slim-tools` installs it)",
+            REQUIRE_EMULATION_ENV,
+        )
     assert_package_error(
         rule_runner,
-        Address("src/proj", target_name="fn"),
-        "src/proj:fn",
+        Address("src/proj", target_name="refused"),
+        "src/proj:refused",
         "`slim` field",
         "[aws-lambda].slim",
         "python3.12 on arm64",
@@ -169,4 +190,4 @@ def test_slim_without_an_interpreter_for_the_proof_is_refused(rule_runner: RuleR
         "slim=False",
         "No artifact was written",
     )
-    assert not list(Path(rule_runner.build_root, "dist").rglob("*.zip"))
+    assert not list(Path(rule_runner.build_root, "dist").rglob("refused.zip"))

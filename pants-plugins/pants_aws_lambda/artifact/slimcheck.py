@@ -1,12 +1,12 @@
 """Prove that a tree of third-party distributions still works: run by the runtime's CPython.
 
-    python -I -S slimcheck.py TREE NAME==VERSION ...
+    python -I -S slimcheck.py TREE [--only ONLY.json] NAME==VERSION ...
 
 With TREE first on `sys.path` (as Lambda puts its task root first), it imports every extension
 module of the tree, every top-level package and module, and asks `importlib.metadata` for every
 distribution named on the command line (found at that version, its metadata readable).
 
-It prints one line per check to its standard output, as JSON: `{"start": [kind, name, path]}`
+It prints the checks it will make first (`{"plan": [[kind, name, path], ...]}`), then one line per check to its standard output, as JSON: `{"start": [kind, name, path]}`
 before a check and `{"done": [kind, name, path], "error": null | message, "files": [...]}` after
 it, where `files` are the extension modules whose loading raised during the check (a package's
 import fails because of the shared object it loads). Around the loading of every extension
@@ -101,27 +101,28 @@ class _Reporter:
 
         def watched(loader, spec):
             path = os.path.relpath(loader.path, reporter._tree).replace(os.sep, "/")
-            reporter._write({"loading": path})
+            reporter.write({"loading": path})
             try:
                 module = create_module(loader, spec)
             except BaseException:
                 reporter._failed_files.append(path)
                 raise
-            reporter._write({"loaded": path})
+            reporter.write({"loaded": path})
             return module
 
         loader_class.create_module = watched
 
     def run(self, kind, name, path, check):
         self._failed_files = []
-        self._write({"start": [kind, name, path]})
+        self.write({"start": [kind, name, path]})
         try:
             error = check()
         except BaseException as e:  # noqa: B902 (anything an import raises fails the check)
-            error = "%s: %s" % (type(e).__name__, e)
-        self._write({"done": [kind, name, path], "error": error, "files": sorted(set(self._failed_files))})
+            # Paths relative to the tree, so that a failure reads alike in every sandbox.
+            error = ("%s: %s" % (type(e).__name__, e)).replace(self._tree + os.sep, "")
+        self.write({"done": [kind, name, path], "error": error, "files": sorted(set(self._failed_files))})
 
-    def _write(self, record):
+    def write(self, record):
         self._out.write(json.dumps(record) + "\n")
         self._out.flush()
 
@@ -133,19 +134,34 @@ def _import(name):
     return check
 
 
+def plan(tree, distributions):
+    """Every check of the tree, in order: (kind, name, path, check)."""
+    checks = [("extension", name, path, _import(name)) for name, path in extension_modules(tree)]
+    checks += [("package", name, None, _import(name)) for name in top_level_modules(tree)]
+    for requirement in distributions:
+        name, _, version = requirement.partition("==")
+        checks.append(
+            ("distribution", requirement, None, lambda n=name, v=version: check_distribution(tree, n, v))
+        )
+    return checks
+
+
 def main(argv):
+    """`TREE [--only ONLY.json] NAME==VERSION...`: with `--only`, just the checks it lists as
+    `[kind, name]` pairs (a proof run again after a change was taken back)."""
     tree = os.path.abspath(argv[0])
+    args = argv[1:]
+    only = None
+    if args[:1] == ["--only"]:
+        with open(args[1], encoding="utf-8") as fp:
+            only = {tuple(pair) for pair in json.load(fp)}
+        args = args[2:]
     sys.path.insert(0, tree)
     reporter = _Reporter(tree)
-    for name, path in extension_modules(tree):
-        reporter.run("extension", name, path, _import(name))
-    for name in top_level_modules(tree):
-        reporter.run("package", name, None, _import(name))
-    for requirement in argv[1:]:
-        name, _, version = requirement.partition("==")
-        reporter.run(
-            "distribution", requirement, None, lambda: check_distribution(tree, name, version)
-        )
+    checks = [c for c in plan(tree, args) if only is None or (c[0], c[1]) in only]
+    reporter.write({"plan": [[kind, name, path] for kind, name, path, _ in checks]})
+    for kind, name, path, check in checks:
+        reporter.run(kind, name, path, check)
 
 
 if __name__ == "__main__":
