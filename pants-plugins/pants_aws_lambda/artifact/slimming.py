@@ -1,15 +1,17 @@
 """Slim mode's decisions, as pure functions: which third-party files go, by kind, which shared
 objects are stripped, which changes a failed proof takes back, and the report.
 
-No Pants engine imports: the rules (`slim.py`) and the tests use it alike.
+No rules and no processes: the rules (`slim.py`) and the tests use it alike.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import Enum
 from typing import Iterable, Mapping
 
+from pants_aws_lambda.artifact.limits import format_bytes
 from pants_aws_lambda.requirements.elf import is_shared_object
 
 
@@ -165,6 +167,12 @@ def canonical_project(name: str) -> str:
     return name.lower().replace("_", "-").replace(".", "-")
 
 
+def named_in(message: str, paths: Iterable[str]) -> tuple[str, ...]:
+    """The shared objects a loader's message names by file name: a library an extension module
+    links (`libscipy_openblas-5f890258.so: ELF load command address/offset not page-aligned`)."""
+    return tuple(sorted(p for p in paths if re.search(rf"(^|[/\s'\"(]){re.escape(p.rsplit('/', 1)[-1])}\b", message)))
+
+
 def changes_to_take_back(
     failures: Iterable[CheckFailure],
     owners: Mapping[str, str],
@@ -173,7 +181,8 @@ def changes_to_take_back(
 ) -> tuple[frozenset[str], frozenset[str]]:
     """(files to keep unstripped, wheels to keep whole) so that the failed checks pass again.
 
-    Shared objects that were stripped and whose loading failed are first kept unstripped, alone,
+    Shared objects that were stripped and whose loading failed (or that the failure's message
+    names, such as a library an extension module links) are first kept unstripped, alone,
     and the other failures of their wheels wait for the next proof; any other failure, or one
     that remains after that (`whole_wheels`), keeps its whole wheel as it was.
     """
@@ -181,7 +190,7 @@ def changes_to_take_back(
     stripped = set(stripped)
     unstrip: set[str] = set()
     if not whole_wheels:
-        unstrip = {p for f in failures for p in f.files if p in stripped}
+        unstrip = {p for f in failures for p in f.files + named_in(f.message, stripped) if p in stripped}
     waiting = {owners.get(p) for p in unstrip}
     wheels: set[str] = set()
     for failure in failures:
@@ -192,21 +201,12 @@ def changes_to_take_back(
     return frozenset(unstrip), frozenset(wheels)
 
 
-def _mib(size: int) -> str:
-    # Kept here rather than importing `limits`, whose module imports field types.
-    for unit, scale in (("MiB", 2**20), ("KiB", 2**10)):
-        if size >= scale:
-            tenths = size * 10 // scale
-            return f"{tenths // 10}.{tenths % 10} {unit}"
-    return f"{size} B"
-
-
 def describe_savings(saved: Iterable[Saving]) -> str:
     """`41.4 MiB saved: tests 37.4 MiB (2,103 files), ...`"""
     saved = list(saved)
     total = sum(s.bytes for s in saved)
     parts = [
-        f"{s.kind.value} {_mib(s.bytes)} ({s.files:,} {'file' if s.files == 1 else 'files'})"
+        f"{s.kind.value} {format_bytes(s.bytes)} ({s.files:,} {'file' if s.files == 1 else 'files'})"
         for s in saved
     ]
-    return f"{_mib(total)} saved" + (f": {', '.join(parts)}" if parts else "")
+    return f"{format_bytes(total)} saved" + (f": {', '.join(parts)}" if parts else "")

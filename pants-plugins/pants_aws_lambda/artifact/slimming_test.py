@@ -118,6 +118,16 @@ def test_a_failed_shared_object_is_first_kept_unstripped_alone() -> None:
     assert slimming.changes_to_take_back(failures, OWNERS, ["a/_x.so"], whole_wheels=True) == (frozenset(), {A})
 
 
+def test_a_library_the_message_names_is_kept_unstripped_with_the_module() -> None:
+    stripped = ["a/_x.so", "a.libs/libopenblas-5f89.so", "a.libs/libopenblas-5f89.so.0"]
+    message = "ImportError: libopenblas-5f89.so: ELF load command address/offset not page-aligned"
+    assert slimming.named_in(message, stripped) == ("a.libs/libopenblas-5f89.so",)
+    failures = [CheckFailure(CheckKind.EXTENSION, "a._x", "a/_x.so", message, ("a/_x.so",))]
+    owners = {**OWNERS, "a.libs/libopenblas-5f89.so": A}
+    unstrip, whole = slimming.changes_to_take_back(failures, owners, stripped, whole_wheels=False)
+    assert (unstrip, whole) == ({"a/_x.so", "a.libs/libopenblas-5f89.so"}, frozenset())
+
+
 def test_failures_without_a_shared_object_keep_their_wheel() -> None:
     failures = [
         CheckFailure(CheckKind.PACKAGE, "b", None, "ModuleNotFoundError: No module named 'b.tests'"),
