@@ -89,6 +89,8 @@ class SizeFacts:
     by_bytecode: tuple[tuple[str, int], ...] = ()
     # Third-party top-level entry -> unzipped bytes of the `tests` directories below it.
     tests_bytes: tuple[tuple[str, int], ...] = ()
+    # First-party directories -> unzipped bytes of the files directly in them, largest first.
+    first_party_dirs: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -176,10 +178,10 @@ async def _slimmed(request: LambdaArtifactRequest, chosen: Selection, aws_lambda
 
 
 def _tree_bytes(entries: DigestEntries) -> int:
-    return sum(e.file_digest.serialized_bytes_length for e in entries if isinstance(e, FileEntry))
+    return sum(size for _, size in _file_sizes(entries))
 
 
-def tests_bytes(sizes: Iterable[tuple[str, int]]) -> tuple[tuple[str, int], ...]:
+def bytes_in_tests(sizes: Iterable[tuple[str, int]]) -> tuple[tuple[str, int], ...]:
     """Top-level entry -> bytes of the files under a `tests` directory below it."""
     totals: dict[str, int] = {}
     for path, size in sizes:
@@ -187,6 +189,20 @@ def tests_bytes(sizes: Iterable[tuple[str, int]]) -> tuple[tuple[str, int], ...]
         if "tests" in parts[1:-1]:
             totals[parts[0]] = totals.get(parts[0], 0) + size
     return tuple(sorted(totals.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def directory_bytes(sizes: Iterable[tuple[str, int]], *, limit: int = 3) -> tuple[tuple[str, int], ...]:
+    """The directories holding the most bytes in files directly in them (not the root)."""
+    totals: dict[str, int] = {}
+    for path, size in sizes:
+        parent = path.rpartition("/")[0]
+        if parent:
+            totals[parent] = totals.get(parent, 0) + size
+    return tuple(sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))[:limit])
+
+
+def _file_sizes(entries: DigestEntries) -> list[tuple[str, int]]:
+    return [(e.path, e.file_digest.serialized_bytes_length) for e in entries if isinstance(e, FileEntry)]
 
 
 @dataclass(frozen=True)
@@ -242,11 +258,8 @@ async def _fit_within_limit(
     facts = SizeFacts(
         request.bytecode.value,
         tuple(sorted(by_bytecode.items())),
-        tests_bytes(
-            (e.path, e.file_digest.serialized_bytes_length)
-            for e in third_entries
-            if isinstance(e, FileEntry)
-        ),
+        bytes_in_tests(_file_sizes(third_entries)),
+        directory_bytes(_file_sizes(first_entries)),
     )
     if request.bytecode is not BytecodeMode.AUTO:
         return _Fitted(third_party, None, facts)

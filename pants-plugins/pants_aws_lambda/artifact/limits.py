@@ -144,5 +144,6 @@ def remedy_facts(artifact: LambdaArtifact, total: int, has_layers: bool) -> reme
         tests_bytes=facts.tests_bytes,
         distributions=tuple(distributions),
         has_layers=has_layers,
+        first_party_dirs=facts.first_party_dirs,
         slim_bytes=artifact.slim_removable_bytes,
     )

@@ -17,6 +17,7 @@ COST_BYTECODE_ONLY = 10  # tracebacks without source lines
 COST_EXCLUDE_TESTS = 20  # nothing imports test suites at run time
 COST_SLIM = 25  # a proof with the runtime's CPython at package time
 COST_BYTECODE_NONE = 30  # every cold start compiles what it imports
+COST_EXCLUDE_DIRECTORY = 40  # only if the function never reads it
 COST_EXCLUDE_DISTRIBUTION = 50  # only if the function never imports it
 COST_CONTAINER = 90  # another way to deploy
 
@@ -59,6 +60,8 @@ class RemedyFacts:
     # The function's distributions, largest first.
     distributions: tuple[Distribution, ...]
     has_layers: bool = False
+    # First-party directories -> bytes of the files directly in them, largest first.
+    first_party_dirs: tuple[tuple[str, int], ...] = ()
     # What slim mode's removals alone would save (0 when the artifact is already slim).
     slim_bytes: int = 0
 
@@ -129,6 +132,17 @@ def _exclude_distribution(facts: RemedyFacts) -> Iterable[Remedy]:
         )
 
 
+def _exclude_first_party_directory(facts: RemedyFacts) -> Iterable[Remedy]:
+    for directory, size in facts.first_party_dirs[:1]:
+        if size >= 2**20:
+            yield Remedy(
+                f'exclude=["{directory}/*"]',
+                size,
+                f"leaves out the files of {directory}/: only if the function never reads them",
+                COST_EXCLUDE_DIRECTORY,
+            )
+
+
 def _container(facts: RemedyFacts) -> Iterable[Remedy]:
     yield Remedy(
         'layout="flat" with a `docker_image` that copies it',
@@ -143,6 +157,7 @@ REMEDY_KINDS: list[Callable[[RemedyFacts], Iterable[Remedy]]] = [
     _bytecode,
     _exclude_tests,
     _slim,
+    _exclude_first_party_directory,
     _exclude_distribution,
     _container,
 ]

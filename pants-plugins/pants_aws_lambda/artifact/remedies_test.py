@@ -96,6 +96,24 @@ def test_a_single_module_distribution_is_excluded_by_file() -> None:
     ]
 
 
+def test_the_largest_first_party_directory() -> None:
+    facts = dataclasses.replace(
+        OVER,
+        by_bytecode=(),
+        tests_bytes=(),
+        distributions=(),
+        first_party_dirs=(("proj/data", 100 * MIB), ("proj", 10_000)),
+    )
+    rows = remedy_rows(facts)
+    assert [r.field for r in rows] == [
+        'exclude=["proj/data/*"]',
+        'layout="flat" with a `docker_image` that copies it',
+    ]
+    assert rows[0].saves == 100 * MIB
+    small = dataclasses.replace(facts, first_party_dirs=(("proj", 10_000),))
+    assert fields(small) == ['layout="flat" with a `docker_image` that copies it']
+
+
 def test_the_container_row_lifts_the_limit() -> None:
     bare = dataclasses.replace(OVER, by_bytecode=(), tests_bytes=(), distributions=())
     (row,) = remedy_rows(bare)

@@ -277,7 +277,9 @@ def test_handler_with_syntax_newer_than_the_runtime(rule_runner: RuleRunner) -> 
     )
 
 
-@pytest.mark.parametrize("bytecode, runtime", [("compiled", "python3.12"), ("only", "python3.9")])
+@pytest.mark.parametrize(
+    "bytecode, runtime", [("auto", "python3.12"), ("compiled", "python3.12"), ("only", "python3.9")]
+)
 def test_first_party_module_that_does_not_compile(rule_runner: RuleRunner, bytecode: str, runtime: str) -> None:
     rule_runner.write_files({"src/proj/util.py": "X = 1\n\ndef broken(:\n    pass\n"})
     write_function(

@@ -120,11 +120,12 @@ def known_versions() -> str:
 
 
 def test_one_version_everywhere() -> None:
-    """The wheel's version is the package's `__version__` and the changelog's newest entry."""
+    """The wheel's version is the package's `__version__` and the changelog's newest released
+    entry (an `## Unreleased` section above it gathers what the next version brings)."""
     version = wheel_version(built_wheel())
     assert version == pants_aws_lambda.__version__
     changelog = (source_repo() / "CHANGELOG.md").read_text()
-    newest = re.search(r"^## (\S+)", changelog, flags=re.MULTILINE)
+    newest = re.search(r"^## (?!Unreleased\b)(\S+)", changelog, flags=re.MULTILINE)
     assert newest is not None, "CHANGELOG.md has no `## <version>` entry"
     assert newest.group(1) == version, f"CHANGELOG.md's newest entry is {newest.group(1)}, the wheel {version}"
 

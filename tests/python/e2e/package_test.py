@@ -75,8 +75,9 @@ def unpacked(work_dir: Path, first_build: Path, artifact: Artifact) -> Path:
 
 
 def assert_bytecode_used(report: dict) -> None:
-    """The artifacts ship bytecode (`bytecode="compiled"`, the default): the runtime's CPython
-    must accept every `.pyc` and compile nothing at import from the read-only task root."""
+    """The artifacts ship bytecode (the default `bytecode="auto"` is `compiled` for functions this
+    small): the runtime's CPython must accept every `.pyc` and compile nothing at import from the
+    read-only task root."""
     assert report["bytecode"]["pyc"] > 0, "the artifact ships no bytecode"
     assert report["bytecode"]["invalid"] == 0, report["bytecode"]["problems"]
     assert report["compiled_from_source"] == [], (
