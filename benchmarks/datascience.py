@@ -45,6 +45,8 @@ BASELINE = "none"
 VARIANTS: Dict[str, str] = {
     "none": 'bytecode="none"',
     "default (auto)": "",
+    # Slim mode on top of the default (its proof runs CPython 3.12 at package time).
+    "slim": "slim=True",
 }
 EVENT = '{"readings": {"a": [1.0, 2.0, 4.5], "b": [-3.25, 0.5, 2.0]}, "expected": 1.0}'
 MARKERS = ("<!-- datascience-benchmark:begin -->", "<!-- datascience-benchmark:end -->")

@@ -16,6 +16,7 @@ from pants.engine.target import (
     InvalidFieldException,
     InvalidTargetException,
     SpecialCasedDependencies,
+    TriBoolField,
     StringField,
     StringSequenceField,
     Target,
@@ -196,6 +197,33 @@ class PythonAwsLambdaBytecodeField(StringField):
         return BytecodeMode(self.value)
 
 
+class PythonAwsLambdaSlimField(TriBoolField):
+    alias = "slim"
+    default = None
+    help = help_text(
+        """
+        Whether to leave out of third-party distributions what no import reaches, and strip
+        their shared objects, then prove the artifact still works. Unset: `[aws-lambda].slim`
+        (default `False`).
+
+        Left out: test suites (`tests/` and `test/` directories of a distribution's packages,
+        `conftest.py`), type stubs (`.pyi`), C/C++ sources and headers, Cython sources (`.pyx`,
+        `.pxd`, `.pxi`) and build-only files (static libraries `.a`, pkg-config `.pc`, Fortran
+        sources). Shared objects are stripped of symbols that loading does not need (`llvm-strip
+        --strip-unneeded`, for x86_64 and arm64 alike). Metadata (`*.dist-info`) and first-party
+        files are never touched.
+
+        The proof: the runtime's CPython for the artifact's CPU (natively, or under QEMU as
+        `pants run` uses it, see `[lambda-invoke]`) imports every extension module and every
+        top-level module of the slimmed distributions, and `importlib.metadata` must find every
+        distribution at its version. A shared object whose import fails stripped is kept
+        unstripped, a distribution whose import fails slimmed is kept as it was, and the log
+        names them. When nothing here can run the runtime's CPython, slim is refused. The log
+        reports the bytes saved per kind.
+        """
+    )
+
+
 class Layout(Enum):
     ZIP = "zip"
     FLAT = "flat"
@@ -284,6 +312,7 @@ class PythonAwsLambdaFunction(Target):
         PythonAwsLambdaCompletePlatformsField,
         PythonAwsLambdaIncludeRequirementsField,
         PythonAwsLambdaBytecodeField,
+        PythonAwsLambdaSlimField,
         PythonAwsLambdaOutputPathField,
         PythonAwsLambdaLayoutField,
         PythonAwsLambdaExcludeField,
@@ -350,6 +379,7 @@ class PythonAwsLambdaLayer(Target):
         PythonAwsLambdaIncludeRequirementsField,
         PythonAwsLambdaIncludeSourcesField,
         PythonAwsLambdaBytecodeField,
+        PythonAwsLambdaSlimField,
         PythonAwsLambdaOutputPathField,
         PythonAwsLambdaLayoutField,
         PythonAwsLambdaExcludeField,

@@ -9,6 +9,7 @@ layers); and the tree is written as a reproducible zip, or with the `flat` layou
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from enum import Enum
 from typing import Iterable
@@ -17,7 +18,7 @@ from pants.engine.addresses import Address
 from pants.engine.fs import AddPrefix, CreateDigest, Digest, DigestEntries, FileEntry, MergeDigests
 from pants.engine.rules import Get, MultiGet, collect_rules, rule
 
-from pants_aws_lambda.artifact import bytecode, bytecode_policy, content, output, selection
+from pants_aws_lambda.artifact import bytecode, bytecode_policy, content, output, selection, slim, slimming
 from pants_aws_lambda.artifact.bytecode import Bytecode, BytecodeRequest, CompileFailure
 from pants_aws_lambda.artifact.bytecode_policy import AutoChoice, AutoPlan
 from pants_aws_lambda.artifact.content import LambdaContent
@@ -30,12 +31,14 @@ from pants_aws_lambda.artifact.output import (
     ZipRequest,
 )
 from pants_aws_lambda.artifact.selection import Provided, Selection
+from pants_aws_lambda.artifact.slim import SlimReport, SlimRequest, SlimTree
 from pants_aws_lambda.errors import LambdaPackagingError
 from pants_aws_lambda.runtimes import platform_rules
 from pants_aws_lambda.runtimes.platform_rules import LambdaPlatform
 from pants_aws_lambda.runtimes.table import LAYER_PYTHON_DIR, LAYERS_ROOT, TASK_ROOT
 from pants_aws_lambda.target_types import BytecodeMode, Layout
 from pants_aws_lambda.requirements.wheels import Distribution
+from pants_aws_lambda.subsystem import AwsLambdaSubsystem
 
 
 class ArtifactKind(Enum):
@@ -72,6 +75,8 @@ class LambdaArtifactRequest:
     layout: Layout = Layout.ZIP
     # Unzipped bytes of the layers the artifact deploys with: they count toward the same limit.
     layers_unzipped_bytes: int = 0
+    # The target's `slim` field; unset means `[aws-lambda].slim`.
+    slim: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -104,6 +109,10 @@ class LambdaArtifact:
     # What `bytecode="auto"` chose, when it measured alternatives (None: it did not need to).
     auto_choice: AutoChoice | None = None
     size_facts: SizeFacts = SizeFacts()
+    # What slim mode saved and kept, when it ran.
+    slim: SlimReport | None = None
+    # Without slim mode: the bytes its removals alone would save (stripping saves more).
+    slim_removable_bytes: int = 0
 
 
 def _list_compile_failures(prefix: str, failed: tuple[CompileFailure, ...]) -> str:
@@ -154,6 +163,18 @@ def _bytecode_request(
         # One warning per artifact is enough: its first-party request gives it.
         warn_if_no_interpreter=not third_party and not measuring,
     )
+
+
+async def _slimmed(request: LambdaArtifactRequest, chosen: Selection, aws_lambda: AwsLambdaSubsystem):
+    """The chosen selection with slim mode applied when the target asks for it, and its report."""
+    if not aws_lambda.slim_for(request.slim) or not chosen.third_party:
+        return chosen, None
+    by_path = {f.path: f for f in request.content.third_party.files}
+    slimmed = await Get(
+        SlimTree,
+        SlimRequest(request.address, request.platform, tuple(by_path[e.path] for e in chosen.third_party)),
+    )
+    return dataclasses.replace(chosen, third_party=slimmed.files), slimmed.report
 
 
 def _tree_bytes(entries: DigestEntries) -> int:
@@ -258,10 +279,13 @@ async def _fit_within_limit(
 
 
 @rule
-async def build_lambda_artifact(request: LambdaArtifactRequest) -> LambdaArtifact:
+async def build_lambda_artifact(
+    request: LambdaArtifactRequest, aws_lambda: AwsLambdaSubsystem
+) -> LambdaArtifact:
     chosen = selection.select(
         request.address, request.content, request.exclude, request.protected, request.provided
     )
+    chosen, slim_report = await _slimmed(request, chosen, aws_lambda)
     third_party_digest, first_party_sources = await MultiGet(
         Get(Digest, CreateDigest(chosen.third_party)),
         Get(Digest, CreateDigest(chosen.first_party)),
@@ -304,6 +328,7 @@ async def build_lambda_artifact(request: LambdaArtifactRequest) -> LambdaArtifac
         third_party_bytecode.compiled + first_party_bytecode.compiled,
         fitted.choice,
         fitted.facts,
+        slim_report,
     )
 
 
@@ -314,6 +339,7 @@ def _artifact(
     compiled: int,
     choice: AutoChoice | None,
     facts: SizeFacts,
+    slim_report: SlimReport | None,
 ) -> LambdaArtifact:
     return LambdaArtifact(
         output=written,
@@ -327,6 +353,12 @@ def _artifact(
         owners=selection.owners(request.content, chosen),
         auto_choice=choice,
         size_facts=facts,
+        slim=slim_report,
+        slim_removable_bytes=(
+            0
+            if slim_report is not None
+            else slimming.removable_bytes((e.path, selection.size(e)) for e in chosen.third_party)
+        ),
     )
 
 
@@ -337,4 +369,5 @@ def rules():
         *output.rules(),
         *bytecode.rules(),
         *platform_rules.rules(),
+        *slim.rules(),
     )

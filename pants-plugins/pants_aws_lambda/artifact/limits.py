@@ -145,4 +145,5 @@ def remedy_facts(artifact: LambdaArtifact, total: int, has_layers: bool) -> reme
         distributions=tuple(distributions),
         has_layers=has_layers,
         first_party_dirs=facts.first_party_dirs,
+        slim_bytes=artifact.slim_removable_bytes,
     )

@@ -15,6 +15,7 @@ from typing import Callable, Iterable, Sequence
 # How much a remedy costs the function, lowest first, among the rows that fit.
 COST_BYTECODE_ONLY = 10  # tracebacks without source lines
 COST_EXCLUDE_TESTS = 20  # nothing imports test suites at run time
+COST_SLIM = 25  # a proof with the runtime's CPython at package time
 COST_BYTECODE_NONE = 30  # every cold start compiles what it imports
 COST_EXCLUDE_DIRECTORY = 40  # only if the function never reads it
 COST_EXCLUDE_DISTRIBUTION = 50  # only if the function never imports it
@@ -61,6 +62,8 @@ class RemedyFacts:
     has_layers: bool = False
     # First-party directories -> bytes of the files directly in them, largest first.
     first_party_dirs: tuple[tuple[str, int], ...] = ()
+    # What slim mode's removals alone would save (0 when the artifact is already slim).
+    slim_bytes: int = 0
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,17 @@ def _exclude_tests(facts: RemedyFacts) -> Iterable[Remedy]:
         )
 
 
+def _slim(facts: RemedyFacts) -> Iterable[Remedy]:
+    if facts.slim_bytes >= 2**20:
+        yield Remedy(
+            "slim=True",
+            facts.slim_bytes,
+            "leaves out test suites, type stubs, C and Cython sources and strips shared objects "
+            "(which saves more than this), proven by importing everything with the runtime's CPython",
+            COST_SLIM,
+        )
+
+
 def _exclude_distribution(facts: RemedyFacts) -> Iterable[Remedy]:
     if facts.distributions:
         dist = facts.distributions[0]
@@ -142,6 +156,7 @@ def _container(facts: RemedyFacts) -> Iterable[Remedy]:
 REMEDY_KINDS: list[Callable[[RemedyFacts], Iterable[Remedy]]] = [
     _bytecode,
     _exclude_tests,
+    _slim,
     _exclude_first_party_directory,
     _exclude_distribution,
     _container,

@@ -146,3 +146,16 @@ def test_a_new_kind_of_remedy_is_one_function() -> None:
         "slim=True",
         'exclude=["scipy/**/tests/**", "pandas/**/tests/**", "numpy/**/tests/**"]',
     ]
+
+
+def test_slim_comes_with_its_figure_for_this_artifact() -> None:
+    facts = dataclasses.replace(OVER, slim_bytes=41 * MIB)
+    rows = remedy_rows(facts)
+    [slim] = [row for row in rows if row.field == "slim=True"]
+    assert slim.saves == 41 * MIB and slim.fits(facts)
+    # It costs a proof at package time: after excluding test suites, before sources only.
+    order = [row.field for row in rows]
+    assert order.index("slim=True") == order.index('bytecode="none"') - 1
+    assert "slim=True: saves 41.0 MiB here (226.0 MiB, fits)" in format_rows(facts, limits.format_bytes)
+    # No row when slim would save little, or the artifact is slim already.
+    assert "slim=True" not in fields(dataclasses.replace(OVER, slim_bytes=1000))

@@ -27,6 +27,7 @@ from pants_aws_lambda.target_types import (
     PythonAwsLambdaLayoutField,
     PythonAwsLambdaOutputPathField,
     PythonAwsLambdaRuntimeField,
+    PythonAwsLambdaSlimField,
 )
 
 
@@ -37,6 +38,7 @@ class _LambdaFieldSet(PackageFieldSet):
     complete_platforms: PythonAwsLambdaCompletePlatformsField
     include_requirements: PythonAwsLambdaIncludeRequirementsField
     bytecode: PythonAwsLambdaBytecodeField
+    slim: PythonAwsLambdaSlimField
     exclude: PythonAwsLambdaExcludeField
     output_path: PythonAwsLambdaOutputPathField
     layout: PythonAwsLambdaLayoutField
@@ -81,6 +83,7 @@ class _LambdaFieldSet(PackageFieldSet):
             output_path=self.artifact_path(),
             layout=self.layout.layout,
             layers_unzipped_bytes=layers_unzipped_bytes,
+            slim=self.slim.value,
         )
 
     def artifact_path(self) -> str:

@@ -13,7 +13,7 @@ from pants.engine.rules import Get, collect_rules, rule
 from pants.engine.unions import UnionRule
 from pants.util.logging import LogLevel
 
-from pants_aws_lambda.artifact import bytecode_policy, limits
+from pants_aws_lambda.artifact import bytecode_policy, limits, slimming
 from pants_aws_lambda.artifact.artifact import ArtifactKind, LambdaArtifact
 from pants_aws_lambda.build import function
 from pants_aws_lambda.build.field_sets import PythonAwsLambdaFunctionFieldSet, PythonAwsLambdaLayerFieldSet
@@ -63,6 +63,7 @@ def _report_lines(platform: LambdaPlatform, artifact: LambdaArtifact) -> list[st
             f"    Excluded: {_count(artifact.excluded_files, 'file')}, "
             f"{limits.format_bytes(artifact.excluded_bytes)} saved by `exclude`"
         )
+    lines.extend(_slim_lines(artifact))
     if artifact.omitted_distributions or artifact.omitted_first_party:
         by_layer: dict[str, list[str]] = {}
         for layer, dist in artifact.omitted_distributions:
@@ -71,6 +72,15 @@ def _report_lines(platform: LambdaPlatform, artifact: LambdaArtifact) -> list[st
         if artifact.omitted_first_party:
             provided.append(_count(artifact.omitted_first_party, "first-party file"))
         lines.append(f"    Left out, provided by layers: {'; '.join(provided)}")
+    return lines
+
+
+def _slim_lines(artifact: LambdaArtifact) -> list[str]:
+    report = artifact.slim
+    if report is None:
+        return []
+    lines = [f"    Slim: {slimming.describe_savings(report.saved)}", f"    Slim proof: {report.proof}"]
+    lines.extend(f"    Slim kept: {item} {why}" for item, why in report.kept)
     return lines
 
 

@@ -187,6 +187,52 @@ async def find_emulated_interpreter(
 
 
 @dataclass(frozen=True)
+class RuntimeCommandRequest:
+    platform: LambdaPlatform
+
+
+@dataclass(frozen=True)
+class RuntimeCommand:
+    """The command that runs the runtime's CPython for the artifact's CPU here (native, else under
+    QEMU), for sandboxed checks of an artifact; or, when there is none, what is missing."""
+
+    command: tuple[str, ...]
+    emulated: bool
+    # What to install or configure, when `command` is empty.
+    missing: str = ""
+
+    def describe(self, python_version: tuple[int, int]) -> str:
+        how = "under QEMU" if self.emulated else "natively"
+        return f"CPython {'{}.{}'.format(*python_version)} ({how})"
+
+
+@rule(desc="Finding the runtime's CPython for checks of an artifact", level=LogLevel.DEBUG)
+async def find_runtime_command(request: RuntimeCommandRequest) -> RuntimeCommand:
+    platform = request.platform
+    architecture = artifact_architecture(platform, host_platform.machine())
+    if architecture.machine == _machine(host_platform.machine()):
+        interpreter = await Get(RuntimeInterpreter, RuntimeInterpreterRequest(platform.python_version))
+        if interpreter.binary is not None:
+            return RuntimeCommand((interpreter.binary.path,), emulated=False)
+    emulated = await Get(
+        EmulatedInterpreter, EmulatedInterpreterRequest(architecture.name, platform.python_version)
+    )
+    if emulated.found:
+        return RuntimeCommand(emulated.command(), emulated=True)
+    version = "{}.{}".format(*platform.python_version)
+    native = (
+        f"`python{version}` on `[python-bootstrap].search_path` (e.g. `pyenv install {version}`), or "
+        if architecture.machine == _machine(host_platform.machine())
+        else ""
+    )
+    return RuntimeCommand(
+        (),
+        emulated=False,
+        missing=f"{native}{_root_instructions(architecture, version)}; {emulated.missing}",
+    )
+
+
+@dataclass(frozen=True)
 class InvokeInterpreterRequest:
     address: Address
     platform: LambdaPlatform

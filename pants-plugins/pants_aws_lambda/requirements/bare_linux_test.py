@@ -10,118 +10,32 @@ and no zip is written.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import logging
-import os
-import subprocess
-import sys
-import zipfile
 from pathlib import Path
 
-import pytest
 from pants.engine.addresses import Address
 from pants.testutil.rule_runner import RuleRunner
 
 from pants_aws_lambda.testutil.elf_builder import build_elf
-from pants_aws_lambda.testutil.interpreters import find_cpython
 from pants_aws_lambda.testutil.rules import (  # noqa: F401 (the fixture)
     assert_package_error,
     package_zip,
-    pinned_pex,
     rule_runner,
     set_options,
 )
+from pants_aws_lambda.testutil.wheels import lock, write_wheel
 
 WHEEL = "tinyext-1.0-py3-none-linux_x86_64.whl"
 
 
-def _record_line(name: str, data: bytes) -> str:
-    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-    return f"{name},sha256={digest},{len(data)}"
-
-
 def build_wheel(directory: Path, so: bytes) -> Path:
-    files = {
-        "tinyext.so": so,
-        "tinyext-1.0.dist-info/METADATA": b"Metadata-Version: 2.1\nName: tinyext\nVersion: 1.0\n",
-        "tinyext-1.0.dist-info/WHEEL": (
-            b"Wheel-Version: 1.0\nGenerator: hand\nRoot-Is-Purelib: false\n"
-            b"Tag: py3-none-linux_x86_64\n"
-        ),
-    }
-    record = "\n".join(_record_line(n, d) for n, d in files.items())
-    record += "\ntinyext-1.0.dist-info/RECORD,,\n"
-    files["tinyext-1.0.dist-info/RECORD"] = record.encode()
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / WHEEL
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, data in files.items():
-            zf.writestr(name, data)
-    return path
-
-
-def python39() -> str:
-    found = find_cpython("3.9")
-    if found:
-        return found
-    if sys.version_info[:2] == (3, 9):
-        return sys.executable
-    pytest.fail("No CPython 3.9 to run the pinned pex with (looked on PATH and in pyenv).")
-
-
-def lock(find_links: Path, output: Path) -> str:
-    pex = pinned_pex()
-    # A PEX_ROOT of its own, empty every time: the lock needs nothing but the find-links
-    # directory, and no cache can hide a download it would need on a fresh machine.
-    env = {
-        **os.environ,
-        "PEX_SCRIPT": "pex3",
-        "PIP_CONFIG_FILE": "/dev/null",
-        "PEX_ROOT": str(output.parent / "pex_root"),
-    }
-    proc = subprocess.run(
-        [
-            python39(),
-            pex,
-            "lock",
-            "create",
-            "--no-pypi",
-            "--find-links",
-            str(find_links),
-            "--style",
-            "universal",
-            "--target-system",
-            "linux",
-            "--resolver-version",
-            "pip-2020-resolver",
-            # The pip vendored in pex: with `--no-pypi`, pex could not fetch another one.
-            "--pip-version",
-            "vendored",
-            "--interpreter-constraint",
-            "CPython<3.15,>=3.9",
-            "--indent",
-            "2",
-            "-o",
-            str(output),
-            "tinyext==1.0",
-        ],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert proc.returncode == 0, f"pex3 lock create failed:\n{proc.stdout}\n{proc.stderr}"
-    text = output.read_text()
-    assert WHEEL in text, text
-    return text
+    return write_wheel(directory, "tinyext", "1.0", "py3-none-linux_x86_64", {"tinyext.so": so})
 
 
 def write_tinyext_function(rule_runner: RuleRunner, tmp_path: Path, glibc: str) -> Address:
     wheels_dir = tmp_path / "wheels"
     build_wheel(wheels_dir, build_elf({"libc.so.6": ["GLIBC_2.2.5", glibc]}))
-    lock_text = lock(wheels_dir, tmp_path / "tiny.lock")
+    lock_text = lock(wheels_dir, tmp_path / "tiny.lock", "tinyext==1.0", WHEEL)
     rule_runner.write_files(
         {
             "lock/tiny.lock": lock_text,

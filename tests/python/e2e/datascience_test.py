@@ -37,6 +37,7 @@ from e2e.repo import (
     unpack_read_only,
 )
 from e2e.runtimes_test import CPUS, abi_problems
+from pants_aws_lambda.artifact import limits, slimming
 from pants_aws_lambda.requirements import elf
 from pants_aws_lambda.runtimes.table import RUNTIMES
 from pants_aws_lambda.testutil import emulated
@@ -66,6 +67,8 @@ class Cell:
     runtime: str
     architecture: str
     mode: str  # LOCKED or NO_LOCKFILE
+    # Slim mode's cells: `bytecode="none"` and `slim`, with a `-none` twin that is not slim.
+    slim: bool = False
 
     @property
     def artifact(self) -> Artifact:
@@ -90,6 +93,8 @@ CELLS = (
     Cell("py312-arm64", "python3.12", "arm64", NO_LOCKFILE),
     Cell("py313-arm64", "python3.13", "arm64", NO_LOCKFILE),
     Cell("py314-arm64", "python3.14", "arm64", NO_LOCKFILE),
+    Cell("py313-x86_64-slim", "python3.13", "x86_64", LOCKED, slim=True),
+    Cell("py313-x86_64-none", "python3.13", "x86_64", LOCKED),
 )
 CELL_IDS = tuple(cell.id for cell in CELLS)
 
@@ -111,6 +116,7 @@ def packaged(work_dir: Path) -> dict[str, tuple[Path, PantsResult]]:
         artifacts = {c.artifact for c in CELLS if c.mode == mode}
         if artifacts:
             buildroot = copy_repo(work_dir / mode)
+            options = (*options, *proof_options(mode))
             result = package(buildroot, sorted(artifacts, key=str), *options, timeout=PACKAGE_TIMEOUT_S)
             done[mode] = (buildroot, result)
     return done
@@ -257,3 +263,51 @@ def test_every_mode_and_function_is_in_the_matrix() -> None:
         assert {(c.runtime, c.architecture) for c in CELLS if c.mode == mode} >= {
             (f"python3.{minor}", cpu) for minor in (12, 13, 14) for cpu in ("x86_64", "arm64")
         }
+
+
+# ---------------------------------------------------------------------------------------------
+# Slim mode: its cells are smaller than their twins by exactly the bytes the log reports, every
+# file it left out is of a kind it leaves out, and (above) they pass the same checks and run.
+# x86_64 only: under QEMU the proof of these three distributions takes minutes (slim on arm64 is
+# proven by the rule tests of `pants_aws_lambda.artifact.slim_test`, under QEMU too).
+# ---------------------------------------------------------------------------------------------
+
+SLIM_CELLS = tuple(c for c in CELLS if c.slim)
+
+
+def proof_options(mode: str) -> tuple[str, ...]:
+    """The root filesystems whose CPython proves the emulated slim cells (`[lambda-invoke]`)."""
+    roots: dict[str, list[str]] = {}
+    for cell in CELLS:
+        key = (cell.artifact.python_version, cell.architecture)
+        if cell.mode == mode and cell.slim and key not in NATIVE:
+            roots.setdefault(cell.architecture, []).append(emulated.require_root(*key))
+    return (f"--lambda-invoke-interpreter-roots={roots!r}",) if roots else ()
+
+
+def twin(cell: Cell) -> Cell:
+    return next(c for c in CELLS if c.mode == cell.mode and c.name == cell.name.replace("-slim", "-none"))
+
+
+@pytest.mark.parametrize("cell", SLIM_CELLS, ids=tuple(c.id for c in SLIM_CELLS))
+def test_slim_saves_what_its_log_reports(
+    packaged: dict[str, tuple[Path, PantsResult]], buildroots: dict[str, Path], cell: Cell
+) -> None:
+    with zipfile.ZipFile(zip_path(buildroots, twin(cell))) as fat, zipfile.ZipFile(zip_path(buildroots, cell)) as slim:
+        # Files only: a directory whose files all went is not in the slim zip either.
+        fat_sizes = {i.filename: i.file_size for i in fat.infolist() if not i.is_dir()}
+        slim_sizes = {i.filename: i.file_size for i in slim.infolist() if not i.is_dir()}
+    left_out = sorted(set(fat_sizes) - set(slim_sizes))
+    assert set(slim_sizes) <= set(fat_sizes)
+    assert [p for p in left_out if slimming.removal_kind(p) is None] == []
+    assert not [p for p in left_out if ".dist-info/" in p]
+    assert sum(1 for p in left_out if slimming.removal_kind(p) is slimming.SlimKind.TESTS) > 1000
+    stripped = {p: fat_sizes[p] - size for p, size in slim_sizes.items() if size != fat_sizes[p]}
+    assert all(elf.is_shared_object(p) and saved > 0 for p, saved in stripped.items()), stripped
+    saved = sum(fat_sizes[p] for p in left_out) + sum(stripped.values())
+    block = "\n".join(package_log(packaged[cell.mode][1], cell))
+    assert f"Slim: {limits.format_bytes(saved)} saved: tests " in block, block
+    assert f"stripped symbols {limits.format_bytes(sum(stripped.values()))} ({len(stripped)} files)" in block, block
+    how = "natively" if (cell.artifact.python_version, cell.architecture) in NATIVE else "under QEMU"
+    assert re.search(rf"Slim proof: [1-9][0-9]+ extension modules, .* checked with CPython 3.13 \({how}\)", block), block
+    assert sum(slim_sizes.values()) == sum(fat_sizes.values()) - saved
