@@ -1,0 +1,179 @@
+"""`pants run` of a function that relies on the runtime's AWS SDK, as functions on Lambda do (no
+boto3 among its requirements), on the Amazon Linux 2023 runtimes and both architectures; the
+function's own boto3 shadowing the runtime's; the SDK turned off; and warm invocations, several
+events handled by one runtime process, through both runners.
+
+One rule runner serves the whole module: the targets are written once, and each test builds and
+runs the ones it needs (the SDK is installed once per runtime and architecture).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from pants.testutil.rule_runner import RuleRunner
+
+from pants_aws_lambda.invoke import runner as invoke_runner
+from pants_aws_lambda.invoke.runtime_sdk import RUNTIME_SDK_PEX
+from pants_aws_lambda.testutil import TESTDATA
+from pants_aws_lambda.testutil.interpreters import interpreter_options, require_cpython
+from pants_aws_lambda.testutil.rules import new_rule_runner, run_it, run_request, set_options
+
+SDK_LOCKFILE = Path(__file__).parent / "lambda-runtime-sdk.lock"
+OWN_BOTO3 = "1.35.99"
+
+# Imports boto3 at module level without requiring it, and makes a client at init (no network
+# call), as functions on Lambda do; counts its calls, to show a warm execution environment.
+APP = """\
+import os, platform, sys
+
+import boto3
+import botocore
+
+S3 = boto3.client("s3", region_name="us-east-1")
+CALLS = 0
+print("init: client for", S3.meta.service_model.service_name)
+
+
+def handler(event, context):
+    global CALLS
+    CALLS += 1
+    if event.get("fail"):
+        raise ValueError(f"call {CALLS} fails")
+    sdk = os.path.dirname(os.path.dirname(boto3.__file__))
+    return {
+        "boto3": boto3.__version__,
+        "botocore": botocore.__version__,
+        "sdk_dir": sdk,
+        "sdk_after_task_root": sys.path.index(sdk) > sys.path.index(os.environ["LAMBDA_TASK_ROOT"]),
+        "calls": CALLS,
+        "request_id": context.aws_request_id,
+        "python": "%d.%d" % sys.version_info[:2],
+        "machine": platform.machine(),
+    }
+"""
+
+CELLS = [("python3.12", "x86_64"), ("python3.13", "x86_64"), ("python3.14", "x86_64"), ("python3.13", "arm64")]
+MACHINES = {"x86_64": "x86_64", "arm64": "aarch64"}
+
+
+def locked_version(lockfile: Path, project: str) -> str:
+    text = lockfile.read_text()
+    match = re.search(r'"project_name": "%s",\s*"requires_dists"[^]]*\],\s*"requires_python"[^,]*,\s*"version": "([^"]+)"' % project, text)
+    assert match, f"{project} is not in {lockfile}"
+    return match.group(1)
+
+
+def target_name(runtime: str, architecture: str) -> str:
+    return f"fn-{runtime.replace('.', '')}-{architecture}"
+
+
+@pytest.fixture(scope="module")
+def rule_runner() -> RuleRunner:
+    rule_runner = new_rule_runner()
+    targets = "".join(
+        f"python_aws_lambda_function(name='{target_name(runtime, arch)}', runtime='{runtime}', "
+        f"architecture='{arch}', handler='app.py:handler', resolve='lambdas')\n"
+        for runtime, arch in CELLS
+    )
+    rule_runner.write_files(
+        {
+            "lock/boto3-old.lock": (TESTDATA / f"boto3-{OWN_BOTO3}.lock").read_text(),
+            "src/proj/app.py": APP,
+            "src/proj/BUILD": "python_sources(resolve='lambdas')\n" + targets,
+            # The same function with its own boto3, older than the runtime's.
+            "src/own/app.py": APP,
+            "src/own/BUILD": (
+                "python_sources(resolve='boto3-old')\n"
+                f"python_requirement(name='boto3', requirements=['boto3=={OWN_BOTO3}'], resolve='boto3-old')\n"
+                "python_aws_lambda_function(name='fn', runtime='python3.12', handler='app.py:handler', "
+                "resolve='boto3-old', dependencies=[':boto3'])\n"
+            ),
+        }
+    )
+    return rule_runner
+
+
+def options(*extra: str) -> tuple[str, ...]:
+    return (
+        "--python-resolves={'python-default': 'lock/default.lock', 'lambdas': 'lock/boto3-old.lock', "
+        "'boto3-old': 'lock/boto3-old.lock'}",
+        "--python-resolves-to-interpreter-constraints={'lambdas': ['CPython>=3.12,<3.15'], "
+        "'boto3-old': ['CPython>=3.12,<3.15']}",
+        "--python-infer-unowned-dependency-behavior=ignore",
+        "--lambda-invoke-timeout=60",
+        *extra,
+    )
+
+
+@pytest.mark.parametrize("runtime, architecture", CELLS, ids=[f"{r}-{a}" for r, a in CELLS])
+def test_the_runtimes_sdk(rule_runner: RuleRunner, runtime: str, architecture: str) -> None:
+    version = runtime[len("python") :]
+    set_options(rule_runner, *options(*interpreter_options(version, architecture)))
+    request = run_request(rule_runner, target_name(runtime, architecture))
+    assert "--runtime-sdk" in request.args
+
+    ok = run_it(rule_runner, request, "{}")
+    assert ok.returncode == 0, ok.stderr
+    response = json.loads(ok.stdout)
+    # The SDK the plugin's lockfile pins, installed for the runtime, after the task root.
+    assert response["boto3"] == locked_version(SDK_LOCKFILE, "boto3")
+    assert response["botocore"] == locked_version(SDK_LOCKFILE, "botocore")
+    assert RUNTIME_SDK_PEX in response["sdk_dir"]
+    assert response["sdk_after_task_root"] is True
+    assert (response["python"], response["machine"]) == (version, MACHINES[architecture])
+    assert "init: client for s3" in ok.stderr
+
+
+def test_the_functions_own_boto3_comes_first(rule_runner: RuleRunner) -> None:
+    require_cpython("3.12", "the function is not invoked")
+    set_options(rule_runner, *options())
+    ok = run_it(rule_runner, run_request(rule_runner, "fn", "src/own"), "{}")
+    assert ok.returncode == 0, ok.stderr
+    response = json.loads(ok.stdout)
+    assert response["boto3"] == OWN_BOTO3 != locked_version(SDK_LOCKFILE, "boto3")
+    assert RUNTIME_SDK_PEX not in response["sdk_dir"]
+    assert response["sdk_dir"].endswith("/task")
+
+
+@pytest.mark.parametrize("client", ["awslambdaric", "direct"])
+def test_without_the_sdk_a_function_that_relies_on_it_fails(rule_runner: RuleRunner, client: str) -> None:
+    require_cpython("3.12", "the function is not invoked")
+    set_options(rule_runner, *options("--no-lambda-invoke-runtime-sdk", f"--lambda-invoke-runtime-client={client}"))
+    request = run_request(rule_runner, target_name("python3.12", "x86_64"))
+    assert "--runtime-sdk" not in request.args
+    failed = run_it(rule_runner, request, "{}")
+    assert failed.returncode == invoke_runner.EXIT_ERROR, failed.stderr
+    error = json.loads(failed.stdout)
+    assert error["errorType"] == "Runtime.ImportModuleError"
+    assert "No module named 'boto3'" in error["errorMessage"]
+
+
+@pytest.mark.parametrize("client", ["awslambdaric", "direct"])
+def test_warm_invocations(rule_runner: RuleRunner, client: str, tmp_path: Path) -> None:
+    require_cpython("3.12", "the function is not invoked")
+    set_options(rule_runner, *options(f"--lambda-invoke-runtime-client={client}"))
+    request = run_request(rule_runner, target_name("python3.12", "x86_64"))
+    events = tmp_path / "events.jsonl"
+    events.write_text('{"n": 2}\n\n{"n": 3}\n')
+    result = run_it(rule_runner, request, "{}", '{"fail": true}', "{}", f"@{events}")
+    # An error in one invocation does not end the others; the exit status says there was one.
+    assert result.returncode == invoke_runner.EXIT_ERROR, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 4, result.stdout
+    first, failed, third, fourth = map(json.loads, lines)
+    assert (first["calls"], third["calls"], fourth["calls"]) == (1, 3, 4)
+    assert (failed["errorType"], failed["errorMessage"]) == ("ValueError", "call 2 fails")
+    # One initialisation; each invocation its own request id and REPORT, the first with the
+    # initialisation's duration.
+    assert result.stderr.count("init: client for s3") == 1
+    assert result.stderr.count("INIT_START") == 1
+    reports = re.findall(r"^REPORT RequestId: (\S+)\t.*$", result.stderr, re.M)
+    starts = re.findall(r"^START RequestId: (\S+) ", result.stderr, re.M)
+    ids = [first["request_id"], failed["requestId"], third["request_id"], fourth["request_id"]]
+    assert starts == reports == ids and len(set(ids)) == 4
+    report_lines = re.findall(r"^REPORT .*$", result.stderr, re.M)
+    assert ["Init Duration: " in line for line in report_lines] == [True, False, False, False]
