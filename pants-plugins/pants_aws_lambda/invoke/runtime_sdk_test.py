@@ -14,13 +14,14 @@ import re
 from pathlib import Path
 
 import pytest
+from pants.engine.addresses import Address
 from pants.testutil.rule_runner import RuleRunner
 
 from pants_aws_lambda.invoke import runner as invoke_runner
 from pants_aws_lambda.invoke.runtime_sdk import RUNTIME_SDK_PEX
 from pants_aws_lambda.testutil import TESTDATA
 from pants_aws_lambda.testutil.interpreters import interpreter_options, require_cpython
-from pants_aws_lambda.testutil.rules import new_rule_runner, run_it, run_request, set_options
+from pants_aws_lambda.testutil.rules import build_package, new_rule_runner, run_it, run_request, set_options
 
 SDK_LOCKFILE = Path(__file__).parent / "lambda-runtime-sdk.lock"
 OWN_BOTO3 = "1.35.99"
@@ -33,9 +34,10 @@ import os, platform, sys
 import boto3
 import botocore
 
-S3 = boto3.client("s3", region_name="us-east-1")
+# STS: a small service model, quick to load under an emulator too.
+CLIENT = boto3.client("sts", region_name="us-east-1")
 CALLS = 0
-print("init: client for", S3.meta.service_model.service_name)
+print("init: client for", CLIENT.meta.service_model.service_name)
 
 
 def handler(event, context):
@@ -61,10 +63,14 @@ MACHINES = {"x86_64": "x86_64", "arm64": "aarch64"}
 
 
 def locked_version(lockfile: Path, project: str) -> str:
-    text = lockfile.read_text()
-    match = re.search(r'"project_name": "%s",\s*"requires_dists"[^]]*\],\s*"requires_python"[^,]*,\s*"version": "([^"]+)"' % project, text)
-    assert match, f"{project} is not in {lockfile}"
-    return match.group(1)
+    """The version of `project` in a Pants lockfile (its `//` header lines, then PEX's JSON)."""
+    text = "\n".join(line for line in lockfile.read_text().splitlines() if not line.startswith("//"))
+    versions = {
+        requirement["project_name"]: requirement["version"]
+        for resolve in json.loads(text)["locked_resolves"]
+        for requirement in resolve["locked_requirements"]
+    }
+    return versions[project]
 
 
 def target_name(runtime: str, architecture: str) -> str:
@@ -125,7 +131,7 @@ def test_the_runtimes_sdk(rule_runner: RuleRunner, runtime: str, architecture: s
     assert RUNTIME_SDK_PEX in response["sdk_dir"]
     assert response["sdk_after_task_root"] is True
     assert (response["python"], response["machine"]) == (version, MACHINES[architecture])
-    assert "init: client for s3" in ok.stderr
+    assert "init: client for sts" in ok.stderr
 
 
 def test_the_functions_own_boto3_comes_first(rule_runner: RuleRunner) -> None:
@@ -159,21 +165,31 @@ def test_warm_invocations(rule_runner: RuleRunner, client: str, tmp_path: Path) 
     request = run_request(rule_runner, target_name("python3.12", "x86_64"))
     events = tmp_path / "events.jsonl"
     events.write_text('{"n": 2}\n\n{"n": 3}\n')
+    # Three events, then two more from a JSON Lines file.
     result = run_it(rule_runner, request, "{}", '{"fail": true}', "{}", f"@{events}")
     # An error in one invocation does not end the others; the exit status says there was one.
     assert result.returncode == invoke_runner.EXIT_ERROR, result.stderr
     lines = result.stdout.splitlines()
-    assert len(lines) == 4, result.stdout
-    first, failed, third, fourth = map(json.loads, lines)
-    assert (first["calls"], third["calls"], fourth["calls"]) == (1, 3, 4)
+    assert len(lines) == 5, result.stdout
+    first, failed, *rest = map(json.loads, lines)
+    assert [first["calls"], *(r["calls"] for r in rest)] == [1, 3, 4, 5]
     assert (failed["errorType"], failed["errorMessage"]) == ("ValueError", "call 2 fails")
     # One initialisation; each invocation its own request id and REPORT, the first with the
     # initialisation's duration.
-    assert result.stderr.count("init: client for s3") == 1
+    assert result.stderr.count("init: client for sts") == 1
     assert result.stderr.count("INIT_START") == 1
     reports = re.findall(r"^REPORT RequestId: (\S+)\t.*$", result.stderr, re.M)
     starts = re.findall(r"^START RequestId: (\S+) ", result.stderr, re.M)
-    ids = [first["request_id"], failed["requestId"], third["request_id"], fourth["request_id"]]
-    assert starts == reports == ids and len(set(ids)) == 4
+    ids = [first["request_id"], failed["requestId"], *(r["request_id"] for r in rest)]
+    assert starts == reports == ids and len(set(ids)) == 5
     report_lines = re.findall(r"^REPORT .*$", result.stderr, re.M)
-    assert ["Init Duration: " in line for line in report_lines] == [True, False, False, False]
+    assert ["Init Duration: " in line for line in report_lines] == [True, False, False, False, False]
+
+
+def test_the_package_log_says_what_the_runtime_provides(rule_runner: RuleRunner) -> None:
+    set_options(rule_runner, *options())
+    relying, _ = build_package(rule_runner, Address("src/proj", target_name=target_name("python3.12", "x86_64")))
+    assert "    Provided by the runtime: boto3, botocore" in relying.artifacts[0].extra_log_lines
+    # With its own boto3 (and botocore, its dependency), the function relies on nothing of it.
+    own, _ = build_package(rule_runner, Address("src/own", target_name="fn"))
+    assert not any("Provided by the runtime" in line for line in own.artifacts[0].extra_log_lines)

@@ -77,6 +77,18 @@ class LambdaRuntime:
         return message + "."
 
 
+# What every Python runtime provides in `/var/runtime`, after the function and its layers on
+# `sys.path`: the AWS SDK for Python, as top-level module -> distribution.
+RUNTIME_PROVIDED_MODULES: dict[str, str] = {
+    "boto3": "boto3",
+    "botocore": "botocore",
+    "s3transfer": "s3transfer",
+    "jmespath": "jmespath",
+    "dateutil": "python-dateutil",
+    "six": "six",
+    "urllib3": "urllib3",
+}
+
 # The day the dates below were last compared with AWS's Lambda runtimes page.
 DATES_CHECKED_ON = "2026-12-06"
 
