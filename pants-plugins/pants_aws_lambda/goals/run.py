@@ -113,7 +113,7 @@ async def invoke_lambda_function(
                 field_set.address, platform, invoke.runtime_client == RuntimeClientChoice.AWSLAMBDARIC
             ),
         ),
-        Get(RuntimeSdk, RuntimeSdkRequest(platform, invoke.runtime_sdk)),
+        Get(RuntimeSdk, RuntimeSdkRequest(field_set.address, platform, invoke.runtime_sdk)),
     )
     digest = await _sandbox(built, client, sdk)
     return RunRequest(digest=digest, args=_runner_args(built, invoke, interpreter, client, sdk))

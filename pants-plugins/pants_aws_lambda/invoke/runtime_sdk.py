@@ -12,13 +12,16 @@ from pants.backend.python.subsystems.python_tool_base import (
     PythonToolRequirementsBase,
 )
 from pants.backend.python.util_rules.pex import Pex, PexRequest
+from pants.engine.addresses import Address
 from pants.engine.fs import EMPTY_DIGEST, AddPrefix, Digest
 from pants.engine.rules import Get, collect_rules, rule
 from pants.util.strutil import help_text
 
+from pants_aws_lambda.artifact.bytecode import Bytecode, BytecodeRequest
 from pants_aws_lambda.invoke.runtime_client import loose_tool_pex_request
 from pants_aws_lambda.runtimes.platform_rules import LambdaPlatform
 from pants_aws_lambda.runtimes.table import RUNTIMES
+from pants_aws_lambda.target_types import BytecodeMode
 
 # The directory of the installed SDK in a `RuntimeSdk`'s digest.
 RUNTIME_SDK_PEX = "lambda-runtime-sdk.pex"
@@ -57,6 +60,7 @@ class LambdaRuntimeSdk(PythonToolRequirementsBase):
 
 @dataclass(frozen=True)
 class RuntimeSdkRequest:
+    address: Address
     platform: LambdaPlatform
     # Whether `[lambda-invoke].runtime_sdk` asks for it.
     wanted: bool
@@ -75,7 +79,22 @@ async def install_runtime_sdk(request: RuntimeSdkRequest, sdk: LambdaRuntimeSdk)
     if not request.wanted:
         return RuntimeSdk()
     pex = await Get(Pex, PexRequest, loose_tool_pex_request(sdk, request.platform, RUNTIME_SDK_PEX))
-    digest = await Get(Digest, AddPrefix(pex.digest, "sdk"))
+    # Compiled, as in `/var/runtime`: the runner's sandbox is new at every run, and botocore
+    # alone takes minutes to compile under an emulator. Bytecode is the same for every CPU, so
+    # a native CPython of the runtime's version compiles it for an emulated one too.
+    compiled = await Get(
+        Bytecode,
+        BytecodeRequest(
+            request.address,
+            pex.digest,
+            request.platform.python_version,
+            BytecodeMode.COMPILED,
+            display_prefix="/var/runtime",
+            what="runtime's AWS SDK",
+            warn_if_no_interpreter=False,
+        ),
+    )
+    digest = await Get(Digest, AddPrefix(compiled.digest, "sdk"))
     return RuntimeSdk(digest, ("--runtime-sdk", f"{{chroot}}/sdk/{RUNTIME_SDK_PEX}"))
 
 
