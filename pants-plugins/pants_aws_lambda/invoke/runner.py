@@ -367,6 +367,9 @@ class DirectRuntime:
             return f"crashed:{self.proc.wait()}", b"", elapsed
         return "ok", line, elapsed
 
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc.poll() is None else None
+
     def close(self) -> None:
         os.close(self.next_write)
         os.close(self.report_fd)
@@ -590,6 +593,9 @@ class ClientRuntime:
             self.init_duration = time.monotonic() - self.begun
         return "ok", self.api.report(), time.monotonic() - (self.api.served_at or begun)
 
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc is not None and self.proc.poll() is None else None
+
     def close(self) -> None:
         if self.proc is not None:
             _kill(self.proc)
@@ -599,7 +605,17 @@ class ClientRuntime:
             self.logs.join()
 
 
-def _max_rss_mb() -> int:
+def _max_rss_mb(pid: int | None = None) -> int:
+    """The runtime's peak memory: the live process's (`VmHWM`, Linux), else that of the children
+    that have exited."""
+    if pid is not None:
+        try:
+            with open(f"/proc/{pid}/status") as fp:
+                for line in fp:
+                    if line.startswith("VmHWM:"):
+                        return int(line.split()[1]) // 1024
+        except OSError:
+            pass
     try:
         import resource
     except ImportError:
@@ -754,7 +770,7 @@ def parent_main(argv: list[str]) -> int:
             print(f"END RequestId: {request_id}", file=sys.stderr)
             print(
                 f"REPORT RequestId: {request_id}\tDuration: {elapsed * 1000:.2f} ms\t"
-                f"Memory Size: {args.memory_size} MB\tMax Memory Used: {_max_rss_mb()} MB"
+                f"Memory Size: {args.memory_size} MB\tMax Memory Used: {_max_rss_mb(runtime.pid())} MB"
                 + (f"\tInit Duration: {init * 1000:.2f} ms" if number == 1 and init is not None else ""),
                 file=sys.stderr,
                 flush=True,

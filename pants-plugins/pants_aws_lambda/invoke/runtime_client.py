@@ -139,7 +139,7 @@ async def choose_invoke_client(request: InvokeClientRequest, awslambdaric: Awsla
     if not awslambdaric.supports(request.platform.python_version):
         _warn_direct(
             request.address,
-            f"`[{Awslambdaric.options_scope}]` supports {' '.join(awslambdaric.interpreter_constraints)}, "
+            f"`[{Awslambdaric.options_scope}]` supports {' '.join(str(c) for c in awslambdaric.interpreter_constraints)}, "
             f"not CPython {'.'.join(map(str, request.platform.python_version))}",
         )
         return InvokeClient()

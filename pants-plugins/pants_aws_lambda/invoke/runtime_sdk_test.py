@@ -1,7 +1,7 @@
 """`pants run` of a function that relies on the runtime's AWS SDK, as functions on Lambda do (no
-boto3 among its requirements), on the Amazon Linux 2023 runtimes and both architectures; the
-function's own boto3 shadowing the runtime's; the SDK turned off; and warm invocations, several
-events handled by one runtime process, through both runners.
+boto3 among its requirements), on python3.9 and the Amazon Linux 2023 runtimes, and on arm64; the
+function's own boto3 shadowing the runtime's; the SDK turned off; the package log; and warm
+invocations, several events handled by one runtime process, through both runners.
 
 One rule runner serves the whole module: the targets are written once, and each test builds and
 runs the ones it needs (the SDK is installed once per runtime and architecture).
@@ -58,7 +58,14 @@ def handler(event, context):
     }
 """
 
-CELLS = [("python3.12", "x86_64"), ("python3.13", "x86_64"), ("python3.14", "x86_64"), ("python3.13", "arm64")]
+# python3.9: an Amazon Linux 2 runtime, which the pinned awslambdaric leaves to the direct runner.
+CELLS = [
+    ("python3.9", "x86_64"),
+    ("python3.12", "x86_64"),
+    ("python3.13", "x86_64"),
+    ("python3.14", "x86_64"),
+    ("python3.13", "arm64"),
+]
 MACHINES = {"x86_64": "x86_64", "arm64": "aarch64"}
 
 
@@ -82,14 +89,14 @@ def rule_runner() -> RuleRunner:
     rule_runner = new_rule_runner()
     targets = "".join(
         f"python_aws_lambda_function(name='{target_name(runtime, arch)}', runtime='{runtime}', "
-        f"architecture='{arch}', handler='app.py:handler', resolve='lambdas')\n"
+        f"architecture='{arch}', handler='app.py:handler')\n"
         for runtime, arch in CELLS
     )
     rule_runner.write_files(
         {
             "lock/boto3-old.lock": (TESTDATA / f"boto3-{OWN_BOTO3}.lock").read_text(),
             "src/proj/app.py": APP,
-            "src/proj/BUILD": "python_sources(resolve='lambdas')\n" + targets,
+            "src/proj/BUILD": "python_sources()\n" + targets,
             # The same function with its own boto3, older than the runtime's.
             "src/own/app.py": APP,
             "src/own/BUILD": (
@@ -105,10 +112,8 @@ def rule_runner() -> RuleRunner:
 
 def options(*extra: str) -> tuple[str, ...]:
     return (
-        "--python-resolves={'python-default': 'lock/default.lock', 'lambdas': 'lock/boto3-old.lock', "
-        "'boto3-old': 'lock/boto3-old.lock'}",
-        "--python-resolves-to-interpreter-constraints={'lambdas': ['CPython>=3.12,<3.15'], "
-        "'boto3-old': ['CPython>=3.12,<3.15']}",
+        "--python-resolves={'python-default': 'lock/default.lock', 'boto3-old': 'lock/boto3-old.lock'}",
+        "--python-resolves-to-interpreter-constraints={'boto3-old': ['CPython>=3.12,<3.15']}",
         "--python-infer-unowned-dependency-behavior=ignore",
         "--lambda-invoke-timeout=60",
         *extra,
@@ -121,6 +126,7 @@ def test_the_runtimes_sdk(rule_runner: RuleRunner, runtime: str, architecture: s
     set_options(rule_runner, *options(*interpreter_options(version, architecture)))
     request = run_request(rule_runner, target_name(runtime, architecture))
     assert "--runtime-sdk" in request.args
+    assert ("--runtime-client" in request.args) == (runtime != "python3.9")
 
     ok = run_it(rule_runner, request, "{}")
     assert ok.returncode == 0, ok.stderr
