@@ -32,13 +32,11 @@ from pants_aws_lambda.runtimes.table import ARCHITECTURES, DEFAULT_ARCHITECTURE,
 def _runtime_table() -> str:
     rows = []
     for runtime in RUNTIMES.values():
-        status = (
-            f"deprecated {runtime.deprecated_on}"
-            if runtime.is_deprecated
-            else f"supported until {runtime.deprecation_planned_on}"
+        dates = f"AWS deprecation {runtime.deprecation_on}" + (
+            f", creating blocked {runtime.create_blocked_on}" if runtime.create_blocked_on else ""
         )
         rows.append(
-            f"  - `{runtime.name}`: {runtime.os}, glibc {'.'.join(map(str, runtime.glibc))} ({status})"
+            f"  - `{runtime.name}`: {runtime.os}, glibc {'.'.join(map(str, runtime.glibc))} ({dates})"
         )
     return "\n".join(rows)
 

@@ -15,10 +15,11 @@ from pants.util.logging import LogLevel
 
 from pants_aws_lambda.artifact import bytecode_policy, limits, slimming
 from pants_aws_lambda.artifact.artifact import ArtifactKind, LambdaArtifact
-from pants_aws_lambda.build import function
+from pants_aws_lambda.build import function, runtime_provided
 from pants_aws_lambda.build.field_sets import PythonAwsLambdaFunctionFieldSet, PythonAwsLambdaLayerFieldSet
 from pants_aws_lambda.build.function import BuiltFunction
 from pants_aws_lambda.build.layers import BuiltLayer
+from pants_aws_lambda.build.runtime_provided import RuntimeProvidedImports, RuntimeProvidedImportsRequest
 from pants_aws_lambda.handler import reexport
 from pants_aws_lambda.runtimes.platform_rules import LambdaPlatform
 from pants_aws_lambda.runtimes.table import LAYERS_ROOT
@@ -125,6 +126,16 @@ async def package_python_aws_lambda_function(
     layer_lines = (
         [f"    Layers: {', '.join(str(layer.address) for layer in built.layers)}"] if built.layers else []
     )
+    provided = await Get(
+        RuntimeProvidedImports,
+        RuntimeProvidedImportsRequest(
+            field_set.address, (built.artifact, *(layer.artifact for layer in built.layers))
+        ),
+    )
+    # What the artifact relies on the runtime for (`/var/runtime`): `pants run` provides it too.
+    provided_lines = (
+        [f"    Provided by the runtime: {', '.join(provided.modules)}"] if provided.modules else []
+    )
     return _built_package(
         built.artifact,
         built.output_path,
@@ -132,6 +143,7 @@ async def package_python_aws_lambda_function(
         *_layout_lines(field_set.layout.layout, built.output_path, "${LAMBDA_TASK_ROOT}"),
         *_report_lines(built.platform, built.artifact),
         *layer_lines,
+        *provided_lines,
         _size_line(built.artifact, built.unzipped_with_layers if built.layers else None),
     )
 
@@ -140,6 +152,7 @@ def rules():
     return (
         *collect_rules(),
         *function.rules(),
+        *runtime_provided.rules(),
         *faas_rules(),
         *pex_from_targets.rules(),
         UnionRule(PackageFieldSet, PythonAwsLambdaFunctionFieldSet),

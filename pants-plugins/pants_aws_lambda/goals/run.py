@@ -20,9 +20,10 @@ from pants.util.logging import LogLevel
 from pants_aws_lambda.build import function
 from pants_aws_lambda.build.field_sets import PythonAwsLambdaFunctionFieldSet
 from pants_aws_lambda.build.function import BuiltFunction
-from pants_aws_lambda.invoke import interpreters, runner, runtime_client
+from pants_aws_lambda.invoke import interpreters, runner, runtime_client, runtime_sdk
 from pants_aws_lambda.invoke.interpreters import InvokeInterpreter, InvokeInterpreterRequest
 from pants_aws_lambda.invoke.runtime_client import InvokeClient, InvokeClientRequest
+from pants_aws_lambda.invoke.runtime_sdk import RuntimeSdk, RuntimeSdkRequest
 from pants_aws_lambda.invoke.subsystem import LambdaInvokeSubsystem, RuntimeClientChoice, check_ranges
 from pants_aws_lambda.runtimes.platform_rules import LambdaPlatform, LambdaPlatformRequest
 from pants_aws_lambda.runtimes.table import LambdaRuntime, closest_runtime
@@ -42,8 +43,9 @@ def encoding_args(runtime: LambdaRuntime) -> tuple[str, ...]:
     return ("--non-ascii", "escape" if runtime.json_ensure_ascii else "keep")
 
 
-async def _sandbox(built: BuiltFunction, client: InvokeClient) -> Digest:
-    """The runner, the function under `function/`, its layers under `layers/<i>/`, the client."""
+async def _sandbox(built: BuiltFunction, client: InvokeClient, sdk: RuntimeSdk) -> Digest:
+    """The runner, the function under `function/`, its layers under `layers/<i>/`, the client
+    and the SDK."""
     script = pkgutil.get_data(runner.__name__, "runner.py")
     assert script is not None
     digests = await MultiGet(
@@ -54,7 +56,7 @@ async def _sandbox(built: BuiltFunction, client: InvokeClient) -> Digest:
             for i, layer in enumerate(built.layers)
         ),
     )
-    return await Get(Digest, MergeDigests([*digests, client.digest]))
+    return await Get(Digest, MergeDigests([*digests, client.digest, sdk.digest]))
 
 
 def _runner_args(
@@ -62,6 +64,7 @@ def _runner_args(
     invoke: LambdaInvokeSubsystem,
     interpreter: InvokeInterpreter,
     client: InvokeClient,
+    sdk: RuntimeSdk,
 ) -> tuple[str, ...]:
     return (
         *interpreter.command,
@@ -87,8 +90,9 @@ def _runner_args(
         invoke.function_name or built.address.target_name,
         *(arg for entry in invoke.env for arg in ("--env", entry)),
         *client.runner_args,
+        *sdk.runner_args,
         *interpreter.emulation_args,
-        # What follows is the event, from `pants run <target> -- EVENT`.
+        # What follows are the events, from `pants run <target> -- EVENT ...`.
         "--",
     )
 
@@ -102,14 +106,17 @@ async def invoke_lambda_function(
     # Refuse before building anything: what cannot run here must not run with something else.
     interpreter = await Get(InvokeInterpreter, InvokeInterpreterRequest(field_set.address, platform))
     built = await Get(BuiltFunction, PythonAwsLambdaFunctionFieldSet, field_set)
-    client = await Get(
-        InvokeClient,
-        InvokeClientRequest(
-            field_set.address, platform, invoke.runtime_client == RuntimeClientChoice.AWSLAMBDARIC
+    client, sdk = await MultiGet(
+        Get(
+            InvokeClient,
+            InvokeClientRequest(
+                field_set.address, platform, invoke.runtime_client == RuntimeClientChoice.AWSLAMBDARIC
+            ),
         ),
+        Get(RuntimeSdk, RuntimeSdkRequest(field_set.address, platform, invoke.runtime_sdk)),
     )
-    digest = await _sandbox(built, client)
-    return RunRequest(digest=digest, args=_runner_args(built, invoke, interpreter, client))
+    digest = await _sandbox(built, client, sdk)
+    return RunRequest(digest=digest, args=_runner_args(built, invoke, interpreter, client, sdk))
 
 
 def rules():
@@ -118,5 +125,6 @@ def rules():
         *function.rules(),
         *interpreters.rules(),
         *runtime_client.rules(),
+        *runtime_sdk.rules(),
         *PythonAwsLambdaFunctionFieldSet.rules(),
     )

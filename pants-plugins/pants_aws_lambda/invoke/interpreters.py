@@ -33,8 +33,10 @@ logger = logging.getLogger(__name__)
 
 
 # How much longer than Lambda's 10 seconds the initialisation (importing the handler) may take
-# under an emulator: CPython and compiled extensions run many times slower there.
-EMULATED_INIT_TIMEOUT_FACTOR = 10
+# under an emulator: CPython and compiled extensions run many times slower there, and importing
+# the runtime's AWS SDK and making a client (botocore reads its JSON service models) took 60 to
+# 240 seconds under QEMU on a loaded 2-core machine.
+EMULATED_INIT_TIMEOUT_FACTOR = 30
 
 
 def _machine(name: str) -> str:

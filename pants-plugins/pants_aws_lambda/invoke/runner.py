@@ -6,7 +6,8 @@ Runs as a standalone script, by the CPython of the Lambda runtime's minor versio
     python3.X -I -S -B runner.py --function ZIP_OR_DIR [--layer ZIP_OR_DIR ...]
         --runtime NAME --non-ascii {escape,keep} [--timeout S] [--memory-size MB] [--region R]
         [--function-name N] [--env NAME[=VALUE] ...] [--runtime-client AWSLAMBDARIC_PEX_DIR]
-        [--emulator QEMU --emulator-root ROOT] [--init-timeout S] [--] [EVENT]
+        [--runtime-sdk SDK_PEX_DIR] [--emulator QEMU --emulator-root ROOT] [--init-timeout S]
+        [--] [EVENT ...]
 
 or, for a CPython of another CPU (or another root filesystem), under QEMU's user-mode emulator:
 
@@ -15,21 +16,28 @@ or, for a CPython of another CPU (or another root filesystem), under QEMU's user
 
 (`--emulator` tells the script to start its child, the runtime, the same way.)
 
-EVENT is a JSON document, `@path` to read it from a file, or `-` to read it from stdin; `{}` when
-omitted. The script unpacks the function's zip (or copies its `flat` directory) into a fresh task
-root and its layers, in order, into a fresh `/opt` equivalent, with the file modes the artifact
-stores (an executable stays executable, as on Lambda), makes both read-only, and invokes `lambda_function.handler` in a
-child process of the same interpreter in isolated mode, with only the task root, the layers'
-`python/lib/python3.X/site-packages` and `python/` and the standard library on `sys.path` (Lambda's
-order), Lambda's environment variables and a context object like the runtime's. With
+An EVENT is a JSON document, `@path` to read it from a file (`@path.jsonl`: one event per line),
+or `-` to read it from stdin; `{}` when none is given. The script unpacks the function's zip (or
+copies its `flat` directory) into a fresh task root and its layers, in order, into a fresh `/opt`
+equivalent, with the file modes the artifact stores (an executable stays executable, as on
+Lambda), makes both read-only, and starts the runtime once: a child process of the same
+interpreter in isolated mode, with only the task root, the layers'
+`python/lib/python3.X/site-packages` and `python/`, the standard library and the SDK
+(`--runtime-sdk`, where `/var/runtime` is on Lambda) on `sys.path` (Lambda's order), Lambda's
+environment variables and a context object like the runtime's. The runtime imports the handler
+once and handles every event in turn, as a warm execution environment does. With
 `--runtime-client` (a loose PEX of `awslambdaric`), the child is `awslambdaric` itself, with its
-distributions last on `sys.path`, and this script serves it the Lambda Runtime API for the one
-invocation on a loopback port.
+distributions last on `sys.path`, and this script serves it the Lambda Runtime API on a loopback
+port, one invocation after the other.
 
-stdout gets the handler's response as JSON and nothing else; the handler's prints and logs go to
-stderr. Exit status: 0 for a response, 1 for an error (the response is then Lambda's error shape,
-`errorMessage`, `errorType`, `requestId`, `stackTrace`), 2 for a bad command line or event, 124
-when the invocation timed out (the handler is killed).
+stdout gets each handler's response as JSON, one document per line, and nothing else; the
+handler's prints and logs go to stderr, between `START`, `END` and `REPORT` lines for each
+invocation (the first `REPORT` with the `Init Duration`). An error the handler raises ends its
+invocation only; a crash (the runtime exits), a timeout or a failed initialisation ends the
+execution environment, and the remaining events are not invoked. Exit status: 0 when every event
+got a response, else the last failure's: 1 for an error (the response is then Lambda's error
+shape, `errorMessage`, `errorType`, `requestId`, `stackTrace`), 124 when an invocation timed out
+(the handler is killed); 2 for a bad command line or event.
 """
 
 from __future__ import annotations
@@ -61,8 +69,6 @@ INIT_TIMEOUT_S = 10.0
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_TIMEOUT = 124
-
-_STARTED = b"S"
 
 # `--non-ascii`: `escape` as `\u00e9` (`json.dumps`'s `ensure_ascii`), or `keep` as UTF-8.
 NON_ASCII_CHOICES = ("escape", "keep")
@@ -101,6 +107,29 @@ def read_event(arg: str | None, stdin=None) -> str:
             "it from a file, or `-` to read it from stdin."
         )
     return text
+
+
+def read_events(arg: str | None, stdin=None) -> list[str]:
+    """The events of one argument: a JSON Lines file (`@events.jsonl`, one event per non-empty
+    line) gives several, anything else one (`read_event`)."""
+    if arg is None or not (arg.startswith("@") and arg.endswith(".jsonl")):
+        return [read_event(arg, stdin)]
+    path = arg[1:]
+    try:
+        with open(path, encoding="utf-8") as fp:
+            lines = [line for line in fp.read().splitlines() if line.strip()]
+    except OSError as e:
+        raise UsageError(f"Cannot read the events file {path}: {e.strerror}.")
+    if not lines:
+        raise UsageError(f"The events file {path} holds no event (one JSON document per line).")
+    events = []
+    for number, line in enumerate(lines, 1):
+        try:
+            json.loads(line)
+        except ValueError as e:
+            raise UsageError(f"Line {number} of the events file {path} is not JSON ({e}).")
+        events.append(line)
+    return events
 
 
 def parse_env(entries: list[str], environ: dict[str, str]) -> dict[str, str]:
@@ -142,7 +171,7 @@ def set_writable(root: str, writable: bool) -> None:
 
 
 def lambda_environment(
-    args: argparse.Namespace, task_root: str, opt: str, request_id: str, overrides: dict[str, str]
+    args: argparse.Namespace, task_root: str, opt: str, overrides: dict[str, str]
 ) -> dict[str, str]:
     name = args.function_name
     today = datetime.datetime.now(datetime.timezone.utc).strftime("%Y/%m/%d")
@@ -165,8 +194,6 @@ def lambda_environment(
         "AWS_REGION": args.region,
         "AWS_DEFAULT_REGION": args.region,
         "_X_AMZN_TRACE_ID": f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]};Sampled=0",
-        "_LAMBDA_INVOKE_REQUEST_ID": request_id,
-        "_LAMBDA_INVOKE_TIMEOUT_S": str(args.timeout),
         "_LAMBDA_INVOKE_NON_ASCII": args.non_ascii,
     }
     env.update(overrides)
@@ -204,83 +231,151 @@ def _spawn(argv: list[str], env: dict[str, str], cwd: str, pass_fds: tuple[int, 
     )
 
 
-def _copy_log_frames(fd: int) -> None:
-    """Frames: type (4 bytes), length (4, big-endian), timestamp (8), message (length bytes)."""
-    with os.fdopen(fd, "rb") as frames:
-        while True:
-            header = frames.read(16)
-            if len(header) < 16:
-                return
-            message = frames.read(int.from_bytes(header[4:8], "big"))
-            text = message.decode("utf-8", "replace")
-            sys.stderr.write(text if text.endswith("\n") else text + "\n")
-            sys.stderr.flush()
+class LogCopier:
+    """Copies the log frames of `fd` to stderr in a daemon thread. Frames: type (4 bytes), length
+    (4, big-endian), timestamp (8), message (length bytes). `drain()` waits until everything
+    written to the pipe so far is copied, so that `END`/`REPORT` lines follow an invocation's logs."""
+
+    def __init__(self, fd: int) -> None:
+        import threading
+
+        self.fd = fd
+        self.idle_count = 0
+        self.closed = False
+        self.changed = threading.Condition()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _read_exactly(self, n: int) -> bytes:
+        data = b""
+        while len(data) < n:
+            chunk = os.read(self.fd, n - len(data))
+            if not chunk:
+                return data
+            data += chunk
+        return data
+
+    def _run(self) -> None:
+        try:
+            while True:
+                ready, _, _ = select.select([self.fd], [], [], 0.02)
+                if not ready:
+                    with self.changed:
+                        self.idle_count += 1
+                        self.changed.notify_all()
+                    continue
+                header = self._read_exactly(16)
+                if len(header) < 16:
+                    return
+                message = self._read_exactly(int.from_bytes(header[4:8], "big"))
+                text = message.decode("utf-8", "replace")
+                sys.stderr.write(text if text.endswith("\n") else text + "\n")
+                sys.stderr.flush()
+        finally:
+            os.close(self.fd)
+            with self.changed:
+                self.closed = True
+                self.changed.notify_all()
+
+    def drain(self, timeout: float = 2.0) -> None:
+        with self.changed:
+            seen = self.idle_count
+            self.changed.wait_for(lambda: self.closed or self.idle_count > seen + 1, timeout)
+
+    def join(self, timeout: float = 5.0) -> None:
+        self.thread.join(timeout)
 
 
-def _copy_logs_in_background(fd: int):
-    """A started daemon thread that copies the log frames of `fd` to stderr."""
-    import threading
-
-    thread = threading.Thread(target=_copy_log_frames, args=(fd,), daemon=True)
-    thread.start()
-    return thread
-
-
-def _read_report(
-    read_fd: int, begun: float, timeout: float, init_timeout: float
-) -> tuple[bool, bytes, float | None]:
-    """Read the report pipe until the child closes it (True) or runs out of time (False, the
-    initialisation's `init_timeout` from `begun`, then the handler's `timeout` from its start).
-    Also returns the bytes read and the monotonic time the handler started (None before)."""
-    data = b""
-    started_at = None
-    deadline = begun + init_timeout
+def _read_line(fd: int, pending: bytearray, deadline: float) -> bytes | None:
+    """The next line of `fd` (without its newline), b"" at the end of the pipe, None once
+    `deadline` (monotonic) has passed. `pending` keeps what was read past the line."""
     while True:
+        newline = pending.find(b"\n")
+        if newline >= 0:
+            line = bytes(pending[:newline])
+            del pending[: newline + 1]
+            return line
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            return False, data, started_at
-        ready, _, _ = select.select([read_fd], [], [], remaining)
+            return None
+        ready, _, _ = select.select([fd], [], [], remaining)
         if not ready:
             continue
-        chunk = os.read(read_fd, 65536)
+        chunk = os.read(fd, 65536)
         if not chunk:
-            return True, data, started_at
-        data += chunk
-        if started_at is None and data.startswith(_STARTED):
-            started_at = time.monotonic()
-            deadline = started_at + timeout
+            return b""
+        pending.extend(chunk)
 
 
-def run_child(
-    argv: list[str], env: dict[str, str], cwd: str, timeout: float, init_timeout: float = INIT_TIMEOUT_S
-) -> tuple[str, bytes, float]:
-    """Run the child; return (`ok`|`timeout`|`init-timeout`|`crashed:<status>`, report, seconds)."""
-    read_fd, write_fd = os.pipe()
-    # Log records as the client writes them (see `run_with_runtime_api`), copied the same way.
-    log_read_fd, log_write_fd = os.pipe()
-    env = dict(env, _LAMBDA_INVOKE_FD=str(write_fd), _LAMBDA_TELEMETRY_LOG_FD=str(log_write_fd))
-    proc = _spawn(argv, env, cwd, (write_fd, log_write_fd))
-    os.close(write_fd)
-    os.close(log_write_fd)
-    logs = _copy_logs_in_background(log_read_fd)
-    begun = time.monotonic()
-    try:
-        closed, data, started_at = _read_report(read_fd, begun, timeout, init_timeout)
-        if not closed:
-            _kill(proc)
-            state = "timeout" if started_at is not None else "init-timeout"
-            return state, data, time.monotonic() - (started_at or begun)
-        status = proc.wait()
-    finally:
-        os.close(read_fd)
-        _kill(proc)
-        logs.join(timeout=5)
-    elapsed = time.monotonic() - started_at if started_at is not None else 0.0
-    if started_at is not None:
-        data = data[len(_STARTED) :]
-    if status != 0 or not data:
-        return f"crashed:{status}", data, elapsed
-    return "ok", data, elapsed
+class DirectRuntime:
+    """This script as the runtime (`--child`): started once, it initialises (imports the handler),
+    then handles the invocations it is sent one by one, as a warm execution environment does.
+    Invocations go to it as JSON lines on a pipe; outcomes come back as JSON lines on another."""
+
+    def __init__(self, argv: list[str], env: dict[str, str], cwd: str, init_timeout: float) -> None:
+        report_read, report_write = os.pipe()
+        self.next_read, self.next_write = os.pipe()
+        log_read, self.log_write = os.pipe()
+        env = dict(
+            env,
+            _LAMBDA_INVOKE_FD=str(report_write),
+            _LAMBDA_INVOKE_NEXT_FD=str(self.next_read),
+            _LAMBDA_TELEMETRY_LOG_FD=str(self.log_write),
+        )
+        self.begun = time.monotonic()
+        self.proc = _spawn(argv, env, cwd, (report_write, self.next_read, self.log_write))
+        for fd in (report_write, self.next_read, self.log_write):
+            os.close(fd)
+        self.report_fd = report_read
+        self.pending = bytearray()
+        self.logs = LogCopier(log_read)
+        self.init_timeout = init_timeout
+        self.init_duration = None  # seconds, once the handler is imported
+        self.init_error = None  # the report of a failed initialisation
+
+    def _initialise(self) -> str | None:
+        line = _read_line(self.report_fd, self.pending, self.begun + self.init_timeout)
+        if line is None:
+            return "init-timeout"
+        if not line:
+            return f"crashed:{self.proc.wait()}"
+        self.init_duration = time.monotonic() - self.begun
+        message = json.loads(line.decode("utf-8"))
+        if not message.get("ready"):
+            self.init_error = line
+        return None
+
+    def invoke(self, event: str, request_id: str, timeout: float) -> tuple[str, bytes, float]:
+        if self.init_duration is None:
+            state = self._initialise()
+            if state is not None:
+                return state, b"", 0.0
+        if self.init_error is not None:
+            return "ok", self.init_error, 0.0
+        deadline_ms = int(time.time() * 1000 + timeout * 1000)
+        invocation = {"event": event, "request_id": request_id, "deadline_ms": deadline_ms}
+        started = time.monotonic()
+        try:
+            os.write(self.next_write, json.dumps(invocation).encode("utf-8") + b"\n")
+        except BrokenPipeError:
+            return f"crashed:{self.proc.wait()}", b"", 0.0
+        line = _read_line(self.report_fd, self.pending, started + timeout)
+        elapsed = time.monotonic() - started
+        if line is None:
+            return "timeout", b"", elapsed
+        if not line:
+            return f"crashed:{self.proc.wait()}", b"", elapsed
+        return "ok", line, elapsed
+
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc.poll() is None else None
+
+    def close(self) -> None:
+        os.close(self.next_write)
+        os.close(self.report_fd)
+        _kill(self.proc)
+        self.logs.join()
+
 
 
 # ---------------------------------------------------------------------------------------------
@@ -292,27 +387,38 @@ _NO_TRACE_ID = "Root=1-00000000-000000000000000000000000;Sampled=0"
 
 
 class RuntimeApi:
-    """The Lambda Runtime API for one invocation of `event`, as `awslambdaric` expects it: HTTP/1.1,
-    `Content-Length` on every response, and every header of a real `next` response.
+    """The Lambda Runtime API, as `awslambdaric` expects it: HTTP/1.1, `Content-Length` on every
+    response, and every header of a real `next` response. It serves `event` first, then each
+    invocation `offer` gives it, one at a time (a warm execution environment).
 
-    `done` is set once the client has posted the response, an error, or an initialisation error;
-    `outcome` is then (ok, body, content_type), or `init_error` the body of the latter."""
+    `done` is set once the client has posted the response, an error, or an initialisation error
+    of the current invocation; `outcome` is then (ok, body, content_type), or `init_error` the body
+    of the latter."""
 
     def __init__(self, event: str, request_id: str, function_arn: str, timeout: float) -> None:
         import threading
 
-        self.event = event.encode("utf-8")
-        self.request_id = request_id
         self.function_arn = function_arn
         self.timeout = timeout
         self.lock = threading.Lock()
         self.done = threading.Event()
         self.stop = threading.Event()
-        self.served_at = None  # monotonic time the invocation went out
-        self.outcome = None  # (ok, body, content_type)
+        self.offered = threading.Event()
+        self.first_polled_at = None  # monotonic time the client first asked for an invocation
         self.init_error = None
         self.server = _runtime_api_server(self)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.offer(event, request_id)
+
+    def offer(self, event: str, request_id: str) -> None:
+        """The next invocation: served to the client's next poll."""
+        with self.lock:
+            self.event = event.encode("utf-8")
+            self.request_id = request_id
+            self.served_at = None  # monotonic time the invocation went out
+            self.outcome = None  # (ok, body, content_type)
+            self.done.clear()
+            self.offered.set()
 
     @property
     def address(self) -> str:
@@ -324,19 +430,30 @@ class RuntimeApi:
 
     def __exit__(self, *exc) -> None:
         self.stop.set()
+        self.offered.set()
         self.server.shutdown()
         self.server.server_close()
 
     def next_invocation(self) -> tuple[bytes, dict] | None:
-        """The body and headers of the answer to `invocation/next`: the event the first time;
-        None after (one invocation only: the caller holds the poll until the API stops)."""
+        """The body and headers of the answer to `invocation/next`: the offered invocation, once
+        it is offered; None once the API stops (the caller then holds the poll)."""
         with self.lock:
-            if self.served_at is not None:
-                return None
-            self.served_at = time.monotonic()
+            if self.first_polled_at is None:
+                self.first_polled_at = time.monotonic()
+        while True:
+            self.offered.wait()
+            with self.lock:
+                if self.stop.is_set():
+                    return None
+                if not self.offered.is_set():
+                    continue
+                self.offered.clear()
+                self.served_at = time.monotonic()
+                event, request_id = self.event, self.request_id
+            break
         deadline_ms = int(time.time() * 1000 + self.timeout * 1000)
-        return self.event, {
-            "Lambda-Runtime-Aws-Request-Id": self.request_id,
+        return event, {
+            "Lambda-Runtime-Aws-Request-Id": request_id,
             "Lambda-Runtime-Deadline-Ms": str(deadline_ms),
             "Lambda-Runtime-Invoked-Function-Arn": self.function_arn,
             "Lambda-Runtime-Trace-Id": os.environ.get("_X_AMZN_TRACE_ID", _NO_TRACE_ID),
@@ -356,9 +473,9 @@ class RuntimeApi:
         return True
 
     def report(self) -> bytes:
-        """What the client posted, as the direct child reports it to `run_child`."""
+        """What the client posted, as the direct child reports it (`_report_line`)."""
         if self.init_error is not None:
-            message = {"ok": False, "payload": self.init_error.decode("utf-8")}
+            message = {"ok": False, "payload": self.init_error.decode("utf-8"), "init_error": True}
         else:
             ok, body, content_type = self.outcome
             if content_type == "application/json":
@@ -394,8 +511,7 @@ def _runtime_api_server(api: RuntimeApi):
                 return self._reply(404, b'{"errorMessage": "not found"}')
             invocation = api.next_invocation()
             if invocation is None:
-                # One invocation only: the client waits here until it is stopped.
-                api.stop.wait()
+                # The API stopped: the client is stopped too.
                 self.close_connection = True
                 return
             self._reply(200, *invocation)
@@ -418,54 +534,88 @@ def _runtime_api_server(api: RuntimeApi):
     return Server(("127.0.0.1", 0), Handler)
 
 
-def _watch_client(
-    proc: subprocess.Popen, api: RuntimeApi, begun: float, timeout: float, init_timeout: float
-) -> tuple[str, bytes, float] | None:
-    """Wait for the client's result: None once `api` has it, else what `run_child` returns for a
-    timeout or a crash."""
-    while not api.done.wait(0.02):
-        served_at = api.served_at
-        now = time.monotonic()
-        if served_at is None and now - begun > init_timeout:
-            return "init-timeout", b"", 0.0
-        if served_at is not None and now - served_at > timeout:
-            return "timeout", b"", now - served_at
-        if proc.poll() is not None:
-            # The client posts its result before it exits; a last look.
-            if api.done.wait(0.5):
-                return None
-            return f"crashed:{proc.returncode}", b"", 0.0
-    return None
+class ClientRuntime:
+    """`awslambdaric` as the runtime (`--client-child`), against a `RuntimeApi` on loopback that
+    offers it one invocation after the other: started once, as a warm execution environment."""
+
+    def __init__(
+        self, argv: list[str], env: dict[str, str], cwd: str, function_arn: str, init_timeout: float
+    ) -> None:
+        self.argv, self.env, self.cwd = argv, env, cwd
+        self.function_arn = function_arn
+        self.init_timeout = init_timeout
+        self.api = None
+        self.proc = None
+        self.logs = None
+        self.init_duration = None
+
+    def _start(self, event: str, request_id: str, timeout: float) -> None:
+        self.api = RuntimeApi(event, request_id, self.function_arn, timeout).__enter__()
+        # Like on Lambda, the client writes log records as frames to a telemetry fd: one record
+        # per frame, multi-line tracebacks included. They are written to stderr line by line.
+        read_fd, write_fd = os.pipe()
+        env = dict(self.env, AWS_LAMBDA_RUNTIME_API=self.api.address, _LAMBDA_TELEMETRY_LOG_FD=str(write_fd))
+        self.begun = time.monotonic()
+        self.proc = _spawn(self.argv, env, self.cwd, (write_fd,))
+        os.close(write_fd)
+        self.logs = LogCopier(read_fd)
+
+    def _watch(self, begun: float, timeout: float) -> tuple[str, bytes, float] | None:
+        """None once the API has the client's result, else the outcome of a timeout or a crash."""
+        api, proc = self.api, self.proc
+        while not api.done.wait(0.02):
+            served_at = api.served_at
+            now = time.monotonic()
+            if served_at is None and now - begun > self.init_timeout:
+                return "init-timeout", b"", 0.0
+            if served_at is not None and now - served_at > timeout:
+                return "timeout", b"", now - served_at
+            if proc.poll() is not None:
+                # The client posts its result before it exits; a last look.
+                if api.done.wait(0.5):
+                    return None
+                return f"crashed:{proc.returncode}", b"", 0.0
+        return None
+
+    def invoke(self, event: str, request_id: str, timeout: float) -> tuple[str, bytes, float]:
+        if self.api is None:
+            self._start(event, request_id, timeout)
+            begun = self.begun
+        else:
+            self.api.offer(event, request_id)
+            begun = time.monotonic()
+        failed = self._watch(begun, timeout)
+        if self.init_duration is None and self.api.first_polled_at is not None:
+            self.init_duration = self.api.first_polled_at - self.begun
+        if failed is not None:
+            return failed
+        if self.api.init_error is not None and self.init_duration is None:
+            self.init_duration = time.monotonic() - self.begun
+        return "ok", self.api.report(), time.monotonic() - (self.api.served_at or begun)
+
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc is not None and self.proc.poll() is None else None
+
+    def close(self) -> None:
+        if self.proc is not None:
+            _kill(self.proc)
+        if self.api is not None:
+            self.api.__exit__(None, None, None)
+        if self.logs is not None:
+            self.logs.join()
 
 
-def run_with_runtime_api(
-    argv: list[str],
-    env: dict[str, str],
-    cwd: str,
-    timeout: float,
-    api: RuntimeApi,
-    init_timeout: float = INIT_TIMEOUT_S,
-) -> tuple[str, bytes, float]:
-    """Run the client against `api`; return what `run_child` returns."""
-    # Like on Lambda, the client writes log records as frames to a telemetry fd: one record per
-    # frame, multi-line tracebacks included. They are written to stderr line by line.
-    read_fd, write_fd = os.pipe()
-    env = dict(env, AWS_LAMBDA_RUNTIME_API=api.address, _LAMBDA_TELEMETRY_LOG_FD=str(write_fd))
-    proc = _spawn(argv, env, cwd, (write_fd,))
-    os.close(write_fd)
-    logs = _copy_logs_in_background(read_fd)
-    begun = time.monotonic()
-    try:
-        failed = _watch_client(proc, api, begun, timeout, init_timeout)
-    finally:
-        _kill(proc)
-        logs.join(timeout=5)
-    if failed is not None:
-        return failed
-    return "ok", api.report(), time.monotonic() - (api.served_at or begun)
-
-
-def _max_rss_mb() -> int:
+def _max_rss_mb(pid: int | None = None) -> int:
+    """The runtime's peak memory: the live process's (`VmHWM`, Linux), else that of the children
+    that have exited."""
+    if pid is not None:
+        try:
+            with open(f"/proc/{pid}/status") as fp:
+                for line in fp:
+                    if line.startswith("VmHWM:"):
+                        return int(line.split()[1]) // 1024
+        except OSError:
+            pass
     try:
         import resource
     except ImportError:
@@ -489,13 +639,17 @@ def _argument_parser() -> argparse.ArgumentParser:
     parser.add_argument("--env", action="append", default=[])
     # An installed `awslambdaric` (a loose PEX): run the handler through it.
     parser.add_argument("--runtime-client", default=None)
+    # An installed AWS SDK (a loose PEX): on `sys.path` after the function, its layers and the
+    # standard library, where `/var/runtime` is on Lambda.
+    parser.add_argument("--runtime-sdk", default=None)
     # QEMU's user-mode emulator and the root filesystem this interpreter runs from: the child (the
     # runtime) is started the same way.
     parser.add_argument("--emulator", default=None)
     parser.add_argument("--emulator-root", default=None)
     # Lambda's 10 seconds for the initialisation; more under an emulator, which is many times slower.
     parser.add_argument("--init-timeout", type=float, default=INIT_TIMEOUT_S)
-    parser.add_argument("event", nargs="?", default=None)
+    # One event, or several handled by one runtime process (a warm execution environment).
+    parser.add_argument("events", nargs="*", default=[])
     return parser
 
 
@@ -504,8 +658,8 @@ def _work_dirs(work: str) -> tuple[str, str]:
     return os.path.join(work, "task"), os.path.join(work, "opt")
 
 
-def _lay_out(work: str, args: argparse.Namespace, event: str) -> None:
-    """The function and its layers unpacked read-only in `work`, and the event beside them."""
+def _lay_out(work: str, args: argparse.Namespace) -> None:
+    """The function and its layers unpacked read-only in `work`."""
     task_root, opt = _work_dirs(work)
     os.makedirs(task_root)
     os.makedirs(opt)
@@ -515,27 +669,22 @@ def _lay_out(work: str, args: argparse.Namespace, event: str) -> None:
         unpack(layer, opt)
     set_writable(task_root, False)
     set_writable(opt, False)
-    with open(os.path.join(work, "event.json"), "w", encoding="utf-8") as fp:
-        fp.write(event)
 
 
-def _invoke(
-    args: argparse.Namespace, work: str, env: dict[str, str], event: str, request_id: str
-) -> tuple[str, bytes, float]:
-    """Run the runtime (this script as the direct child, or `awslambdaric`) once, as `run_child`."""
+def _start_runtime(args: argparse.Namespace, work: str, env: dict[str, str]):
+    """The runtime, not started yet: this script as the direct child, or `awslambdaric`."""
     task_root, opt = _work_dirs(work)
     # `-u`: prints reach stderr as they happen (`-I` ignores PYTHONUNBUFFERED).
     python = [sys.executable]
     if args.emulator:
         python = [args.emulator, "-L", args.emulator_root, sys.executable]
     runner = [*python, "-I", "-S", "-B", "-u", os.path.abspath(__file__)]
+    sdk = os.path.abspath(args.runtime_sdk) if args.runtime_sdk else ""
     if args.runtime_client:
         arn = f"arn:aws:lambda:{args.region}:{ACCOUNT_ID}:function:{args.function_name}"
-        child = [*runner, "--client-child", opt, os.path.abspath(args.runtime_client)]
-        with RuntimeApi(event, request_id, arn, args.timeout) as api:
-            return run_with_runtime_api(child, env, task_root, args.timeout, api, args.init_timeout)
-    child = [*runner, "--child", opt, work]
-    return run_child(child, env, task_root, args.timeout, args.init_timeout)
+        child = [*runner, "--client-child", opt, os.path.abspath(args.runtime_client), sdk]
+        return ClientRuntime(child, env, task_root, arn, args.init_timeout)
+    return DirectRuntime([*runner, "--child", opt, sdk], env, task_root, args.init_timeout)
 
 
 def _write_response(report: bytes) -> int:
@@ -576,37 +725,72 @@ def _crashed(state: str, request_id: str) -> int:
     return EXIT_ERROR
 
 
-def parent_main(argv: list[str]) -> int:
-    args = _argument_parser().parse_args(argv)
-    try:
-        event = read_event(args.event)
-        overrides = parse_env(args.env, dict(os.environ))
-    except UsageError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return EXIT_USAGE
+def _is_init_error(report: bytes) -> bool:
+    return bool(report) and bool(json.loads(report.decode("utf-8")).get("init_error"))
 
-    request_id = str(uuid.uuid4())
-    work = tempfile.mkdtemp(prefix="lambda-invoke-")
-    try:
-        _lay_out(work, args, event)
-        env = lambda_environment(args, *_work_dirs(work), request_id, overrides)
-        print(f"START RequestId: {request_id} Version: $LATEST", file=sys.stderr, flush=True)
-        state, report, elapsed = _invoke(args, work, env, event, request_id)
-    finally:
-        set_writable(work, True)
-        shutil.rmtree(work, ignore_errors=True)
 
-    print(f"END RequestId: {request_id}", file=sys.stderr)
-    print(
-        f"REPORT RequestId: {request_id}\tDuration: {elapsed * 1000:.2f} ms\t"
-        f"Memory Size: {args.memory_size} MB\tMax Memory Used: {_max_rss_mb()} MB",
-        file=sys.stderr,
-    )
+def _outcome(state: str, report: bytes, args: argparse.Namespace, request_id: str) -> int:
+    """The invocation's response on stdout (one JSON document per line); its exit status."""
     if state == "ok":
         return _write_response(report)
     if state in ("timeout", "init-timeout"):
         return _timed_out(state, args, request_id)
     return _crashed(state, request_id)
+
+
+def _exit_status(statuses: list[int]) -> int:
+    """0 when every invocation answered; else the last failure's status."""
+    failures = [s for s in statuses if s != 0]
+    return failures[-1] if failures else 0
+
+
+def parent_main(argv: list[str]) -> int:
+    args = _argument_parser().parse_args(argv)
+    try:
+        events = [e for arg in (args.events or [None]) for e in read_events(arg)]
+        overrides = parse_env(args.env, dict(os.environ))
+    except UsageError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+
+    statuses: list[int] = []
+    work = tempfile.mkdtemp(prefix="lambda-invoke-")
+    runtime = None
+    try:
+        _lay_out(work, args)
+        env = lambda_environment(args, *_work_dirs(work), overrides)
+        print(f"INIT_START Runtime Version: {args.runtime}", file=sys.stderr, flush=True)
+        runtime = _start_runtime(args, work, env)
+        for number, event in enumerate(events, 1):
+            request_id = str(uuid.uuid4())
+            print(f"START RequestId: {request_id} Version: $LATEST", file=sys.stderr, flush=True)
+            state, report, elapsed = runtime.invoke(event, request_id, args.timeout)
+            runtime.logs.drain()
+            init = runtime.init_duration
+            print(f"END RequestId: {request_id}", file=sys.stderr)
+            print(
+                f"REPORT RequestId: {request_id}\tDuration: {elapsed * 1000:.2f} ms\t"
+                f"Memory Size: {args.memory_size} MB\tMax Memory Used: {_max_rss_mb(runtime.pid())} MB"
+                + (f"\tInit Duration: {init * 1000:.2f} ms" if number == 1 and init is not None else ""),
+                file=sys.stderr,
+                flush=True,
+            )
+            statuses.append(_outcome(state, report, args, request_id))
+            if state != "ok" or _is_init_error(report):
+                # The execution environment is gone (a crash, a timeout, a failed initialisation).
+                if number < len(events):
+                    print(
+                        f"The runtime process ended: the {len(events) - number} remaining "
+                        "event(s) are not invoked.",
+                        file=sys.stderr,
+                    )
+                break
+    finally:
+        if runtime is not None:
+            runtime.close()
+        set_writable(work, True)
+        shutil.rmtree(work, ignore_errors=True)
+    return _exit_status(statuses)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -823,17 +1007,15 @@ def _isolate(task_root: str, opt: str, after: list[str]) -> None:
     sys.modules.pop("invoke_runner", None)
 
 
-def _report(fd: int, ok: bool, response, ensure_ascii: bool, started: bool) -> int:
-    """The outcome to the parent (`run_child`), `_STARTED` first unless the handler was called."""
+def _report_line(ok: bool, response, ensure_ascii: bool, init_error: bool = False) -> bytes:
+    """An outcome for the parent (`DirectRuntime`): one JSON line."""
     if isinstance(response, bytes):
         message = {"ok": ok, "bytes": base64.b64encode(response).decode("ascii")}
     else:
         message = {"ok": ok, "payload": to_json(response, ensure_ascii)}
-    with os.fdopen(fd, "wb") as out:
-        if not started:
-            out.write(_STARTED)
-        out.write(json.dumps(message).encode("utf-8"))
-    return 0
+    if init_error:
+        message["init_error"] = True
+    return json.dumps(message).encode("utf-8") + b"\n"
 
 
 def _call_handler(handler, event, context: LambdaContext, ensure_ascii: bool) -> tuple[bool, object]:
@@ -852,46 +1034,53 @@ def _call_handler(handler, event, context: LambdaContext, ensure_ascii: bool) ->
     return True, result
 
 
-def child_main(opt: str, work: str) -> int:
+def _loose_pex_path(pex: str) -> list[str]:
+    """The distributions of an installed tool (a loose PEX's `.deps/<wheel>/`), or nothing."""
+    if not pex:
+        return []
+    deps = os.path.join(pex, ".deps")
+    return [os.path.join(deps, d) for d in sorted(os.listdir(deps))]
+
+
+def child_main(opt: str, sdk: str) -> int:
+    """Initialise once (import the handler), then handle each invocation the parent sends."""
     global _SINK
     import logging
 
-    report_fd = int(os.environ.pop("_LAMBDA_INVOKE_FD"))
+    report = os.fdopen(int(os.environ.pop("_LAMBDA_INVOKE_FD")), "wb", 0)
+    invocations = os.fdopen(int(os.environ.pop("_LAMBDA_INVOKE_NEXT_FD")), "rb")
     _SINK = _LogSink(int(os.environ.pop("_LAMBDA_TELEMETRY_LOG_FD")))
-    request_id = os.environ.pop("_LAMBDA_INVOKE_REQUEST_ID")
-    timeout_s = float(os.environ.pop("_LAMBDA_INVOKE_TIMEOUT_S"))
     ensure_ascii = os.environ.pop("_LAMBDA_INVOKE_NON_ASCII") == "escape"
-    _isolate(os.environ["LAMBDA_TASK_ROOT"], opt, [])
-    with open(os.path.join(work, "event.json"), encoding="utf-8") as fp:
-        event = json.load(fp)
+    _isolate(os.environ["LAMBDA_TASK_ROOT"], opt, _loose_pex_path(sdk))
     request_ids = _setup_logging(_SINK)
 
     handler, error = _import_handler()
     if error is not None:
         logging.warning(UNHANDLED_EXCEPTION_WARNING)
         _log_error(error)
-        return _report(report_fd, False, error, ensure_ascii, started=False)
+        report.write(_report_line(False, error, ensure_ascii, init_error=True))
+        return 0
+    report.write(b'{"ready": true}\n')
 
-    deadline_ms = int(time.time() * 1000 + timeout_s * 1000)
-    context = LambdaContext(request_id, deadline_ms)
-    request_ids.request_id = request_id
-    os.write(report_fd, _STARTED)
-    ok, response = _call_handler(handler, event, context, ensure_ascii)
-    if not ok:
-        _log_error(response)
-    return _report(report_fd, ok, response, ensure_ascii, started=True)
+    for line in invocations:
+        invocation = json.loads(line.decode("utf-8"))
+        request_id = invocation["request_id"]
+        context = LambdaContext(request_id, invocation["deadline_ms"])
+        request_ids.request_id = request_id
+        ok, response = _call_handler(handler, json.loads(invocation["event"]), context, ensure_ascii)
+        if not ok:
+            _log_error(response)
+        report.write(_report_line(ok, response, ensure_ascii))
+    return 0
 
 
-def client_child_main(opt: str, client_pex: str) -> int:
-    """Run `awslambdaric` as the image's entry point does, with Lambda's `sys.path` and the
-    client's own distributions after it (where `/var/runtime` is on Lambda)."""
+def client_child_main(opt: str, client_pex: str, sdk: str) -> int:
+    """Run `awslambdaric` as the image's entry point does, with Lambda's `sys.path` and the SDK and
+    the client's own distributions after it (where `/var/runtime` is on Lambda)."""
     import runpy
 
-    os.environ.pop("_LAMBDA_INVOKE_REQUEST_ID", None)
-    os.environ.pop("_LAMBDA_INVOKE_TIMEOUT_S", None)
     os.environ.pop("_LAMBDA_INVOKE_NON_ASCII", None)
-    deps = os.path.join(client_pex, ".deps")
-    _isolate(os.environ["LAMBDA_TASK_ROOT"], opt, [os.path.join(deps, d) for d in sorted(os.listdir(deps))])
+    _isolate(os.environ["LAMBDA_TASK_ROOT"], opt, _loose_pex_path(sdk) + _loose_pex_path(client_pex))
     sys.argv = ["awslambdaric", HANDLER]
     runpy.run_module("awslambdaric", run_name="__main__", alter_sys=True)
     return 0
@@ -902,7 +1091,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["--child"]:
         return child_main(*argv[1:3])
     if argv[:1] == ["--client-child"]:
-        return client_child_main(*argv[1:3])
+        return client_child_main(*argv[1:4])
     return parent_main(argv)
 
 

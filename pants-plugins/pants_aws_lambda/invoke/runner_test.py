@@ -323,7 +323,8 @@ def test_runtime_api_records_errors_and_reports_them_as_the_direct_child() -> No
         assert json.loads(api.report()) == {"ok": True, "bytes": "/wA="}
     with invoke_runner.RuntimeApi("{}", "req-1", "arn", timeout=3) as api:
         assert post(api, "init/error", error, "application/json") == 202
-        assert json.loads(api.report()) == {"ok": False, "payload": error.decode()}
+        # Marked, so that the parent ends the execution environment after it.
+        assert json.loads(api.report()) == {"ok": False, "payload": error.decode(), "init_error": True}
 
 
 def test_flat_directories_and_file_modes(tmp_path: Path) -> None:

@@ -75,22 +75,26 @@ class RuntimeClient:
     digest: Digest
 
 
+def loose_tool_pex_request(
+    tool: PythonToolRequirementsBase, platform: LambdaPlatform, output_filename: str
+) -> PexRequest:
+    """A tool of the runtime installed for the function's Lambda platform, as the function's own
+    distributions are (the runtime's CPython need not be one that PEX can inspect): a loose PEX
+    whose `.deps/<wheel>/` directories go on `sys.path`."""
+    return PexRequest(
+        output_filename=output_filename,
+        internal_only=False,
+        requirements=tool.pex_requirements(),
+        interpreter_constraints=tool.interpreter_constraints,
+        complete_platforms=platform.complete_platforms,
+        layout=PexLayout.LOOSE,
+        description=f"Installing {tool.options_scope} for {platform.description}",
+    )
+
+
 @rule(desc="Installing the Lambda Runtime Interface Client")
 async def install_runtime_client(request: RuntimeClientRequest, awslambdaric: Awslambdaric) -> RuntimeClient:
-    # For the function's Lambda platform, as its own distributions are: the runtime's CPython
-    # need not be one that PEX can inspect.
-    pex = await Get(
-        Pex,
-        PexRequest(
-            output_filename=RUNTIME_CLIENT_PEX,
-            internal_only=False,
-            requirements=awslambdaric.pex_requirements(),
-            interpreter_constraints=awslambdaric.interpreter_constraints,
-            complete_platforms=request.platform.complete_platforms,
-            layout=PexLayout.LOOSE,
-            description=f"Installing awslambdaric for {request.platform.description}",
-        ),
-    )
+    pex = await Get(Pex, PexRequest, loose_tool_pex_request(awslambdaric, request.platform, RUNTIME_CLIENT_PEX))
     return RuntimeClient(pex.digest)
 
 
@@ -135,7 +139,7 @@ async def choose_invoke_client(request: InvokeClientRequest, awslambdaric: Awsla
     if not awslambdaric.supports(request.platform.python_version):
         _warn_direct(
             request.address,
-            f"`[{Awslambdaric.options_scope}]` supports {' '.join(awslambdaric.interpreter_constraints)}, "
+            f"`[{Awslambdaric.options_scope}]` supports {' '.join(str(c) for c in awslambdaric.interpreter_constraints)}, "
             f"not CPython {'.'.join(map(str, request.platform.python_version))}",
         )
         return InvokeClient()

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from enum import Enum
 
-from pants.option.option_types import DictOption, EnumOption, IntOption, StrListOption, StrOption
+from pants.option.option_types import (
+    BoolOption,
+    DictOption,
+    EnumOption,
+    IntOption,
+    StrListOption,
+    StrOption,
+)
 from pants.option.subsystem import Subsystem
 from pants.util.strutil import help_text
 
@@ -74,10 +81,23 @@ class LambdaInvokeSubsystem(Subsystem):
             f"""
             What calls the handler. `awslambdaric`: the Runtime Interface Client AWS's images
             run (the version `[{Awslambdaric.options_scope}]` pins), against a Runtime API
-            served on loopback for the one invocation; for runtimes older than it supports, the
+            served on loopback, one invocation after the other; for runtimes older than it supports, the
             direct runner, with a warning. `direct`: a small runner shipped with the plugin
             that imports and calls the handler itself, reporting in the runtime's formats; it
             needs no download.
+            """
+        ),
+    )
+    runtime_sdk = BoolOption(
+        default=True,
+        help=help_text(
+            """
+            Whether the handler finds the AWS SDK for Python (`boto3`, `botocore` and their
+            dependencies) where every Lambda Python runtime provides it: after the function, its
+            layers and the standard library on `sys.path` (`/var/runtime` on Lambda), in the
+            version `[lambda-runtime-sdk]` pins. A `boto3` in the function or its layers comes
+            first, as on Lambda. `false` leaves it out, to check that the artifact holds
+            everything it imports.
             """
         ),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import logging
 import pkgutil
@@ -15,11 +16,18 @@ from pants.engine.addresses import Address, UnparsedAddressInputs
 from pants.engine.fs import CreateDigest, Digest, DigestContents, FileContent
 from pants.engine.rules import Get, collect_rules, rule
 from pants.engine.target import InvalidFieldException
+from pants.option.option_types import StrOption
+from pants.option.subsystem import Subsystem
 from pants.util.frozendict import FrozenDict
-from pants.util.strutil import softwrap
+from pants.util.strutil import help_text, softwrap
 
 from pants_aws_lambda.runtimes import complete_platforms as cp
-from pants_aws_lambda.runtimes.table import RUNTIMES, LambdaRuntime, runtime_for_python_version
+from pants_aws_lambda.runtimes.table import (
+    DATES_CHECKED_ON,
+    RUNTIMES,
+    LambdaRuntime,
+    runtime_for_python_version,
+)
 from pants_aws_lambda.target_types import (
     PythonAwsLambdaArchitectureField,
     PythonAwsLambdaCompletePlatformsField,
@@ -29,6 +37,39 @@ from pants_aws_lambda.target_types import (
 logger = logging.getLogger(__name__)
 
 _PLATFORMS_DIR = "__lambda_platforms"
+
+
+class LambdaRuntimesSubsystem(Subsystem):
+    options_scope = "lambda-runtimes"
+    help = help_text(
+        f"""
+        What `package` and `run` check a Lambda target's runtime against: AWS's deprecation
+        dates, from the plugin's runtime table (last compared with AWS's runtimes page on
+        {DATES_CHECKED_ON}).
+        """
+    )
+
+    today = StrOption(
+        # The day Pants started: the rules themselves never read the clock.
+        default=datetime.date.today().isoformat(),
+        default_help_repr="the day Pants started",
+        advanced=True,
+        help=help_text(
+            """
+            The day (YYYY-MM-DD) a runtime's deprecation is checked against: a runtime AWS
+            deprecates on or before it gets a warning. Set it to see which of your targets a
+            coming deprecation will reach, or to make logs independent of the day.
+            """
+        ),
+    )
+
+    def today_date(self) -> datetime.date:
+        try:
+            return datetime.date.fromisoformat(self.today)
+        except ValueError:
+            raise ValueError(
+                f"`[{self.options_scope}].today` is {self.today!r}, not a day as YYYY-MM-DD (e.g. 2026-12-06)."
+            )
 
 
 @dataclass(frozen=True)
@@ -136,7 +177,9 @@ def _given_platform(
     )
 
 
-def _runtime(request: LambdaPlatformRequest, python_setup: PythonSetup) -> LambdaRuntime:
+def _runtime(
+    request: LambdaPlatformRequest, python_setup: PythonSetup, today: datetime.date
+) -> LambdaRuntime:
     """The `runtime` field's, or the one runtime the resolve's interpreter constraints allow."""
     if request.runtime.value is not None:
         runtime = RUNTIMES[request.runtime.value]
@@ -148,13 +191,13 @@ def _runtime(request: LambdaPlatformRequest, python_setup: PythonSetup) -> Lambd
             )
         )
         runtime = infer_runtime(request.address, resolve, ics)
-    deprecation = runtime.deprecation_message()
+    deprecation = runtime.deprecation_message(today)
     if deprecation:
         logger.warning(
             softwrap(
                 f"""
                 {request.address}: {deprecation} Packaging anyway; move to a supported runtime
-                ({', '.join(r.name for r in RUNTIMES.values() if not r.is_deprecated)}).
+                ({', '.join(r.name for r in RUNTIMES.values() if not r.is_deprecated(today))}).
                 """
             )
         )
@@ -163,7 +206,7 @@ def _runtime(request: LambdaPlatformRequest, python_setup: PythonSetup) -> Lambd
 
 @rule
 async def resolve_lambda_platform(
-    request: LambdaPlatformRequest, python_setup: PythonSetup
+    request: LambdaPlatformRequest, python_setup: PythonSetup, runtimes: LambdaRuntimesSubsystem
 ) -> LambdaPlatform:
     if request.complete_platforms.value:
         platforms = await Get(
@@ -174,7 +217,7 @@ async def resolve_lambda_platform(
         contents = await Get(DigestContents, Digest, platforms.digest)
         return _given_platform(request, platforms, _check_one_file(request, contents))
 
-    runtime = _runtime(request, python_setup)
+    runtime = _runtime(request, python_setup, runtimes.today_date())
     architecture = request.architecture.value_or_default()
     platform_file = builtin_complete_platform(runtime, architecture)
     digest = await Get(Digest, CreateDigest([platform_file]))

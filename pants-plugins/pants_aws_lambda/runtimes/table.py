@@ -1,7 +1,7 @@
 """Facts about AWS Lambda's Python runtimes, as data.
 
 Everything the plugin knows about a runtime (its Python version, the glibc of its operating system,
-its support status, how it encodes responses, whether the runtime client runs on it) lives in
+its support dates, how it encodes responses, whether the runtime client runs on it) lives in
 `RUNTIMES`; everything it knows about an architecture lives in `ARCHITECTURES`. Every other place
 (the complete platforms, the `runtime` field's help, the `[awslambdaric]` interpreter constraints,
 the local runner's JSON encoding, the tests and the docs' tables) derives from them, so a new
@@ -10,6 +10,7 @@ runtime is one new row. Nothing here imports the Pants engine.
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -44,15 +45,17 @@ class LambdaRuntime:
     # Whether the plugin's pinned `awslambdaric` (see `runtime_client.py`) has wheels for the
     # runtime's CPython; the `[awslambdaric]` interpreter constraints are the ones of these runtimes.
     awslambdaric: bool
-    # AWS's published dates (YYYY-MM-DD). A runtime whose `deprecated_on` is set is deprecated: AWS
-    # no longer patches it, and from `create_blocked_on` new functions cannot use it.
-    deprecated_on: str | None = None
+    # AWS's published dates (YYYY-MM-DD; `DATES_CHECKED_ON` says when they were last compared with
+    # AWS's runtimes page, which moves them): when AWS deprecates the runtime (stops patching it),
+    # then blocks creating functions with it, then blocks updating them. None: not announced.
+    deprecation_on: str
     create_blocked_on: str | None = None
-    deprecation_planned_on: str | None = None
+    update_blocked_on: str | None = None
 
-    @property
-    def is_deprecated(self) -> bool:
-        return self.deprecated_on is not None
+    def is_deprecated(self, today: datetime.date) -> bool:
+        """Whether AWS has deprecated the runtime by `today` (given, so that the status is a pure
+        function of the date: the caller decides which day it is)."""
+        return datetime.date.fromisoformat(self.deprecation_on) <= today
 
     @property
     def python_version_str(self) -> str:
@@ -62,14 +65,32 @@ class LambdaRuntime:
     def manylinux(self) -> str:
         return "manylinux_{}_{}".format(*self.glibc)
 
-    def deprecation_message(self) -> str | None:
-        if not self.is_deprecated:
+    def deprecation_message(self, today: datetime.date) -> str | None:
+        """What to tell a user of a runtime AWS has deprecated by `today`; None before that."""
+        if not self.is_deprecated(today):
             return None
-        return (
-            f"AWS deprecated the `{self.name}` runtime on {self.deprecated_on} and blocks creating new "
-            f"functions with it from {self.create_blocked_on}."
-        )
+        message = f"AWS deprecated the `{self.name}` runtime on {self.deprecation_on}"
+        if self.create_blocked_on:
+            message += f"; creating functions with it is blocked from {self.create_blocked_on}"
+        if self.update_blocked_on:
+            message += f", updating them from {self.update_blocked_on}"
+        return message + "."
 
+
+# What every Python runtime provides in `/var/runtime`, after the function and its layers on
+# `sys.path`: the AWS SDK for Python, as top-level module -> distribution.
+RUNTIME_PROVIDED_MODULES: dict[str, str] = {
+    "boto3": "boto3",
+    "botocore": "botocore",
+    "s3transfer": "s3transfer",
+    "jmespath": "jmespath",
+    "dateutil": "python-dateutil",
+    "six": "six",
+    "urllib3": "urllib3",
+}
+
+# The day the dates below were last compared with AWS's Lambda runtimes page.
+DATES_CHECKED_ON = "2026-12-06"
 
 _AL2 = "Amazon Linux 2"
 _AL2023 = "Amazon Linux 2023"
@@ -78,14 +99,15 @@ _AL2023 = "Amazon Linux 2023"
 RUNTIMES: dict[str, LambdaRuntime] = {
     r.name: r
     for r in (
-        # name, Python, OS, glibc, json_ensure_ascii, awslambdaric, AWS's dates.
-        LambdaRuntime("python3.8", (3, 8), _AL2, (2, 26), True, False, "2024-10-14", "2025-02-28"),
-        LambdaRuntime("python3.9", (3, 9), _AL2, (2, 26), True, False, "2025-12-15", "2026-02-03"),
-        LambdaRuntime("python3.10", (3, 10), _AL2, (2, 26), True, True, "2026-06-30", "2026-07-31"),
-        LambdaRuntime("python3.11", (3, 11), _AL2, (2, 26), True, True, "2026-06-30", "2026-07-31"),
-        LambdaRuntime("python3.12", (3, 12), _AL2023, (2, 34), False, True, deprecation_planned_on="2028-10-31"),
-        LambdaRuntime("python3.13", (3, 13), _AL2023, (2, 34), False, True, deprecation_planned_on="2029-06-30"),
-        LambdaRuntime("python3.14", (3, 14), _AL2023, (2, 34), False, True, deprecation_planned_on="2029-06-30"),
+        # name, Python, OS, glibc, json_ensure_ascii, awslambdaric, then AWS's dates: deprecation,
+        # creating blocked, updating blocked.
+        LambdaRuntime("python3.8", (3, 8), _AL2, (2, 26), True, False, "2024-10-14", "2025-02-28", "2025-03-31"),
+        LambdaRuntime("python3.9", (3, 9), _AL2, (2, 26), True, False, "2025-12-15", "2026-08-31", "2026-09-30"),
+        LambdaRuntime("python3.10", (3, 10), _AL2, (2, 26), True, True, "2026-10-31", "2026-11-30", "2027-01-15"),
+        LambdaRuntime("python3.11", (3, 11), _AL2, (2, 26), True, True, "2027-06-30", "2027-07-31", "2027-08-31"),
+        LambdaRuntime("python3.12", (3, 12), _AL2023, (2, 34), False, True, "2028-10-31"),
+        LambdaRuntime("python3.13", (3, 13), _AL2023, (2, 34), False, True, "2029-06-30"),
+        LambdaRuntime("python3.14", (3, 14), _AL2023, (2, 34), False, True, "2029-06-30"),
     )
 }
 # fmt: on

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import pkgutil
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from packaging import tags
@@ -17,6 +17,7 @@ from pants_aws_lambda.runtimes.complete_platforms import compatible_tags, file_n
 from pants_aws_lambda.invoke.runtime_client import Awslambdaric
 from pants_aws_lambda.runtimes.table import (
     ARCHITECTURES,
+    DATES_CHECKED_ON,
     DEFAULT_ARCHITECTURE,
     RUNTIMES,
     LambdaRuntime,
@@ -125,46 +126,54 @@ def test_committed_complete_platform_matches_the_row(runtime: LambdaRuntime, arc
 # --------------------------------------------------------------------------------------------------
 
 
-def test_deprecated_runtimes_are_the_oldest() -> None:
-    statuses = [r.is_deprecated for r in BY_VERSION]
+# The day the table's dates were checked, and days around python3.11's deprecation (2027-06-30).
+CHECKED = _day(DATES_CHECKED_ON)
+
+
+@pytest.mark.parametrize("today", [CHECKED, _day("2027-06-29"), _day("2027-06-30"), _day("2030-01-01")])
+def test_deprecated_runtimes_are_the_oldest(today: date) -> None:
+    statuses = [r.is_deprecated(today) for r in BY_VERSION]
     assert statuses == sorted(statuses, reverse=True), "a runtime is deprecated before an older one"
-    assert not statuses[-1], "the newest runtime is deprecated"
+
+
+def test_the_status_depends_on_the_day_given() -> None:
+    python311 = RUNTIMES["python3.11"]
+    # Not deprecated on the day the dates were checked: AWS moved its deprecation to 2027-06-30.
+    assert not python311.is_deprecated(CHECKED)
+    assert python311.deprecation_message(CHECKED) is None
+    assert not python311.is_deprecated(_day("2027-06-29"))
+    assert python311.is_deprecated(_day("2027-06-30"))
+    assert python311.deprecation_message(_day("2027-06-30")) == (
+        "AWS deprecated the `python3.11` runtime on 2027-06-30; creating functions with it is "
+        "blocked from 2027-07-31, updating them from 2027-08-31."
+    )
+    assert [r.name for r in BY_VERSION if r.is_deprecated(CHECKED)] == ["python3.8", "python3.9", "python3.10"]
+    assert not BY_VERSION[-1].is_deprecated(CHECKED), "the newest runtime is deprecated"
 
 
 @ids
 def test_dates(runtime: LambdaRuntime) -> None:
-    if runtime.is_deprecated:
-        assert _day(runtime.deprecated_on) < _day(runtime.create_blocked_on), runtime.name
-        assert runtime.deprecation_planned_on is None
-    else:
-        assert runtime.create_blocked_on is None
-        _day(runtime.deprecation_planned_on)
+    days = [_day(d) for d in (runtime.deprecation_on, runtime.create_blocked_on, runtime.update_blocked_on) if d]
+    assert days == sorted(days) and len(set(days)) == len(days), runtime.name
+    # A runtime deprecated by the day the dates were checked has AWS's block dates.
+    if runtime.is_deprecated(CHECKED):
+        assert runtime.create_blocked_on and runtime.update_blocked_on, runtime.name
 
 
 def test_dates_follow_version_order() -> None:
-    deprecated = [r for r in BY_VERSION if r.is_deprecated]
-    supported = [r for r in BY_VERSION if not r.is_deprecated]
-    for attr, rows in (
-        ("deprecated_on", deprecated),
-        ("create_blocked_on", deprecated),
-        ("deprecation_planned_on", supported),
-    ):
-        days = [_day(getattr(r, attr)) for r in rows]
-        assert days == sorted(days), attr
-    if deprecated and supported:
-        assert _day(deprecated[-1].create_blocked_on) < _day(supported[0].deprecation_planned_on)
+    days = [_day(r.deprecation_on) for r in BY_VERSION]
+    assert days == sorted(days)
 
 
 @ids
 def test_deprecation_message(runtime: LambdaRuntime) -> None:
-    message = runtime.deprecation_message()
-    if not runtime.is_deprecated:
-        assert message is None
-        return
+    assert runtime.deprecation_message(_day(runtime.deprecation_on) - timedelta(days=1)) is None
+    message = runtime.deprecation_message(_day(runtime.deprecation_on))
     assert message is not None
     assert f"`{runtime.name}`" in message
-    assert f"on {runtime.deprecated_on}" in message
-    assert f"from {runtime.create_blocked_on}" in message
+    assert f"on {runtime.deprecation_on}" in message
+    for day in (runtime.create_blocked_on, runtime.update_blocked_on):
+        assert day is None or f"from {day}" in message
 
 
 # --------------------------------------------------------------------------------------------------

@@ -9,12 +9,14 @@ with a hypothetical python3.15, together with the other values derived from the 
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import re
 from pathlib import Path
 from typing import Sequence
 
 from pants_aws_lambda.goals.run import encoding_args
 from pants_aws_lambda.runtimes.table import (
+    DATES_CHECKED_ON,
     RUNTIMES,
     LambdaRuntime,
     closest_runtime,
@@ -31,6 +33,9 @@ DOCUMENTS = (
     "docs/reference.md",
     "docs/troubleshooting.md",
 )
+
+# The docs say which runtimes are deprecated as of the day the table's dates were checked.
+CHECKED = datetime.date.fromisoformat(DATES_CHECKED_ON)
 
 # A range of runtimes as the docs write one: `python3.8`–`python3.11`, python3.8 ... python3.14,
 # (`python3.8` … `python3.14`), `python3.8` to `python3.14`.
@@ -78,7 +83,7 @@ def _dotted(version: tuple[int, int]) -> str:
 
 def reference_rows(runtimes: Sequence[LambdaRuntime]) -> list[list[str]]:
     """The `## Runtimes` table of docs/reference.md: runtime, Python, OS, glibc, manylinux
-    ceiling, status with AWS's dates."""
+    ceiling, and AWS's dates: deprecation, creating blocked, updating blocked."""
     return [
         [
             f"`{r.name}`",
@@ -86,9 +91,9 @@ def reference_rows(runtimes: Sequence[LambdaRuntime]) -> list[list[str]]:
             r.os,
             _dotted(r.glibc),
             f"`{r.manylinux}`",
-            f"deprecated {r.deprecated_on}; creating functions blocked from {r.create_blocked_on}"
-            if r.is_deprecated
-            else f"supported; deprecation planned {r.deprecation_planned_on}",
+            r.deprecation_on + (" (deprecated)" if r.is_deprecated(CHECKED) else ""),
+            r.create_blocked_on or "not announced",
+            r.update_blocked_on or "not announced",
         ]
         for r in runtimes
     ]
@@ -110,7 +115,7 @@ def _range(first: LambdaRuntime, last: LambdaRuntime) -> str:
 def required_phrases(runtimes: Sequence[LambdaRuntime]) -> dict[str, list[str]]:
     """Document -> phrases it must contain (whitespace as single spaces)."""
     by_os = spans(runtimes, lambda r: r.os)
-    by_status = spans(runtimes, lambda r: r.is_deprecated)
+    by_status = spans(runtimes, lambda r: r.is_deprecated(CHECKED))
     by_encoding = spans(runtimes, lambda r: r.json_ensure_ascii)
     phrases: dict[str, list[str]] = {
         "docs/quickstart.md": [
@@ -142,20 +147,22 @@ def docs_problems(docs: dict[str, str], table: list[list[str]], runtimes: Sequen
             "docs/reference.md's `## Runtimes` table is not the runtime table; its rows should be:\n"
             + "\n".join("| " + " | ".join(row) + " |" for row in expected_rows)
         )
+    if f"last compared with AWS's runtimes page on {DATES_CHECKED_ON}" not in docs["docs/reference.md"]:
+        problems.append(f"docs/reference.md does not say: last compared with AWS's runtimes page on {DATES_CHECKED_ON}")
     for document, wanted in required_phrases(ordered).items():
         problems.extend(f"{document} does not say: {phrase}" for phrase in wanted if phrase not in docs[document])
     # Every range of runtimes is one the table has: all, one OS's, the deprecated or supported ones,
     # or those with one encoding rule.
     allowed = {(ordered[0].name, ordered[-1].name)} | {
         (first.name, last.name)
-        for key in (lambda r: r.os, lambda r: r.is_deprecated, lambda r: r.json_ensure_ascii)
+        for key in (lambda r: r.os, lambda r: r.is_deprecated(CHECKED), lambda r: r.json_ensure_ascii)
         for first, last in spans(ordered, key).values()
     }
     for document, text in docs.items():
         for match in _RANGE.finditer(text):
             if match.groups() not in allowed:
                 problems.append(f"{document}: `{match.group(0)}` is no range of the runtime table")
-    supported = [r.name for r in ordered if not r.is_deprecated]
+    supported = [r.name for r in ordered if not r.is_deprecated(CHECKED)]
     for document, text in docs.items():
         for kind, pattern in _LISTS.items():
             for match in pattern.finditer(text):
@@ -211,9 +218,7 @@ def test_the_check_sees_the_docs() -> None:
 def test_an_extra_row_flows_everywhere() -> None:
     """A python3.15 row, and nothing else, changes every value derived from the table."""
     newest = list(RUNTIMES.values())[-1]
-    extra = dataclasses.replace(
-        newest, name="python3.15", python_version=(3, 15), deprecation_planned_on="2030-10-31"
-    )
+    extra = dataclasses.replace(newest, name="python3.15", python_version=(3, 15), deprecation_on="2030-10-31")
     runtimes = [*RUNTIMES.values(), extra]
 
     # The `[awslambdaric]` interpreter constraints now reach 3.15.
@@ -231,7 +236,9 @@ def test_an_extra_row_flows_everywhere() -> None:
         newest.os,
         _dotted(newest.glibc),
         f"`{newest.manylinux}`",
-        "supported; deprecation planned 2030-10-31",
+        "2030-10-31",
+        "not announced",
+        "not announced",
     ]
     assert spans(runtimes, lambda r: r.os)[newest.os][1] is extra
     assert any("`python3.15`" in p for phrases in required_phrases(runtimes).values() for p in phrases)
