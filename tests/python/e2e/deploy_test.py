@@ -128,7 +128,9 @@ def tools(work_dir: Path) -> Tools:
     def install(group: str) -> Path:
         pins = groups[group]
         key = hashlib.sha256("\n".join(pins).encode()).hexdigest()[:12]
-        return cached_virtualenv(f"deploy-{group}-{key}", python, pins)
+        # The machine's pip configuration (a global constraint file) must not change the pins.
+        env = {**os.environ, "PIP_CONFIG_FILE": os.devnull}
+        return cached_virtualenv(f"deploy-{group}-{key}", python, pins, env)
 
     try:
         with ThreadPoolExecutor(3) as pool:
