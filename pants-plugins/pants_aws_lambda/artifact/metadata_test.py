@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import pkgutil
@@ -16,7 +17,7 @@ def facts(name: str, zipped: int | None, sha: str) -> ArtifactFacts:
 
 def test_code_sha256_is_base64_of_the_digest() -> None:
     digest = hashlib.sha256(b"PK\x05\x06" + bytes(18))
-    assert metadata.code_sha256(digest.hexdigest()) == __import__("base64").b64encode(digest.digest()).decode()
+    assert metadata.code_sha256(digest.hexdigest()) == base64.b64encode(digest.digest()).decode()
     assert metadata.code_sha256(hashlib.sha256(b"").hexdigest()) == "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
 
 
@@ -25,6 +26,7 @@ def test_tree_sha256_is_sha256sum_of_the_sorted_files(tmp_path: Path) -> None:
     for path, content in files.items():
         (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / path).write_bytes(content)
+    # What docs/reference.md tells users to run on a `flat` directory.
     listing = subprocess.run(
         "find . -type f | sed 's|^\\./||' | LC_ALL=C sort | xargs -d '\\n' sha256sum | sha256sum",
         shell=True, cwd=tmp_path, check=True, capture_output=True, text=True,
