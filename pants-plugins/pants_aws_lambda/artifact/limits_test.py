@@ -50,6 +50,7 @@ def artifact(unzipped: int, *, zipped: int | None = 1) -> LambdaArtifact:
             unzipped_bytes=unzipped,
             files=1,
             top_level=(("proj", unzipped),),
+            sha256="0" * 64,
         ),
         distributions=(),
         first_party_files=frozenset(),

@@ -25,7 +25,7 @@ from pants.engine.process import Process, ProcessResult
 from pants.engine.rules import Get, MultiGet, collect_rules, rule
 from pants.util.logging import LogLevel
 
-from pants_aws_lambda.artifact import zipwriter
+from pants_aws_lambda.artifact import metadata, zipwriter
 from pants_aws_lambda.caching import REMOTE_CACHE_SPECULATION_DELAY_MS
 
 
@@ -135,6 +135,8 @@ class ArtifactOutput:
     files: int
     # Unzipped bytes per top-level entry of the artifact.
     top_level: tuple[tuple[str, int], ...]
+    # SHA-256 hex of the zip's bytes, or for the `flat` layout of the tree (`metadata.tree_sha256`).
+    sha256: str
 
 
 @rule
@@ -152,12 +154,16 @@ async def write_zip_artifact(request: ZipRequest, writer: ZipWriter) -> Artifact
         f"Writing {request.output_path} for {request.address}",
     )
     report = json.loads(result.stdout)
+    # Pants' file digests are SHA-256 of the content: the zip's hash costs no extra read.
+    entries = await Get(DigestEntries, Digest, result.output_digest)
+    (written,) = (e for e in entries if isinstance(e, FileEntry) and e.path == request.output_path)
     return ArtifactOutput(
         digest=result.output_digest,
         zipped_bytes=report["zipped_bytes"],
         unzipped_bytes=report["unzipped_bytes"],
         files=report["files"],
         top_level=tuple(sorted(report["top_level"].items())),
+        sha256=written.file_digest.fingerprint,
     )
 
 
@@ -176,15 +182,15 @@ async def place_flat_tree(request: FlatTreeRequest) -> ArtifactOutput:
         Get(Digest, AddPrefix(request.content, request.output_path)),
         Get(DigestEntries, Digest, request.content),
     )
-    report = zipwriter.summarize(
-        ((e.path, _size(e)) for e in entries if isinstance(e, FileEntry)), request.import_root
-    )
+    files = [e for e in entries if isinstance(e, FileEntry)]
+    report = zipwriter.summarize(((e.path, _size(e)) for e in files), request.import_root)
     return ArtifactOutput(
         digest=digest,
         zipped_bytes=None,
         unzipped_bytes=report["unzipped_bytes"],
         files=report["files"],
         top_level=tuple(sorted(report["top_level"].items())),
+        sha256=metadata.tree_sha256((e.path, e.file_digest.fingerprint) for e in files),
     )
 
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 from pants.backend.python.util_rules import pex_from_targets
 from pants.backend.python.util_rules.faas import rules as faas_rules
 from pants.core.goals.package import BuiltPackage, BuiltPackageArtifact, PackageFieldSet
+from pants.engine.addresses import Address
+from pants.engine.fs import CreateDigest, Digest, FileContent, MergeDigests
 from pants.engine.rules import Get, collect_rules, rule
 from pants.engine.unions import UnionRule
 from pants.util.logging import LogLevel
 
-from pants_aws_lambda.artifact import bytecode_policy, limits, slimming
+from pants_aws_lambda.artifact import bytecode_policy, limits, metadata, slimming
 from pants_aws_lambda.artifact.artifact import ArtifactKind, LambdaArtifact
 from pants_aws_lambda.build import function, runtime_provided
 from pants_aws_lambda.build.field_sets import PythonAwsLambdaFunctionFieldSet, PythonAwsLambdaLayerFieldSet
@@ -91,10 +93,41 @@ def _layout_lines(layout: Layout, output_path: str, destination: str) -> list[st
     return [f"    Layout: flat directory, for a Dockerfile's `COPY {output_path} {destination}`"]
 
 
-def _built_package(artifact: LambdaArtifact, output_path: str, *log_lines: str) -> BuiltPackage:
+def _facts(address: Address, artifact: LambdaArtifact, output_path: str) -> metadata.ArtifactFacts:
+    written = artifact.output
+    return metadata.ArtifactFacts(
+        address=str(address),
+        output_path=output_path,
+        zipped_bytes=written.zipped_bytes,
+        unzipped_bytes=written.unzipped_bytes,
+        files=written.files,
+        sha256=written.sha256,
+    )
+
+
+def _hash_line(facts: metadata.ArtifactFacts) -> str:
+    if facts.is_zip:
+        return f"    CodeSha256: {metadata.code_sha256(facts.sha256)}"
+    return f"    Tree SHA-256: {facts.sha256}"
+
+
+def _platform_names(platform: LambdaPlatform) -> tuple[str | None, str | None]:
+    return (platform.runtime.name if platform.runtime else None), platform.architecture
+
+
+async def _built_package(
+    artifact: LambdaArtifact, facts: metadata.ArtifactFacts, data: dict, *log_lines: str
+) -> BuiltPackage:
+    """The artifact and its metadata file, in one digest."""
+    metadata_file = metadata.metadata_path(facts.output_path)
+    metadata_digest = await Get(Digest, CreateDigest([FileContent(metadata_file, metadata.render(data))]))
+    digest = await Get(Digest, MergeDigests([artifact.output.digest, metadata_digest]))
     return BuiltPackage(
-        digest=artifact.output.digest,
-        artifacts=(BuiltPackageArtifact(output_path, extra_log_lines=log_lines),),
+        digest=digest,
+        artifacts=(
+            BuiltPackageArtifact(facts.output_path, extra_log_lines=(*log_lines, _hash_line(facts))),
+            BuiltPackageArtifact(metadata_file),
+        ),
     )
 
 
@@ -104,9 +137,11 @@ async def package_python_aws_lambda_layer(field_set: PythonAwsLambdaLayerFieldSe
     limits.check_unzipped_size(field_set.address, layer.artifact)
     limits.warn_if_too_big_to_upload(field_set.address, layer.artifact.output, layer.output_path)
     kind = ArtifactKind.LAYER
-    return _built_package(
+    facts = _facts(field_set.address, layer.artifact, layer.output_path)
+    return await _built_package(
         layer.artifact,
-        layer.output_path,
+        facts,
+        metadata.layer_metadata(facts, *_platform_names(layer.platform)),
         f"    Layer: everything under {kind.prefix}/ (on sys.path as {kind.runtime_root})",
         *_layout_lines(field_set.layout.layout, layer.output_path, LAYERS_ROOT),
         *_report_lines(layer.platform, layer.artifact),
@@ -136,9 +171,18 @@ async def package_python_aws_lambda_function(
     provided_lines = (
         [f"    Provided by the runtime: {', '.join(provided.modules)}"] if provided.modules else []
     )
-    return _built_package(
+    facts = _facts(field_set.address, built.artifact, built.output_path)
+    data = metadata.function_metadata(
+        facts,
+        *_platform_names(built.platform),
+        handler=f"{reexport.REEXPORTED_HANDLER_MODULE}.{reexport.REEXPORTED_HANDLER_FUNC}",
+        wrapped_handler=f"{built.handler.module}:{built.handler.func}",
+        layers=[_facts(layer.address, layer.artifact, layer.output_path) for layer in built.layers],
+    )
+    return await _built_package(
         built.artifact,
-        built.output_path,
+        facts,
+        data,
         handler_line,
         *_layout_lines(field_set.layout.layout, built.output_path, "${LAMBDA_TASK_ROOT}"),
         *_report_lines(built.platform, built.artifact),

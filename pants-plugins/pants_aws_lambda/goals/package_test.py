@@ -16,6 +16,7 @@ from pants_aws_lambda.runtimes.table import RUNTIMES
 from pants_aws_lambda.testutil.rules import (  # noqa: F401 (the fixture)
     INTERPRETER_CONSTRAINTS,
     assert_package_error,
+    build_package_and_metadata,
     package_zip,
     rule_runner,
     set_options,
@@ -188,8 +189,10 @@ def test_custom_complete_platform(rule_runner: RuleRunner) -> None:
     rule_runner.write_files(
         {"src/proj/platform.json": render(complete_platform(RUNTIMES["python3.11"], "arm64"))}
     )
-    _, built = package_zip(rule_runner, Address("src/proj", target_name="fn"))
+    built, _, data = build_package_and_metadata(rule_runner, Address("src/proj", target_name="fn"))
     assert "src/proj/platform.json" in "\n".join(built.artifacts[0].extra_log_lines)
+    # No Lambda runtime was named: the metadata says so rather than guess one.
+    assert (data["runtime"], data["architecture"]) == (None, None)
 
 
 def test_runtime_inferred_from_resolve_interpreter_constraints(rule_runner: RuleRunner) -> None:
@@ -398,3 +401,63 @@ def test_complete_platforms_must_be_one_file(rule_runner: RuleRunner, platform_t
     assert_package_error(
         rule_runner, Address("src/proj", target_name="fn"), "src/proj:fn", "`complete_platforms`", fragment, "`file`"
     )
+
+
+def test_metadata_of_a_function_and_its_layer(rule_runner: RuleRunner) -> None:
+    rule_runner.write_files(
+        {
+            "src/lib/shared.py": "X = 1\n",
+            "src/lib/BUILD": "python_sources()\n",
+            "src/proj/app.py": HELLO,
+            "src/proj/BUILD": (
+                "python_sources()\n"
+                "python_aws_lambda_layer(name='layer', runtime='python3.12', architecture='arm64', "
+                "dependencies=['src/lib'])\n"
+                "python_aws_lambda_function(name='fn', runtime='python3.12', architecture='arm64', "
+                "handler='app.py:handler', layers=[':layer'])\n"
+            ),
+        }
+    )
+    # `build_package_and_metadata` recomputes every hash and size from the artifact's bytes.
+    layer, _, layer_data = build_package_and_metadata(rule_runner, Address("src/proj", target_name="layer"))
+    built, files, data = build_package_and_metadata(rule_runner, Address("src/proj", target_name="fn"))
+
+    assert [a.relpath for a in built.artifacts] == ["src.proj/fn.zip", "src.proj/fn.zip.metadata.json"]
+    assert {k: data[k] for k in ("handler", "runtime", "architecture")} == {
+        "handler": "lambda_function.handler",
+        "runtime": "python3.12",
+        "architecture": "arm64",
+    }
+    assert data["format_version"] == 1
+    assert data["kind"] == "function"
+    assert data["package_type"] == "zip"
+    assert data["address"] == "src/proj:fn"
+    assert data["wrapped_handler"] == "proj.app:handler"
+    assert data["layers"] == [
+        {
+            "address": "src/proj:layer",
+            "artifact": "src.proj/layer.zip",
+            "package_type": "zip",
+            "code_sha256": layer_data["code_sha256"],
+            "sha256": layer_data["sha256"],
+        }
+    ]
+    size, layer_size = data["size"], layer_data["size"]
+    assert size["zipped_bytes_with_layers"] == size["zipped_bytes"] + layer_size["zipped_bytes"]
+    assert size["unzipped_bytes_with_layers"] == size["unzipped_bytes"] + layer_size["unzipped_bytes"]
+    assert f"    CodeSha256: {data['code_sha256']}" in built.artifacts[0].extra_log_lines
+
+    assert layer_data["kind"] == "layer"
+    assert layer_data["compatible_runtimes"] == ["python3.12"]
+    assert layer_data["compatible_architectures"] == ["arm64"]
+    assert "handler" not in layer_data and "layers" not in layer_data
+    assert f"    CodeSha256: {layer_data['code_sha256']}" in layer.artifacts[0].extra_log_lines
+
+    # The same inputs give the same bytes; an edit of the function changes its hash, not the layer's.
+    _, _, again = build_package_and_metadata(rule_runner, Address("src/proj", target_name="fn"))
+    assert again == data
+    rule_runner.write_files({"src/proj/app.py": HELLO + "\n# edited\n"})
+    _, _, edited = build_package_and_metadata(rule_runner, Address("src/proj", target_name="fn"))
+    assert edited["code_sha256"] != data["code_sha256"]
+    assert edited["layers"] == data["layers"]
+

@@ -1,7 +1,7 @@
 """Skip a test for want of something on this machine, or fail when the environment requires it.
 
-CI (`.ci/run`) sets these variables to 1, so that a missing interpreter, emulator, Docker engine
-or remote cache fails the test that needs it, with the reason, instead of skipping it.
+CI (`.ci/run`) sets these variables to 1, so that a missing interpreter, emulator, Docker engine,
+remote cache or deploy tool fails the test that needs it, with the reason, instead of skipping it.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ REQUIRE_INTERPRETERS_ENV = "PANTS_AWS_LAMBDA_REQUIRE_INTERPRETERS"
 REQUIRE_EMULATION_ENV = "PANTS_AWS_LAMBDA_REQUIRE_EMULATION"
 REQUIRE_DOCKER_ENV = "PANTS_AWS_LAMBDA_REQUIRE_DOCKER"
 REQUIRE_REMOTE_CACHE_ENV = "PANTS_AWS_LAMBDA_REQUIRE_REMOTE_CACHE"
+# The deploy tools of the deploy examples (AWS CDK with Node.js, AWS SAM CLI, moto and boto3).
+REQUIRE_DEPLOY_TOOLS_ENV = "PANTS_AWS_LAMBDA_REQUIRE_DEPLOY_TOOLS"
 
 
 def unavailable(reason: str, *variables: str) -> NoReturn:

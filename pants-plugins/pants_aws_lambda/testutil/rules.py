@@ -7,8 +7,10 @@ the tests' BUILD files use; the field sets come from the backend's union rules.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
+import json
 import os
 import shutil
 import subprocess
@@ -155,18 +157,56 @@ def _field_set(field_sets: tuple[type, ...], target: Target):
 # --------------------------------------------------------------------------------------------------
 
 
-def build_package(rule_runner: RuleRunner, address: Address) -> tuple[BuiltPackage, dict[str, bytes]]:
-    """Package the function or layer at `address`: the result, and its files by path."""
+def build_package_and_metadata(
+    rule_runner: RuleRunner, address: Address
+) -> tuple[BuiltPackage, dict[str, bytes], dict]:
+    """Package the function or layer at `address`: the result, the artifact's files by path, and
+    its metadata file, checked against those files."""
     target = rule_runner.get_target(address)
     built = rule_runner.request(BuiltPackage, [_field_set(PACKAGE_FIELD_SETS, target)])
     contents = rule_runner.request(DigestContents, [built.digest])
-    return built, {c.path: c.content for c in contents}
+    files = {c.path: c.content for c in contents}
+    artifact, metadata_artifact = (a.relpath for a in built.artifacts)
+    assert metadata_artifact == f"{artifact}.metadata.json"
+    raw = files.pop(metadata_artifact)
+    data = json.loads(raw)
+    assert raw == (json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+    assert_metadata_agrees(data, artifact, files)
+    return built, files, data
+
+
+def assert_metadata_agrees(data: dict, artifact: str, files: dict[str, bytes]) -> None:
+    """Every hash and size in the metadata, recomputed from the artifact's files."""
+    assert data["artifact"] == artifact
+    if data["package_type"] == "zip":
+        content = files[artifact]
+        digest = hashlib.sha256(content).digest()
+        assert data["sha256"] == digest.hex()
+        assert data["code_sha256"] == base64.b64encode(digest).decode()
+        assert data["size"]["zipped_bytes"] == len(content)
+        with zipfile.ZipFile(io.BytesIO(content)) as zf:
+            sizes = [i.file_size for i in zf.infolist() if not i.is_dir()]
+    else:
+        prefix = f"{artifact}/"
+        tree = {path[len(prefix) :]: content for path, content in files.items() if path.startswith(prefix)}
+        lines = "".join(f"{hashlib.sha256(tree[p]).hexdigest()}  {p}\n" for p in sorted(tree))
+        assert data["tree_sha256"] == hashlib.sha256(lines.encode()).hexdigest()
+        assert "zipped_bytes" not in data["size"]
+        sizes = [len(content) for content in tree.values()]
+    assert data["size"]["unzipped_bytes"] == sum(sizes)
+    assert data["size"]["files"] == len(sizes)
+
+
+def build_package(rule_runner: RuleRunner, address: Address) -> tuple[BuiltPackage, dict[str, bytes]]:
+    """Package the function or layer at `address`: the result, and its artifact's files by path."""
+    built, files, _ = build_package_and_metadata(rule_runner, address)
+    return built, files
 
 
 def package_zip(rule_runner: RuleRunner, address: Address) -> tuple[zipfile.ZipFile, BuiltPackage]:
     """Package the function or layer at `address` as its one zip file."""
     built, files = build_package(rule_runner, address)
-    assert len(files) == 1
+    assert len(files) == 1, sorted(files)
     [(path, content)] = files.items()
     assert path == built.artifacts[0].relpath
     return zipfile.ZipFile(io.BytesIO(content)), built

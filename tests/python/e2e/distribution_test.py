@@ -125,7 +125,8 @@ def test_one_version_everywhere() -> None:
     version = wheel_version(built_wheel())
     assert version == pants_aws_lambda.__version__
     changelog = (source_repo() / "CHANGELOG.md").read_text()
-    newest = re.search(r"^## (?!Unreleased\b)(\S+)", changelog, flags=re.MULTILINE)
+    # Changes not yet released sit under `## Unreleased`, above the newest release.
+    newest = re.search(r"^## (?!Unreleased$)(\S+)", changelog, flags=re.MULTILINE)
     assert newest is not None, "CHANGELOG.md has no `## <version>` entry"
     assert newest.group(1) == version, f"CHANGELOG.md's newest entry is {newest.group(1)}, the wheel {version}"
 

@@ -16,6 +16,7 @@ import json
 import os
 import platform
 import shutil
+import signal
 import stat
 import subprocess
 import sys
@@ -150,15 +151,13 @@ class PantsResult:
         )
 
 
-def run_pants(buildroot: Path, *args: str, timeout: float = NESTED_PANTS_TIMEOUT_S) -> PantsResult:
-    """Run the repository's `./pants` in `buildroot`: no daemon, no rc files, plain output."""
-    argv = (
-        "--no-pantsd",
-        "--no-pantsrc",
-        "--no-dynamic-ui",
-        "--no-watch-filesystem",
-        *args,
-    )
+def run_pants(
+    buildroot: Path, *args: str, pantsd: bool = False, timeout: float = NESTED_PANTS_TIMEOUT_S
+) -> PantsResult:
+    """Run the repository's `./pants` in `buildroot`: no daemon (unless `pantsd`, then stop it
+    with `stop_pantsd`), no rc files, plain output."""
+    daemon = ("--pantsd",) if pantsd else ("--no-pantsd", "--no-watch-filesystem")
+    argv = (*daemon, "--no-pantsrc", "--no-dynamic-ui", *args)
     started = time.monotonic()
     proc = subprocess.run(
         [str(buildroot / "pants"), *argv],
@@ -173,6 +172,20 @@ def run_pants(buildroot: Path, *args: str, timeout: float = NESTED_PANTS_TIMEOUT
     result = PantsResult(argv, proc.returncode, proc.stdout, proc.stderr, time.monotonic() - started)
     print(f"./pants {' '.join(argv)}: exit {result.returncode} in {result.seconds:.1f}s")
     return result
+
+
+def nested_env() -> dict[str, str]:
+    """The environment of a nested `./pants` (for tools that run it themselves)."""
+    return _nested_env()
+
+
+def stop_pantsd(buildroot: Path) -> None:
+    """Stop the daemon a `./pants` with `--pantsd` started in `buildroot`, by the pid it wrote."""
+    for pid_file in buildroot.glob(".pids/*/pantsd/pid"):
+        try:
+            os.kill(int(pid_file.read_text().strip()), signal.SIGTERM)
+        except (ValueError, OSError):
+            pass
 
 
 def package(
