@@ -8,13 +8,21 @@ branches and checks the names used in each one against the releases it covers on
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
+from pants.backend.python.subsystems.python_tool_base import PythonToolRequirementsBase
 from pants.engine.rules import collect_rules, rule
 from pants.version import PANTS_SEMVER
 
 # The running Pants release series, (major, minor).
 PANTS_VERSION: tuple[int, int] = (PANTS_SEMVER.major, PANTS_SEMVER.minor)
+
+# 2.30 and 2.31 warn at start-up about every `Get(...)` in a rule (84 in this backend) that it is
+# deprecated; they still run it. The warnings are about this backend's code, which users cannot
+# change: they are silenced for its modules only (the port is planned in the backend's README).
+if PANTS_VERSION >= (2, 30):
+    warnings.filterwarnings("ignore", message=r"Get\(\) is deprecated.*pants_aws_lambda")
 
 # 2.28 moved the `environment` field to its own module, leaving no alias behind.
 if PANTS_VERSION < (2, 28):
@@ -26,8 +34,6 @@ else:
 # `LockfileRules.SIMPLE` for `generate-lockfiles --resolve=<tool>` and for installing from that
 # lockfile; 2.18 removed `LockfileRules`: a tool installs from its `default_lockfile_resource`
 # unless the user names a resolve of their own in `[<tool>].install_from_resolve`.
-from pants.backend.python.subsystems.python_tool_base import PythonToolRequirementsBase
-
 if PANTS_VERSION < (2, 18):
     from pants.backend.python.subsystems.python_tool_base import LockfileRules
 
