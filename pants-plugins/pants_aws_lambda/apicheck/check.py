@@ -3,13 +3,12 @@
     python3 pants-plugins/pants_aws_lambda/apicheck/check.py
 
 prints every problem on every release in the facts, the unsupported ones too (what a port to
-them has to change), and how many `Get`/`MultiGet` calls the backend makes.
+them has to change), and what a port to call-by-name rules replaces (`Get`/`MultiGet` calls).
 """
 
 from __future__ import annotations
 
 import ast
-import json
 import sys
 from collections import Counter
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ SOURCE_ROOT = HERE.parent.parent  # pants-plugins/
 if __name__ == "__main__":
     sys.path.insert(0, str(SOURCE_ROOT))
 
+from pants_aws_lambda.apicheck.facts import decode  # noqa: E402
 from pants_aws_lambda.apicheck.uses import COMPAT_MODULE, Use, Version, plugin_modules, plugin_uses  # noqa: E402
 
 FACTS = HERE / "pants_facts.json"
@@ -45,16 +45,14 @@ class Release:
 
 
 def load_releases(path: Path = FACTS) -> list[Release]:
-    data = json.loads(path.read_text())
-    table = data["facts"]
     releases = []
-    for series, release in data["releases"].items():
+    for series, release in decode(path.read_text()).items():
         releases.append(
             Release(
                 version=tuple(int(p) for p in series.split(".")),  # type: ignore[arg-type]
                 tag=release["tag"],
                 supported=release["supported"],
-                modules={m: table[key] for m, key in release["modules"].items()},
+                modules=release["modules"],
                 builtin_lambda_aliases=tuple(release["builtin_lambda_aliases"]),
             )
         )
@@ -219,15 +217,38 @@ def check(uses: Iterable[Use], releases: Iterable[Release]) -> list[Problem]:
     return problems
 
 
-def get_call_sites(root: Path = SOURCE_ROOT) -> Counter:
-    """`Get(...)` and `MultiGet(...)` calls in the backend's modules (what call-by-name replaces)."""
-    counts: Counter = Counter()
+def get_call_sites(root: Path = SOURCE_ROOT) -> dict:
+    """What a port to call-by-name rules replaces in the backend's modules: the `Get(...)` and
+    `MultiGet(...)` calls per module, the `@rule`s, and each distinct `Get(Output, Input)` pair
+    (each becomes a call of the rule that makes Output from Input)."""
+    gets: Counter = Counter()
+    multigets: Counter = Counter()
+    rules: Counter = Counter()
+    pairs: Counter = Counter()
     for path in plugin_modules(root):
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("Get", "MultiGet"):
-                counts[node.func.id] += 1
-                counts[f"{node.func.id} in {path.relative_to(root / 'pants_aws_lambda').as_posix()}"] += 1
-    return counts
+        module = path.relative_to(root / "pants_aws_lambda").as_posix()
+        tree = ast.parse(path.read_text())
+        from_pants = {
+            alias.asname or alias.name
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("pants.")
+            for alias in node.names
+        }
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "Get":
+                gets[module] += 1
+                names = [ast.unparse(a) for a in node.args[:2]]
+                if len(node.args) == 2 and isinstance(node.args[1], ast.Call):
+                    names[1] = ast.unparse(node.args[1].func)
+                owner = "Pants" if names[0] in from_pants else "backend"
+                pairs[f"{owner}: Get({', '.join(names)})"] += 1
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "MultiGet":
+                multigets[module] += 1
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and any(
+                ast.unparse(d).split("(")[0] == "rule" for d in node.decorator_list
+            ):
+                rules[module] += 1
+    return {"Get": gets, "MultiGet": multigets, "@rule": rules, "Get pairs": pairs}
 
 
 def main() -> None:
@@ -239,12 +260,19 @@ def main() -> None:
         print(f"Pants {release.series} ({release.tag}, {status}): {len(problems)} problem(s)")
         for problem in problems:
             print(f"  {problem.message()}")
-    counts = get_call_sites()
-    print(f"Get calls: {counts['Get']}, MultiGet calls: {counts['MultiGet']}")
-    for key, value in sorted(counts.items()):
-        if " in " in key:
-            print(f"  {key}: {value}")
-
+    sites = get_call_sites()
+    print(
+        f"Call-by-name port: {sum(sites['Get'].values())} Get calls, {sum(sites['MultiGet'].values())} "
+        f"MultiGet calls, {sum(sites['@rule'].values())} @rules, {len(sites['Get pairs'])} distinct "
+        "Get(Output, Input) pairs"
+    )
+    modules = sorted(set(sites["Get"]) | set(sites["MultiGet"]) | set(sites["@rule"]))
+    for module in modules:
+        print(f"  {module}: {sites['Get'][module]} Get, {sites['MultiGet'][module]} MultiGet, {sites['@rule'][module]} @rule")
+    owners = Counter(pair.split(":")[0] for pair in sites["Get pairs"])
+    print(f"  Get pairs whose output is a Pants type: {owners['Pants']}, a backend type: {owners['backend']}")
+    for pair, count in sorted(sites["Get pairs"].items()):
+        print(f"  {pair}: {count}")
 
 if __name__ == "__main__":
     main()

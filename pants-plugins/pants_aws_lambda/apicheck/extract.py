@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import ast
-import hashlib
 import json
 import re
 import subprocess
@@ -34,6 +33,53 @@ OUTPUT = HERE / "pants_facts.json"
 # Pants' own Lambda backend: its target aliases, for the alias table (docs/migration.md).
 BUILTIN_LAMBDA_TARGET_TYPES = "src/python/pants/backend/awslambda/python/target_types.py"
 _FINAL_TAG = re.compile(r"^release_(\d+)\.(\d+)\.(\d+)$")
+
+
+# Beyond the modules the backend uses, the top-level names of every module of these packages, so
+# that a new import from them is checked without a new extraction.
+NAMES_OF_PACKAGES = (
+    "pants/base",
+    "pants/build_graph",
+    "pants/core",
+    "pants/engine",
+    "pants/option",
+    "pants/testutil",
+    "pants/util",
+    "pants/backend/python",
+    "pants/backend/awslambda",
+    "pants/backend/docker",
+)
+
+
+class _Blobs:
+    """Files at a tag, read through one `git cat-file --batch`."""
+
+    def __init__(self, git_dir: str) -> None:
+        self._process = subprocess.Popen(
+            ["git", f"--git-dir={git_dir}", "cat-file", "--batch"], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+        )
+
+    def read(self, tag: str, path: str) -> Optional[str]:
+        assert self._process.stdin and self._process.stdout
+        self._process.stdin.write(f"{tag}:{path}\n".encode())
+        self._process.stdin.flush()
+        header = self._process.stdout.readline().decode().split()
+        if len(header) != 3 or header[1] != "blob":
+            return None
+        data = self._process.stdout.read(int(header[2]))
+        self._process.stdout.read(1)  # the newline after the contents
+        return data.decode()
+
+
+def modules_of_packages(git_dir: str, tag: str) -> list[str]:
+    listing = _git(git_dir, "ls-tree", "-r", "--name-only", tag, *(f"{facts_module.SOURCE_ROOT}/{p}" for p in NAMES_OF_PACKAGES))
+    modules = []
+    for path in (listing or "").split():
+        if not path.endswith((".py", ".pyi")) or path.endswith("_test.py") or "/tests/" in path:
+            continue
+        module = path[len(facts_module.SOURCE_ROOT) + 1 :].rsplit(".", 1)[0].replace("/", ".")
+        modules.append(module[: -len(".__init__")] if module.endswith(".__init__") else module)
+    return modules
 
 
 def _git(git_dir: str, *args: str) -> Optional[str]:
@@ -74,22 +120,6 @@ def builtin_lambda_aliases(source: Optional[str]) -> list:
     return aliases
 
 
-def render(releases: dict) -> str:
-    """The facts file: each release names its modules' facts by a key into one table, where a
-    module that did not change between releases is stored once (one line per entry)."""
-    table: dict = {}
-    for release in releases.values():
-        for module, facts in release["modules"].items():
-            text = json.dumps(facts, sort_keys=True, separators=(",", ":"))
-            key = hashlib.sha256(text.encode()).hexdigest()[:16]
-            table[key] = text
-            release["modules"][module] = key
-    lines = ['{"releases": ' + json.dumps(releases, sort_keys=True, indent=1) + ',', '"facts": {']
-    lines.append(",\n".join(f"{json.dumps(key)}: {text}" for key, text in sorted(table.items())))
-    lines.append("}}")
-    return "\n".join(lines) + "\n"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--git-dir", required=True, help="the .git directory of a clone of pantsbuild/pants")
@@ -115,18 +145,19 @@ def main() -> None:
     uses = plugin_uses(SOURCE_ROOT, tags)
     wanted = sorted({(use.module, use.name.split(".")[0]) for use in uses})
     releases = {}
+    blobs = _Blobs(args.git_dir)
     for series, tag in tags.items():
         def read(path: str, tag: str = tag) -> Optional[str]:
-            return _git(args.git_dir, "show", f"{tag}:{path}")
+            return blobs.read(tag, path)
 
         releases[pants_versions.series(series)] = {
             "tag": tag,
             "supported": pants_versions.unsupported_message(series) is None,
-            "modules": facts_module.release_facts(read, wanted),
+            "modules": facts_module.release_facts(read, wanted, modules_of_packages(args.git_dir, tag)),
             "builtin_lambda_aliases": builtin_lambda_aliases(read(BUILTIN_LAMBDA_TARGET_TYPES)),
         }
         print(f"{tag}: {len(releases[pants_versions.series(series)]['modules'])} modules", file=sys.stderr)
-    args.output.write_text(render(releases))
+    args.output.write_text(facts_module.encode(releases))
     print(f"Wrote {args.output}", file=sys.stderr)
 
 

@@ -5,6 +5,8 @@ constructor parameters, for each function its parameters."""
 from __future__ import annotations
 
 import ast
+import hashlib
+import json
 from typing import Callable, Dict, Iterable, Optional
 
 # A source reader: module path in the Pants tree (e.g. "src/python/pants/engine/rules.py") to
@@ -162,10 +164,13 @@ def module_facts(source: str, module: str, is_package: bool) -> dict:
     }
 
 
-def release_facts(read: Reader, wanted: Iterable[tuple[str, str]]) -> Dict[str, Optional[dict]]:
+def release_facts(
+    read: Reader, wanted: Iterable[tuple[str, str]], names_only: Iterable[str] = ()
+) -> Dict[str, Optional[dict]]:
     """Facts of the modules of the (module, name) pairs in `wanted`: every module's top-level
     names, and the classes and functions reached from those names (through re-exports and base
-    classes, into other Pants modules). None for a module the release does not have."""
+    classes, into other Pants modules); and the top-level names of the `names_only` modules, so
+    that a new import from them is checked too. None for a module the release does not have."""
     parsed: Dict[str, Optional[dict]] = {}
     kept: Dict[str, dict] = {}
 
@@ -225,6 +230,8 @@ def release_facts(read: Reader, wanted: Iterable[tuple[str, str]]) -> Dict[str, 
         # A submodule imported by name: `from pants.backend.python import util_rules`.
         if facts["package"] and name not in facts["names"]:
             load(f"{module}.{name}")
+    for module in names_only:
+        load(module)
     result: Dict[str, Optional[dict]] = dict(kept)
     for module, facts in parsed.items():
         if facts is None:
@@ -232,3 +239,111 @@ def release_facts(read: Reader, wanted: Iterable[tuple[str, str]]) -> Dict[str, 
         elif module not in result:
             result[module] = {"names": facts["names"], "package": facts["package"], "imports": {}, "classes": {}, "functions": {}}
     return result
+
+
+# The facts file. Per module: the releases it exists in, is a package in, and each public
+# top-level name's releases, as ranges of series ("2.17-2.27,2.29"); the classes, functions and
+# re-exports of the modules the backend uses are stored once per distinct content ("details"),
+# which each release names by key.
+
+
+def _ranges(series: list, among: list) -> str:
+    """The series in `series` as ranges over the ordered list `among`."""
+    index = {s: i for i, s in enumerate(among)}
+    parts, start, previous = [], None, None
+    for s in sorted(series, key=index.__getitem__):
+        if start is not None and index[s] == index[previous] + 1:
+            previous = s
+            continue
+        if start is not None:
+            parts.append(start if start == previous else f"{start}-{previous}")
+        start = previous = s
+    if start is not None:
+        parts.append(start if start == previous else f"{start}-{previous}")
+    return ",".join(parts)
+
+
+def _expand(ranges: str, among: list) -> set:
+    result: set = set()
+    for part in filter(None, ranges.split(",")):
+        first, _, last = part.partition("-")
+        result.update(among[among.index(first) : among.index(last or first) + 1])
+    return result
+
+
+def encode(releases: dict) -> str:
+    """`releases`: series -> {"tag", "supported", "builtin_lambda_aliases", "modules"} with the
+    modules as `release_facts` returns them."""
+    order = list(releases)
+    modules: Dict[str, dict] = {}
+    details: Dict[str, str] = {}
+    out_releases = {}
+    for series, release in releases.items():
+        keys = {}
+        for module, facts in release["modules"].items():
+            entry = modules.setdefault(module, {"in": [], "package": [], "names": {}})
+            if facts is None:
+                continue
+            entry["in"].append(series)
+            if facts["package"]:
+                entry["package"].append(series)
+            for name in facts["names"]:
+                if not name.startswith("_") or name in facts["classes"] or name in facts["functions"]:
+                    entry["names"].setdefault(name, []).append(series)
+            rest = {k: facts[k] for k in ("imports", "classes", "functions")}
+            if any(rest.values()):
+                text = json.dumps(rest, sort_keys=True, separators=(",", ":"))
+                key = hashlib.sha256(text.encode()).hexdigest()[:16]
+                details[key] = text
+                keys[module] = key
+        out_releases[series] = {k: v for k, v in release.items() if k != "modules"}
+        out_releases[series]["details"] = keys
+    lines = ['{"releases": ' + json.dumps(out_releases, sort_keys=True, indent=1) + ",", '"modules": {']
+    lines.append(
+        ",\n".join(
+            json.dumps(module)
+            + ": "
+            + json.dumps(
+                {
+                    "in": _ranges(entry["in"], order),
+                    "package": _ranges(entry["package"], order),
+                    "names": {n: _ranges(v, order) for n, v in sorted(entry["names"].items())},
+                },
+                separators=(",", ":"),
+            )
+            for module, entry in sorted(modules.items())
+        )
+    )
+    lines.append('},\n"details": {')
+    lines.append(",\n".join(f"{json.dumps(key)}: {text}" for key, text in sorted(details.items())))
+    lines.append("}}")
+    return "\n".join(lines) + "\n"
+
+
+def decode(text: str) -> Dict[str, dict]:
+    """The inverse of `encode`: series -> release, its "modules" as `release_facts` returned
+    them (but for private names)."""
+    data = json.loads(text)
+    order = sorted(data["releases"], key=lambda s: tuple(int(p) for p in s.split(".")))
+    expanded = {
+        module: (_expand(entry["in"], order), _expand(entry["package"], order), {n: _expand(r, order) for n, r in entry["names"].items()})
+        for module, entry in data["modules"].items()
+    }
+    releases = {}
+    for series in order:
+        release = dict(data["releases"][series])
+        keys = release.pop("details")
+        modules: Dict[str, Optional[dict]] = {}
+        for module, (present, package, names) in expanded.items():
+            if series not in present:
+                modules[module] = None
+                continue
+            rest = data["details"][keys[module]] if module in keys else {"imports": {}, "classes": {}, "functions": {}}
+            modules[module] = {
+                "names": sorted(n for n, versions in names.items() if series in versions),
+                "package": series in package,
+                **rest,
+            }
+        release["modules"] = modules
+        releases[series] = release
+    return releases
