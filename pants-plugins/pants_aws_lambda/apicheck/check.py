@@ -174,7 +174,7 @@ def _holds(use: Use, release: Release):
     if kind != "class":
         return None
     chain, complete = _class_chain(release, facts, found[2])
-    if use.kind == "attribute":
+    if use.kind in ("attribute", "override"):
         if use.detail.startswith("__") or any(use.detail in c["members"] for c in chain):
             return True
         return False if complete else None
@@ -192,6 +192,8 @@ def _describe(use: Use) -> str:
         return f"`from {use.module} import {use.name}`"
     if use.kind == "call":
         return f"the keyword `{use.detail}=` of `{use.name}(...)` (from `{use.module}`)"
+    if use.kind == "override":
+        return f"the class attribute `{use.detail}` that overrides `{use.name}`'s (from `{use.module}`)"
     return f"the attribute `{use.detail}` of `{use.name}` (from `{use.module}`)"
 
 
@@ -210,6 +212,8 @@ def check(uses: Iterable[Use], releases: Iterable[Release]) -> list[Problem]:
                 missing.append(release.version)
             elif holds is True:
                 present.append(release.version)
+        if use.kind == "override" and not present:
+            continue  # the backend's own attribute, not an override
         if unextracted:
             problems.append(Problem(use, tuple(unextracted), tuple(present), _describe(use), not_extracted=True))
         elif missing:
@@ -254,11 +258,12 @@ def get_call_sites(root: Path = SOURCE_ROOT) -> dict:
 def main() -> None:
     releases = load_releases()
     uses = plugin_uses(SOURCE_ROOT, [r.version for r in releases])
+    problems = check(uses, releases)
     for release in releases:
-        problems = check(uses, [release])
+        found = [p for p in problems if release.version in p.missing]
         status = "supported" if release.supported else "not supported"
-        print(f"Pants {release.series} ({release.tag}, {status}): {len(problems)} problem(s)")
-        for problem in problems:
+        print(f"Pants {release.series} ({release.tag}, {status}): {len(found)} problem(s)")
+        for problem in found:
             print(f"  {problem.message()}")
     sites = get_call_sites()
     print(

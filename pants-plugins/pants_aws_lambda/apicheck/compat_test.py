@@ -79,6 +79,30 @@ def test_a_removed_name_fails_with_the_place_the_releases_and_the_way_through_pa
     assert "does not exist on Pants 2.17, 2.18," in messages["no_such_field"]
 
 
+def test_a_class_attribute_that_overrides_one_a_release_removed_fails() -> None:
+    problems = _problems(
+        """
+        from pants.backend.python.subsystems.python_tool_base import PythonToolRequirementsBase
+        from pants.option.option_types import StrOption
+
+        class Base(PythonToolRequirementsBase):
+            default_lockfile_resource = ("pkg", "tool.lock")
+
+        class Tool(Base):
+            options_scope = "tool"
+            lockfile_rules_type = None
+            # The class's own option: no release of the base has it, and none needs to.
+            flavour = StrOption(default="plain", help="A flavour.")
+        """
+    )
+    assert [(p.use.kind, p.use.detail, p.use.line) for p in problems] == [("override", "lockfile_rules_type", 10)]
+    assert problems[0].message().startswith(
+        "pants_aws_lambda/synthetic.py:10: the class attribute `lockfile_rules_type` that overrides "
+        "`PythonToolRequirementsBase`'s (from `pants.backend.python.subsystems.python_tool_base`) does "
+        "not exist on Pants 2.18, 2.19,"
+    )
+
+
 def test_the_compat_module_s_branches_are_checked_against_their_releases_only() -> None:
     branch = """
         from pants.version import PANTS_SEMVER

@@ -37,7 +37,7 @@ _COMPARE = {
 class Use:
     path: str  # relative to the backend's source root, e.g. "pants_aws_lambda/register.py"
     line: int
-    kind: str  # "import", "call", "attribute"
+    kind: str  # "import", "call", "attribute", "override" (a class attribute a backend class sets)
     module: str  # the Pants module the name comes from
     name: str  # the name in that module ("Outer.Inner" for a nested class)
     detail: str = ""  # the keyword (call) or the attribute read (attribute)
@@ -81,6 +81,14 @@ def _branch_versions(test: ast.expr, versions: Iterable[Version]) -> Optional[Fr
     return frozenset(v for v in versions if op(bound, v))
 
 
+@dataclass(frozen=True)
+class _PluginClass:
+    pants_bases: Tuple[Tuple[str, str], ...]
+    plugin_bases: Tuple[Tuple[str, str], ...]  # (module, class) of the backend's own bases
+    assigned: Tuple[Tuple[str, int], ...]  # class attributes set in the body, with their lines
+    versions: Optional[FrozenSet[Version]]
+
+
 class _Collector(ast.NodeVisitor):
     def __init__(self, path: str, versions: Iterable[Version], honour_branches: bool) -> None:
         self.path = path
@@ -90,6 +98,9 @@ class _Collector(ast.NodeVisitor):
         self.imported: Dict[str, Tuple[str, str]] = {}  # local name -> (module, name)
         self.typed: Dict[str, Tuple[str, str]] = {}  # variable -> (module, class)
         self.uses: list[Use] = []
+        self.module = path[: -len(".py")].replace("/", ".")
+        self.plugin_imported: Dict[str, Tuple[str, str]] = {}
+        self.classes: Dict[str, _PluginClass] = {}
 
     def _add(self, node: ast.AST, kind: str, module: str, name: str, detail: str = "") -> None:
         self.uses.append(Use(self.path, node.lineno, kind, module, name, detail, self.scope))
@@ -114,6 +125,28 @@ class _Collector(ast.NodeVisitor):
             for alias in node.names:
                 self.imported[alias.asname or alias.name] = (node.module, alias.name)
                 self._add(node, "import", node.module, alias.name)
+        elif node.level == 0 and node.module and node.module.split(".")[0] == "pants_aws_lambda":
+            for alias in node.names:
+                self.plugin_imported[alias.asname or alias.name] = (node.module, alias.name)
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        """A class of the backend: its bases (Pants' or the backend's own) and the class
+        attributes it sets, which override its Pants ancestors' (see `plugin_uses`)."""
+        pants_bases, plugin_bases = [], []
+        for base in node.bases:
+            resolved = self._resolve(base)
+            if resolved:
+                pants_bases.append(resolved)
+            elif isinstance(base, ast.Name) and base.id in self.plugin_imported:
+                plugin_bases.append(self.plugin_imported[base.id])
+            elif isinstance(base, ast.Name):
+                plugin_bases.append((self.module, base.id))
+        assigned = []
+        for item in node.body:
+            targets = item.targets if isinstance(item, ast.Assign) else [item.target] if isinstance(item, ast.AnnAssign) and item.value else []
+            assigned.extend((t.id, item.lineno) for t in targets if isinstance(t, ast.Name))
+        self.classes[node.name] = _PluginClass(tuple(pants_bases), tuple(plugin_bases), tuple(assigned), self.scope)
+        self.generic_visit(node)
 
     def _resolve(self, node: ast.expr) -> Optional[Tuple[str, str]]:
         """The imported (module, name) an expression stands for: `Name`, `Name.Inner`."""
@@ -188,18 +221,48 @@ class _Collector(ast.NodeVisitor):
         self.generic_visit(node)
 
 
+def _collect(source: str, path: str, versions: Iterable[Version]) -> _Collector:
+    collector = _Collector(path, versions, honour_branches=path == COMPAT_MODULE)
+    collector.visit(ast.parse(source))
+    return collector
+
+
+def _overrides(collectors: Iterable[_Collector]) -> list[Use]:
+    """"override" uses: a class attribute that a backend class sets, on each Pants class among its
+    ancestors (through the backend's own classes). It matters if the Pants class had it on a
+    release and lost it on another (e.g. a tool's `lockfile_rules_type`); a name that no release
+    of the Pants class has is the backend's own (an option it declares) and is no problem."""
+    collectors = list(collectors)
+    classes = {(c.module, name): (c, cls) for c in collectors for name, cls in c.classes.items()}
+
+    def pants_ancestors(key, seen) -> set:
+        if key in seen or key not in classes:
+            return set()
+        seen.add(key)
+        cls = classes[key][1]
+        result = set(cls.pants_bases)
+        for base in cls.plugin_bases:
+            result |= pants_ancestors(base, seen)
+        return result
+
+    uses = []
+    for key, (collector, cls) in classes.items():
+        for module, name in sorted(pants_ancestors(key, set())):
+            for attribute, line in cls.assigned:
+                uses.append(Use(collector.path, line, "override", module, name, attribute, cls.versions))
+    return uses
+
+
 def module_uses(source: str, path: str, versions: Iterable[Version]) -> list[Use]:
     """The Pants uses of one module's source; `path` names it in messages (and is the compat
     module's path if its version branches are to be honoured)."""
-    collector = _Collector(path, versions, honour_branches=path == COMPAT_MODULE)
-    collector.visit(ast.parse(source))
-    return collector.uses
+    collector = _collect(source, path, versions)
+    return collector.uses + _overrides([collector])
 
 
 def plugin_uses(root: Path, versions: Iterable[Version]) -> list[Use]:
     versions = tuple(versions)
-    uses: list[Use] = []
-    for module in plugin_modules(root):
-        path = module.relative_to(root).as_posix()
-        uses.extend(module_uses(module.read_text(), path, versions))
-    return uses
+    collectors = [
+        _collect(module.read_text(), module.relative_to(root).as_posix(), versions) for module in plugin_modules(root)
+    ]
+    return [use for c in collectors for use in c.uses] + _overrides(collectors)
