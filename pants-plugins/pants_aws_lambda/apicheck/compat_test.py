@@ -165,3 +165,22 @@ def test_unsupported_releases_get_one_message(version, expected) -> None:
         assert message is None
     else:
         assert message is not None and expected in message
+
+
+def test_the_builtin_lambda_backend_s_aliases_per_release() -> None:
+    """What docs/migration.md's table of alias owners is built on, as read from each release."""
+    aliases = {
+        r.series: {(a["alias"], a.get("deprecated_alias")) for a in r.builtin_lambda_aliases} for r in RELEASES
+    }
+    assert aliases["2.17"] == {("python_awslambda", None)}
+    for series in ("2.18", "2.19", "2.20"):
+        assert aliases[series] == {
+            ("python_aws_lambda_function", "python_awslambda"),
+            ("python_aws_lambda_layer", None),
+        }
+    for release in RELEASES:
+        if release.version >= (2, 21):
+            assert aliases[release.series] == {
+                ("python_aws_lambda_function", None),
+                ("python_aws_lambda_layer", None),
+            }
