@@ -193,7 +193,7 @@ def _describe(use: Use) -> str:
     if use.kind == "call":
         return f"the keyword `{use.detail}=` of `{use.name}(...)` (from `{use.module}`)"
     if use.kind == "override":
-        return f"the class attribute `{use.detail}` that overrides `{use.name}`'s (from `{use.module}`)"
+        return f"the attribute `{use.detail}` that a backend class sets or reads over `{use.name}`'s (from `{use.module}`)"
     return f"the attribute `{use.detail}` of `{use.name}` (from `{use.module}`)"
 
 

@@ -97,8 +97,8 @@ def test_a_class_attribute_that_overrides_one_a_release_removed_fails() -> None:
     )
     assert [(p.use.kind, p.use.detail, p.use.line) for p in problems] == [("override", "lockfile_rules_type", 10)]
     assert problems[0].message().startswith(
-        "pants_aws_lambda/synthetic.py:10: the class attribute `lockfile_rules_type` that overrides "
-        "`PythonToolRequirementsBase`'s (from `pants.backend.python.subsystems.python_tool_base`) does "
+        "pants_aws_lambda/synthetic.py:10: the attribute `lockfile_rules_type` that a backend class sets "
+        "or reads over `PythonToolRequirementsBase`'s (from `pants.backend.python.subsystems.python_tool_base`) does "
         "not exist on Pants 2.18, 2.19,"
     )
 

@@ -101,6 +101,9 @@ class _Collector(ast.NodeVisitor):
         self.module = path[: -len(".py")].replace("/", ".")
         self.plugin_imported: Dict[str, Tuple[str, str]] = {}
         self.classes: Dict[str, _PluginClass] = {}
+        # Parameters of the backend's own classes, and the attributes read on them.
+        self.plugin_typed: Dict[str, Tuple[str, str]] = {}
+        self.inherited_reads: list = []
 
     def _add(self, node: ast.AST, kind: str, module: str, name: str, detail: str = "") -> None:
         self.uses.append(Use(self.path, node.lineno, kind, module, name, detail, self.scope))
@@ -168,14 +171,32 @@ class _Collector(ast.NodeVisitor):
                 return None
         return self._resolve(node)
 
+    def _plugin_class(self, node: Optional[ast.expr]) -> Optional[Tuple[str, str]]:
+        """The backend's own class an annotation names (imported from it, or of this module)."""
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            try:
+                node = ast.parse(node.value, mode="eval").body
+            except SyntaxError:
+                return None
+        if isinstance(node, ast.Name):
+            if node.id in self.plugin_imported:
+                return self.plugin_imported[node.id]
+            if node.id not in self.imported:
+                return self.module, node.id
+        return None
+
     def _function(self, node) -> None:
-        saved = dict(self.typed)
+        saved, saved_plugin = dict(self.typed), dict(self.plugin_typed)
         for arg in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs):
             resolved = self._annotation(arg.annotation)
             if resolved:
                 self.typed[arg.arg] = resolved
+            else:
+                plugin_class = self._plugin_class(arg.annotation)
+                if plugin_class:
+                    self.plugin_typed[arg.arg] = plugin_class
         self.generic_visit(node)
-        self.typed = saved
+        self.typed, self.plugin_typed = saved, saved_plugin
 
     visit_FunctionDef = _function
     visit_AsyncFunctionDef = _function
@@ -211,6 +232,8 @@ class _Collector(ast.NodeVisitor):
         self.generic_visit(node)
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
+        if isinstance(node.value, ast.Name) and node.value.id in self.plugin_typed:
+            self.inherited_reads.append((self.plugin_typed[node.value.id], node.attr, node.lineno, self.scope))
         if isinstance(node.value, ast.Name) and node.value.id in self.typed:
             module, name = self.typed[node.value.id]
             self._add(node, "attribute", module, name, node.attr)
@@ -228,8 +251,9 @@ def _collect(source: str, path: str, versions: Iterable[Version]) -> _Collector:
 
 
 def _overrides(collectors: Iterable[_Collector]) -> list[Use]:
-    """"override" uses: a class attribute that a backend class sets, on each Pants class among its
-    ancestors (through the backend's own classes). It matters if the Pants class had it on a
+    """"override" uses: a class attribute that a backend class sets, or an attribute read on a
+    parameter of a backend class, on each Pants class among its ancestors (through the backend's
+    own classes). It matters if the Pants class had it on a
     release and lost it on another (e.g. a tool's `lockfile_rules_type`); a name that no release
     of the Pants class has is the backend's own (an option it declares) and is no problem."""
     collectors = list(collectors)
@@ -250,6 +274,13 @@ def _overrides(collectors: Iterable[_Collector]) -> list[Use]:
         for module, name in sorted(pants_ancestors(key, set())):
             for attribute, line in cls.assigned:
                 uses.append(Use(collector.path, line, "override", module, name, attribute, cls.versions))
+    # An attribute read on a parameter of a backend class, which its Pants ancestors may provide
+    # (`awslambdaric.interpreter_constraints`); the same rule: a problem only where an ancestor
+    # had it on one release and lost it on another.
+    for collector in collectors:
+        for key, attribute, line, versions in collector.inherited_reads:
+            for module, name in sorted(pants_ancestors(key, set())):
+                uses.append(Use(collector.path, line, "override", module, name, attribute, versions))
     return uses
 
 
