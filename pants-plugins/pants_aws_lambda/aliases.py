@@ -6,9 +6,10 @@ this backend keeps as a deprecated alias). Pants resolves such an alias to the t
 registered last, without a word: BUILD files then get one backend's targets while the user may
 expect the other's. This module says which backend owns each clashing alias and how to choose.
 
-Pants has no hook that runs at start-up for a backend, so the warning rides on the one rule every
-target-resolving goal runs: `FieldDefaults`, which asks every `FieldDefaultFactoryRequest` member
-for its factory. The member here is for a field no target has, so the factory is never used.
+Pants has no hook that runs at start-up for a backend, so the warning rides on a rule every goal
+that resolves dependencies runs (`package`, `run`, `test`, `dependencies`; not `list`):
+`FieldDefaults`, which asks every `FieldDefaultFactoryRequest` member for its factory. The member
+here is for a field no target has, so the factory is never used.
 """
 
 from __future__ import annotations
