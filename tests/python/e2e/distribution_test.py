@@ -136,13 +136,14 @@ def test_the_wheel_admits_every_supported_pants() -> None:
     with zipfile.ZipFile(built_wheel()) as zf:
         metadata = next(zf.read(n).decode() for n in zf.namelist() if n.endswith(".dist-info/METADATA"))
         names = zf.namelist()
+        shipped = zf.read("pants_aws_lambda/SUPPORTED_PANTS").decode() if "pants_aws_lambda/SUPPORTED_PANTS" in names else ""
     requires = re.findall(r"^Requires-Dist: pantsbuild\.pants \((.+)\)$", metadata, flags=re.MULTILINE)
     first, last = pants_versions.FIRST_SUPPORTED, pants_versions.LAST_SUPPORTED
     assert requires and set(requires[0].split(",")) == {
         f">={first[0]}.{first[1]}.0a0",
         f"<{last[0]}.{last[1] + 1}",
     }, metadata
-    assert "pants_aws_lambda/SUPPORTED_PANTS" in names
+    assert shipped.startswith(f"Pants {pants_versions.series(first)} to {pants_versions.series(last)}:"), shipped
     # The check against each release's source is a development tool, not shipped.
     assert not [n for n in names if "/apicheck/" in n]
 
