@@ -6,12 +6,23 @@
 
 from __future__ import annotations
 
-from pants_aws_lambda import target_types as lambda_target_types
-from pants_aws_lambda.goals import package, run
+# Before anything that imports a name an unsupported Pants release lacks: one clear error there.
+from pants.version import PANTS_SEMVER
+
+from pants_aws_lambda.pants_versions import unsupported_message
+
+_unsupported = unsupported_message((PANTS_SEMVER.major, PANTS_SEMVER.minor))
+if _unsupported:
+    raise ImportError(_unsupported)
+
+# First of the backend's modules: the differences between Pants releases (see its docstring).
+from pants_aws_lambda import pants_compat  # noqa: E402,I001
+from pants_aws_lambda import aliases, target_types as lambda_target_types  # noqa: E402
+from pants_aws_lambda.goals import package, run  # noqa: E402
 
 
 def rules():
-    return (*package.rules(), *run.rules())
+    return (*package.rules(), *run.rules(), *aliases.rules(), *pants_compat.rules())
 
 
 def target_types():

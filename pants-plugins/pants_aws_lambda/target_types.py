@@ -8,7 +8,6 @@ from typing import ClassVar, Optional
 from pants.backend.python.target_types import PexCompletePlatformsField, PythonResolveField
 from pants.backend.python.util_rules.faas import PythonFaaSDependencies, PythonFaaSHandlerField
 from pants.core.goals.package import OutputPathField
-from pants.core.util_rules.environments import EnvironmentField
 from pants.engine.addresses import Address
 from pants.engine.target import (
     COMMON_TARGET_FIELDS,
@@ -25,6 +24,7 @@ from pants.util.strutil import help_text, softwrap
 
 from pants_aws_lambda.artifact import limits
 from pants_aws_lambda.handler.reexport import REEXPORTED_HANDLER_FUNC, REEXPORTED_HANDLER_MODULE
+from pants_aws_lambda.pants_compat import EnvironmentField
 from pants_aws_lambda.runtimes.table import ARCHITECTURES, DEFAULT_ARCHITECTURE, RUNTIMES
 
 

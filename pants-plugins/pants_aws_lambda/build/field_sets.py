@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from pants.backend.python.target_types import PythonResolveField
 from pants.core.goals.package import PackageFieldSet
 from pants.core.goals.run import RunFieldSet, RunInSandboxBehavior
-from pants.core.util_rules.environments import EnvironmentField
 from pants.engine.fs import EMPTY_DIGEST, Digest
 
 from pants_aws_lambda.artifact.artifact import ArtifactKind, LambdaArtifactRequest
 from pants_aws_lambda.artifact.content import LambdaContent, LambdaContentRequest
 from pants_aws_lambda.artifact.selection import Provided
+from pants_aws_lambda.pants_compat import EnvironmentField
 from pants_aws_lambda.runtimes.platform_rules import LambdaPlatform, LambdaPlatformRequest
 from pants_aws_lambda.target_types import (
     Layout,

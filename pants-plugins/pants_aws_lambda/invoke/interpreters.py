@@ -10,17 +10,14 @@ import platform as host_platform
 import sys
 from dataclasses import dataclass
 
-from pants.core.util_rules.system_binaries import (
-    SEARCH_PATHS,
-    BinaryPath,
-    BinaryPathRequest,
-    BinaryPaths,
-)
+from pants.core.util_rules.system_binaries import BinaryPath, BinaryPathRequest, BinaryPaths
 from pants.engine.addresses import Address
 from pants.engine.rules import Get, MultiGet, collect_rules, rule
 from pants.util.logging import LogLevel
 from pants.util.strutil import softwrap
 
+from pants_aws_lambda import pants_compat
+from pants_aws_lambda.pants_compat import SystemBinarySearchPath
 from pants_aws_lambda.runtimes import interpreter as runtime_interpreter
 from pants_aws_lambda.runtimes.interpreter import RuntimeInterpreter, RuntimeInterpreterRequest
 from pants_aws_lambda.invoke import runner
@@ -144,7 +141,7 @@ class EmulatedInterpreter:
 
 @rule(desc="Finding an emulated CPython for a Lambda runtime", level=LogLevel.DEBUG)
 async def find_emulated_interpreter(
-    request: EmulatedInterpreterRequest, invoke: LambdaInvokeSubsystem
+    request: EmulatedInterpreterRequest, invoke: LambdaInvokeSubsystem, system: SystemBinarySearchPath
 ) -> EmulatedInterpreter:
     arch = request.architecture
     version = "{}.{}".format(*request.python_version)
@@ -156,7 +153,7 @@ async def find_emulated_interpreter(
             BinaryPathRequest(
                 binary_name=os.path.basename(emulator_name or "qemu"),
                 search_path=(
-                    (emulator_name,) if emulator_name and os.path.isabs(emulator_name) else SEARCH_PATHS
+                    (emulator_name,) if emulator_name and os.path.isabs(emulator_name) else system.paths
                 ),
                 check_file_entries=True,
             ),
@@ -292,4 +289,4 @@ async def find_invoke_interpreter(request: InvokeInterpreterRequest) -> InvokeIn
 
 
 def rules():
-    return (*collect_rules(), *runtime_interpreter.rules())
+    return (*collect_rules(), *runtime_interpreter.rules(), *pants_compat.rules())

@@ -8,10 +8,6 @@ import platform as host_platform
 import sys
 from dataclasses import dataclass
 
-from pants.backend.python.subsystems.python_tool_base import (
-    LockfileRules,
-    PythonToolRequirementsBase,
-)
 from pants.backend.python.target_types import PexLayout
 from pants.backend.python.util_rules.pex import Pex, PexRequest
 from pants.engine.addresses import Address
@@ -20,6 +16,7 @@ from pants.engine.rules import Get, collect_rules, rule
 from pants.util.logging import LogLevel
 from pants.util.strutil import help_text, softwrap
 
+from pants_aws_lambda.pants_compat import PinnedLockfileTool
 from pants_aws_lambda.runtimes.platform_rules import LambdaPlatform
 from pants_aws_lambda.runtimes.table import runtime_client_interpreter_constraints
 
@@ -29,7 +26,7 @@ logger = logging.getLogger(__name__)
 RUNTIME_CLIENT_PEX = "awslambdaric.pex"
 
 
-class Awslambdaric(PythonToolRequirementsBase):
+class Awslambdaric(PinnedLockfileTool):
     options_scope = "awslambdaric"
     help = help_text(
         """
@@ -52,7 +49,6 @@ class Awslambdaric(PythonToolRequirementsBase):
     default_interpreter_constraints = runtime_client_interpreter_constraints()
 
     default_lockfile_resource = ("pants_aws_lambda.invoke", "awslambdaric.lock")
-    lockfile_rules_type = LockfileRules.SIMPLE
 
     def supports(self, python_version: tuple[int, int]) -> bool:
         """Whether the client's interpreter constraints allow this CPython minor version."""

@@ -21,6 +21,7 @@ import pytest
 
 import pants_aws_lambda
 from e2e.repo import Artifact, require_host_for, rmtree, run_pants, source_repo
+from pants_aws_lambda import pants_versions
 from pants_aws_lambda.testutil.interpreters import require_cpython
 
 # The runtime, and the CPython that the bytecode and `pants run` need.
@@ -125,10 +126,27 @@ def test_one_version_everywhere() -> None:
     version = wheel_version(built_wheel())
     assert version == pants_aws_lambda.__version__
     changelog = (source_repo() / "CHANGELOG.md").read_text()
-    # Changes not yet released sit under `## Unreleased`, above the newest release.
-    newest = re.search(r"^## (?!Unreleased$)(\S+)", changelog, flags=re.MULTILINE)
+    # The newest released entry: an "Unreleased" section may come first.
+    newest = re.search(r"^## (\d\S*)", changelog, flags=re.MULTILINE)
     assert newest is not None, "CHANGELOG.md has no `## <version>` entry"
     assert newest.group(1) == version, f"CHANGELOG.md's newest entry is {newest.group(1)}, the wheel {version}"
+
+
+def test_the_wheel_admits_every_supported_pants() -> None:
+    """The wheel's `pantsbuild.pants` requirement is the supported series (`pants_versions.py`)."""
+    with zipfile.ZipFile(built_wheel()) as zf:
+        metadata = next(zf.read(n).decode() for n in zf.namelist() if n.endswith(".dist-info/METADATA"))
+        names = zf.namelist()
+        shipped = zf.read("pants_aws_lambda/SUPPORTED_PANTS").decode() if "pants_aws_lambda/SUPPORTED_PANTS" in names else ""
+    requires = re.findall(r"^Requires-Dist: pantsbuild\.pants \((.+)\)$", metadata, flags=re.MULTILINE)
+    first, last = pants_versions.FIRST_SUPPORTED, pants_versions.LAST_SUPPORTED
+    assert requires and set(requires[0].split(",")) == {
+        f">={first[0]}.{first[1]}.0a0",
+        f"<{last[0]}.{last[1] + 1}",
+    }, metadata
+    assert shipped.startswith(f"Pants {pants_versions.series(first)} to {pants_versions.series(last)}:"), shipped
+    # The check against each release's source is a development tool, not shipped.
+    assert not [n for n in names if "/apicheck/" in n]
 
 
 @pytest.fixture(scope="module")
