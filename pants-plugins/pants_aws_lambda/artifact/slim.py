@@ -19,7 +19,6 @@ import pkgutil
 from dataclasses import dataclass
 
 from pants.core.util_rules.system_binaries import (
-    SEARCH_PATHS,
     BashBinary,
     BinaryPathRequest,
     BinaryPaths,
@@ -47,6 +46,7 @@ from pants_aws_lambda.caching import REMOTE_CACHE_SPECULATION_DELAY_MS
 from pants_aws_lambda.errors import LambdaPackagingError
 from pants_aws_lambda.invoke import interpreters
 from pants_aws_lambda.invoke.interpreters import RuntimeCommand, RuntimeCommandRequest
+from pants_aws_lambda.pants_compat import SystemBinarySearchPath
 from pants_aws_lambda.requirements.tree import ThirdPartyFile
 from pants_aws_lambda.requirements.wheels import Distribution
 from pants_aws_lambda.runtimes.platform_rules import LambdaPlatform
@@ -111,12 +111,14 @@ class _StripRequest:
 
 
 @rule(desc="Stripping shared objects for slim mode", level=LogLevel.DEBUG)
-async def strip_slim_shared_objects(request: _StripRequest, bash: BashBinary) -> _Stripped:
+async def strip_slim_shared_objects(
+    request: _StripRequest, bash: BashBinary, system: SystemBinarySearchPath
+) -> _Stripped:
     paths = await Get(
         BinaryPaths,
         BinaryPathRequest(
             binary_name=STRIP_TOOL,
-            search_path=SEARCH_PATHS,
+            search_path=system.paths,
             # Its version fingerprints the results: another strip re-runs the step.
             test=BinaryPathTest(["--version"]),
         ),
@@ -127,7 +129,7 @@ async def strip_slim_shared_objects(request: _StripRequest, bash: BashBinary) ->
                 f"""
                 {request.address} sets {SLIM_SETTING}, which strips debug symbols from
                 shared objects with `{STRIP_TOOL}`, and it is not installed in
-                {', '.join(SEARCH_PATHS)}. Install {STRIP_INSTALL}, or set `slim=False` on the
+                {', '.join(system.paths)}. Install {STRIP_INSTALL}, or set `slim=False` on the
                 target. No artifact was written.
                 """
             )

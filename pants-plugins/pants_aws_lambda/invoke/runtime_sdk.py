@@ -7,10 +7,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pants.backend.python.subsystems.python_tool_base import (
-    LockfileRules,
-    PythonToolRequirementsBase,
-)
 from pants.backend.python.util_rules.pex import Pex, PexRequest
 from pants.engine.addresses import Address
 from pants.engine.fs import EMPTY_DIGEST, AddPrefix, Digest
@@ -19,6 +15,7 @@ from pants.util.strutil import help_text
 
 from pants_aws_lambda.artifact.bytecode import Bytecode, BytecodeRequest
 from pants_aws_lambda.invoke.runtime_client import loose_tool_pex_request
+from pants_aws_lambda.pants_compat import PinnedLockfileTool
 from pants_aws_lambda.runtimes.platform_rules import LambdaPlatform
 from pants_aws_lambda.runtimes.table import RUNTIMES
 from pants_aws_lambda.target_types import BytecodeMode
@@ -33,7 +30,7 @@ def _every_runtime_constraint() -> str:
     return f"CPython>={major}.{first},<{major}.{last + 1}"
 
 
-class LambdaRuntimeSdk(PythonToolRequirementsBase):
+class LambdaRuntimeSdk(PinnedLockfileTool):
     options_scope = "lambda-runtime-sdk"
     help = help_text(
         """
@@ -55,7 +52,6 @@ class LambdaRuntimeSdk(PythonToolRequirementsBase):
     default_interpreter_constraints = [_every_runtime_constraint()]
 
     default_lockfile_resource = ("pants_aws_lambda.invoke", "lambda-runtime-sdk.lock")
-    lockfile_rules_type = LockfileRules.SIMPLE
 
 
 @dataclass(frozen=True)
