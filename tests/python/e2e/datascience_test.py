@@ -33,6 +33,7 @@ from e2e.repo import (
     module_dir,
     package,
     require_host_for,
+    sha256,
     source_repo,
     unpack_read_only,
 )
@@ -183,6 +184,12 @@ def test_handler_runs_with_the_runtime_cpython(
     work_dir: Path, buildroots: dict[str, Path], cell: Cell
 ) -> None:
     artifact = cell.artifact
+    twin = Cell(cell.name, cell.runtime, cell.architecture, LOCKED)
+    if cell.mode != LOCKED and twin in CELLS and twin.mode in buildroots:
+        # Without a lockfile PEX picks the releases the lock holds, so the zip is byte for byte
+        # the locked cell's, whose handler that test runs (a minute or more under QEMU): compare.
+        if sha256(zip_path(buildroots, cell)) == sha256(zip_path(buildroots, twin)):
+            return
     python = interpreter(cell)
     task_root = unpack_read_only(zip_path(buildroots, cell), work_dir / "unpacked" / cell.id)
     with zipfile.ZipFile(zip_path(buildroots, cell)) as zf:
