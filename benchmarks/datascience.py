@@ -24,6 +24,7 @@ same run: the report gives each variant's ratio to it. A new variant is one more
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import statistics
 import subprocess
@@ -52,7 +53,8 @@ MARKERS = ("<!-- datascience-benchmark:begin -->", "<!-- datascience-benchmark:e
 
 
 def target_name(variant: str) -> str:
-    return "bench-" + "".join(c if c.isalnum() else "-" for c in variant).strip("-")
+    """`default (auto)` -> `bench-default-auto`."""
+    return "bench-" + re.sub(r"[^0-9a-z]+", "-", variant.lower()).strip("-")
 
 
 def make_repo(dest: Path) -> None:

@@ -22,6 +22,7 @@ from pants_aws_lambda.artifact import bytecode, bytecode_policy, content, output
 from pants_aws_lambda.artifact.bytecode import Bytecode, BytecodeRequest, CompileFailure
 from pants_aws_lambda.artifact.bytecode_policy import AutoChoice, AutoPlan
 from pants_aws_lambda.artifact.content import LambdaContent
+from pants_aws_lambda.artifact.limits import UNZIPPED_BYTES
 from pants_aws_lambda.artifact.output import (
     ArtifactOutput,
     FlatTreeRequest,
@@ -35,7 +36,6 @@ from pants_aws_lambda.errors import LambdaPackagingError
 from pants_aws_lambda.runtimes import platform_rules
 from pants_aws_lambda.runtimes.platform_rules import LambdaPlatform
 from pants_aws_lambda.runtimes.table import LAYER_PYTHON_DIR, LAYERS_ROOT, TASK_ROOT
-from pants_aws_lambda.artifact.limits import UNZIPPED_BYTES
 from pants_aws_lambda.target_types import BytecodeMode, Layout
 from pants_aws_lambda.requirements.wheels import Distribution
 from pants_aws_lambda.subsystem import AwsLambdaSubsystem

@@ -150,7 +150,7 @@ class PantsResult:
         )
 
 
-def run_pants(buildroot: Path, *args: str) -> PantsResult:
+def run_pants(buildroot: Path, *args: str, timeout: float = NESTED_PANTS_TIMEOUT_S) -> PantsResult:
     """Run the repository's `./pants` in `buildroot`: no daemon, no rc files, plain output."""
     argv = (
         "--no-pantsd",
@@ -168,15 +168,17 @@ def run_pants(buildroot: Path, *args: str) -> PantsResult:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        timeout=NESTED_PANTS_TIMEOUT_S,
+        timeout=timeout,
     )
     result = PantsResult(argv, proc.returncode, proc.stdout, proc.stderr, time.monotonic() - started)
     print(f"./pants {' '.join(argv)}: exit {result.returncode} in {result.seconds:.1f}s")
     return result
 
 
-def package(buildroot: Path, artifacts: Iterable[Artifact], *options: str) -> PantsResult:
-    result = run_pants(buildroot, *options, "package", *(a.address for a in artifacts))
+def package(
+    buildroot: Path, artifacts: Iterable[Artifact], *options: str, timeout: float = NESTED_PANTS_TIMEOUT_S
+) -> PantsResult:
+    result = run_pants(buildroot, *options, "package", *(a.address for a in artifacts), timeout=timeout)
     assert result.returncode == 0, result.describe()
     return result
 
@@ -241,6 +243,7 @@ def invoke(
     event: Mapping[str, Any],
     work_dir: Path,
     function_name: str = "e2e-function",
+    timeout: float = INVOKE_TIMEOUT_S,
 ) -> dict[str, Any]:
     """Call `lambda_function.handler(event, context)` from `task_root` with `python` in isolated
     mode, with only `task_root` and the standard library on `sys.path`; return the runner's report.
@@ -268,7 +271,7 @@ def invoke(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        timeout=INVOKE_TIMEOUT_S,
+        timeout=timeout,
     )
     assert proc.returncode == 0, (
         f"Invoking the handler in {task_root} with {' '.join(command)} failed "
