@@ -29,6 +29,7 @@ from pants.engine.fs import (
     AddPrefix,
     CreateDigest,
     Digest,
+    DigestContents,
     DigestEntries,
     FileContent,
     FileEntry,
@@ -61,9 +62,9 @@ STRIP_INSTALL = (
     "(Debian/Ubuntu: `apt-get install llvm`; macOS: `brew install llvm` and put its `bin` on "
     "`/usr/local/bin` or `/opt/homebrew/bin`)"
 )
-# Proofs of a slimmed tree: the first failure takes back single shared objects, the second whole
-# distributions; a third failure ships nothing of slim.
-_MAX_ROUNDS = 3
+# Proofs of a slimmed tree: failures take back single shared objects while that finds new ones,
+# then whole distributions; a tree still failing after this many proofs ships nothing of slim.
+_MAX_ROUNDS = 6
 _SCRIPT = "__lambda_slimcheck.py"
 _TREE = "tree"
 _ONLY = "__lambda_slimcheck_only.json"
@@ -102,6 +103,8 @@ class SlimTree:
 class _Stripped:
     # path -> the stripped file, for those that got smaller.
     entries: tuple[tuple[str, FileEntry], ...]
+    # Files kept unstripped because stripping misaligned their loadable segments.
+    misaligned: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -149,14 +152,19 @@ async def strip_slim_shared_objects(
             remote_cache_speculation_delay_millis=REMOTE_CACHE_SPECULATION_DELAY_MS,
         ),
     )
-    entries = await Get(DigestEntries, Digest, result.output_digest)
+    entries, contents = await MultiGet(
+        Get(DigestEntries, Digest, result.output_digest),
+        Get(DigestContents, Digest, result.output_digest),
+    )
     before = {e.path: e for e in request.entries}
+    # A stripped file whose loadable segments the loader would refuse is not used.
+    misaligned = {c.path for c in contents if not slimming.load_segments_aligned(c.content)}
     smaller = tuple(
         (e.path, e)
         for e in entries
-        if isinstance(e, FileEntry) and _size(e) < _size(before[e.path])
+        if isinstance(e, FileEntry) and _size(e) < _size(before[e.path]) and e.path not in misaligned
     )
-    return _Stripped(tuple(sorted(smaller)))
+    return _Stripped(tuple(sorted(smaller)), tuple(sorted(misaligned)))
 
 
 @dataclass(frozen=True)
@@ -341,6 +349,8 @@ class _TakenBack:
     unstripped: frozenset[str] = frozenset()
     whole: frozenset[str] = frozenset()
     why: dict[str, str] = dataclasses.field(default_factory=dict)
+    # Checks that fail alike without slim: label -> why.
+    inherent: dict[str, str] = dataclasses.field(default_factory=dict)
 
     def take_back(self, failures: list[CheckFailure], owners, stripped, *, per_file: bool, reason: str) -> None:
         unstrip, whole = slimming.changes_to_take_back(failures, owners, stripped, whole_wheels=not per_file)
@@ -350,11 +360,22 @@ class _TakenBack:
         self.unstripped |= unstrip
         self.whole |= whole
 
+    def note_inherent(self, failures: list[CheckFailure], stripped) -> None:
+        for f in failures:
+            files = [p for p in f.files if p in stripped]
+            self.unstripped |= frozenset(files)
+            self.inherent.setdefault(
+                _label(f),
+                f"fails without slim too, so it is not slim's doing ({f.message})"
+                + (f"; kept unstripped: {', '.join(files)}" if files else ""),
+            )
+
     def kept(self, owners: dict[str, str]) -> tuple[tuple[str, str], ...]:
         return tuple(
             sorted(
                 [(p, f"kept unstripped: {self.why[p]}") for p in self.unstripped if owners[p] not in self.whole]
                 + [(w, f"kept as it was: {self.why.get(w, 'slim was taken back')}") for w in self.whole]
+                + [(what, why) for what, why in self.inherent.items()]
             )
         )
 
@@ -389,7 +410,8 @@ async def slim_third_party(request: SlimRequest) -> SlimTree:
     before: dict[tuple[str, str], str | None] = {}
     only: tuple[tuple[str, str], ...] | None = None
     first: _Proof | None = None
-    for round_ in range(_MAX_ROUNDS):
+    per_file = True
+    for _ in range(_MAX_ROUNDS):
         tree = _tree(request.files, removed, stripped, taken.unstripped, taken.whole)
         result = await proof(_with_bytecode(tree, bytecode_by_source), "the slimmed tree", only)
         first = first or result
@@ -401,18 +423,21 @@ async def slim_third_party(request: SlimRequest) -> SlimTree:
             )
             before.update({key: None for key in unknown})
             before.update({_key(f): f.message for f in baseline.failures})
-        # A check that fails alike without slim proves nothing: its distribution stays as it was.
+        # A check that fails alike without slim is not slim's doing: the shared objects it loaded
+        # stay unstripped, and the warning says so.
         inherent = [f for f in result.failures if before.get(_key(f)) == f.message]
         caused = [f for f in result.failures if before.get(_key(f)) != f.message]
-        taken.take_back(
-            inherent, owners, (), per_file=False,
-            reason="{what} fails without slim too, so slim cannot be proven for it ({message})",
+        taken.note_inherent(inherent, stripped)
+        logger.debug(
+            f"{request.address}: slim proof: {len(caused)} failed checks, {len(result.unreached)} "
+            f"not reached: {[(f.name, f.message[:200], f.files) for f in caused[:5]]}"
         )
         if not caused and not result.unreached:
             break
-        taken.take_back(
-            caused, owners, stripped, per_file=round_ == 0, reason="with slim, {what} fails: {message}"
-        )
+        unstripped_before = taken.unstripped
+        taken.take_back(caused, owners, stripped, per_file=per_file, reason="with slim, {what} fails: {message}")
+        # Single files while that finds more to keep unstripped, then whole distributions.
+        per_file = per_file and taken.unstripped != unstripped_before
         # A change taken back restores a file as it was, which only the failed checks can notice.
         only = tuple(sorted({_key(f) for f in caused} | set(result.unreached)))
     else:
@@ -420,7 +445,16 @@ async def slim_third_party(request: SlimRequest) -> SlimTree:
         taken.whole |= frozenset(f.wheel for f in request.files)
         first = None
     result = first
-    kept = taken.kept(owners)
+    kept = tuple(
+        sorted(
+            taken.kept(owners)
+            + tuple(
+                (p, "kept unstripped: stripped, its loadable segments would be misaligned "
+                 "(ELF load command address/offset not page-aligned)")
+                for p in stripped_result.misaligned
+            )
+        )
+    )
     for item, reason in kept:
         logger.warning(f"{request.address}: slim mode: {item} {reason}.")
     final = _tree(request.files, removed, stripped, taken.unstripped, taken.whole)

@@ -129,6 +129,11 @@ class _Reporter:
 
 def _import(name):
     def check():
+        # The package first, as code imports it: a package whose `__init__` imports its own
+        # extension modules would otherwise see one of them partially initialized.
+        parent = name.rpartition(".")[0]
+        if parent:
+            importlib.import_module(parent)
         importlib.import_module(name)
 
     return check

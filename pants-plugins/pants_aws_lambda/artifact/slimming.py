@@ -7,6 +7,7 @@ No rules and no processes: the rules (`slim.py`) and the tests use it alike.
 from __future__ import annotations
 
 import re
+import struct
 from dataclasses import dataclass
 from enum import Enum
 from typing import Iterable, Mapping
@@ -75,6 +76,42 @@ def removal_kind(path: str) -> SlimKind | None:
 def is_strippable(path: str) -> bool:
     """A shared object (extension module or vendored library) outside metadata directories."""
     return is_shared_object(path) and not _is_metadata(path.split("/", 1)[0])
+
+
+_PT_LOAD = 1
+# The smallest page size of Lambda's CPUs (x86_64 and arm64 both run 4 KiB pages).
+_PAGE_SIZE = 4096
+
+
+def load_segments_aligned(data: bytes) -> bool:
+    """Whether the dynamic loader accepts the ELF file's loadable segments: each one's file offset
+    and address agree modulo the page size and its alignment. A stripper that rewrites program
+    headers carelessly breaks this ("ELF load command address/offset not page-aligned"); a
+    file that is not ELF, or is too short to read, is not judged here (True)."""
+    if len(data) < 0x34 or data[:4] != b"\x7fELF" or data[4] not in (1, 2) or data[5] not in (1, 2):
+        return True
+    is64 = data[4] == 2
+    endian = "<" if data[5] == 1 else ">"
+    try:
+        if is64:
+            (phoff,) = struct.unpack_from(endian + "Q", data, 0x20)
+            phentsize, phnum = struct.unpack_from(endian + "HH", data, 0x36)
+        else:
+            (phoff,) = struct.unpack_from(endian + "I", data, 0x1C)
+            phentsize, phnum = struct.unpack_from(endian + "HH", data, 0x2A)
+        for i in range(phnum):
+            at = phoff + i * phentsize
+            if is64:
+                p_type, _, offset, vaddr, _, _, _, align = struct.unpack_from(endian + "IIQQQQQQ", data, at)
+            else:
+                p_type, offset, vaddr, _, _, _, _, align = struct.unpack_from(endian + "IIIIIIII", data, at)
+            if p_type != _PT_LOAD:
+                continue
+            if (vaddr - offset) % _PAGE_SIZE or (align > 1 and (vaddr - offset) % align):
+                return False
+    except struct.error:
+        return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -191,6 +228,10 @@ def changes_to_take_back(
     unstrip: set[str] = set()
     if not whole_wheels:
         unstrip = {p for f in failures for p in f.files + named_in(f.message, stripped) if p in stripped}
+        # Libraries vendored beside a distribution (`scipy.libs/`, patched by auditwheel) go
+        # together: one that fails stripped usually has siblings that do too.
+        vendored = {p.split("/", 1)[0] for p in unstrip if p.split("/", 1)[0].endswith(".libs")}
+        unstrip |= {p for p in stripped if p.split("/", 1)[0] in vendored}
     waiting = {owners.get(p) for p in unstrip}
     wheels: set[str] = set()
     for failure in failures:

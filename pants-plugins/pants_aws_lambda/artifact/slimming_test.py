@@ -125,7 +125,11 @@ def test_a_library_the_message_names_is_kept_unstripped_with_the_module() -> Non
     failures = [CheckFailure(CheckKind.EXTENSION, "a._x", "a/_x.so", message, ("a/_x.so",))]
     owners = {**OWNERS, "a.libs/libopenblas-5f89.so": A}
     unstrip, whole = slimming.changes_to_take_back(failures, owners, stripped, whole_wheels=False)
-    assert (unstrip, whole) == ({"a/_x.so", "a.libs/libopenblas-5f89.so"}, frozenset())
+    # ... with the libraries vendored beside it.
+    assert (unstrip, whole) == (
+        {"a/_x.so", "a.libs/libopenblas-5f89.so", "a.libs/libopenblas-5f89.so.0"},
+        frozenset(),
+    )
 
 
 def test_failures_without_a_shared_object_keep_their_wheel() -> None:
@@ -184,3 +188,26 @@ def test_parse_proof_blames_the_shared_object_that_crashed_the_interpreter() -> 
 def test_parse_proof_that_did_not_run_is_an_error() -> None:
     with pytest.raises(Exception, match="failed to run"):
         slim._parse_proof(b"", 1, b"python: not found")
+
+
+def _elf64_with_load(offset: int, vaddr: int, align: int = 0x1000) -> bytes:
+    import struct
+
+    header = bytearray(64)
+    header[:6] = b"\x7fELF\x02\x01"
+    struct.pack_into("<Q", header, 0x20, 64)  # e_phoff
+    struct.pack_into("<HH", header, 0x36, 56, 1)  # e_phentsize, e_phnum
+    phdr = struct.pack("<IIQQQQQQ", 1, 5, offset, vaddr, vaddr, 0x100, 0x100, align)
+    return bytes(header) + phdr
+
+
+def test_load_segments_alignment_as_the_loader_checks_it() -> None:
+    assert slimming.load_segments_aligned(_elf64_with_load(0x1000, 0x202000, 0x200000)) is False
+    assert slimming.load_segments_aligned(_elf64_with_load(0x1000, 0x201000, 0x200000)) is True
+    assert slimming.load_segments_aligned(_elf64_with_load(0x1000, 0x401000, 0x1000)) is True
+    # "ELF load command address/offset not page-aligned".
+    assert slimming.load_segments_aligned(_elf64_with_load(0x1010, 0x2000)) is False
+    # Not ELF, or too short: not judged here.
+    assert slimming.load_segments_aligned(b"not an ELF file") is True
+    # Cut inside its program headers: refused.
+    assert slimming.load_segments_aligned(_elf64_with_load(0x1000, 0x1000)[:80]) is False
