@@ -39,7 +39,9 @@ def _backend(target_type: type, build_configuration: BuildConfiguration) -> str:
     if target_type.__module__.split(".")[0] == PLUGIN_BACKEND:
         return PLUGIN_BACKEND
     providers = [
-        p for p in build_configuration.target_type_to_providers.get(target_type, ()) if not p.startswith("_")
+        p
+        for p in build_configuration.target_type_to_providers.get(target_type, ())
+        if not p.startswith("_")
     ]
     return providers[0] if providers else target_type.__module__.rsplit(".", 1)[0]
 
@@ -64,11 +66,13 @@ class AliasClashes:
             "(`python_awslambda` on Pants 2.17 always to the built-in one, whose main alias it is):"
         ]
         for owner in self.owners:
-            lines.append(f"  `{owner.alias}`: {owner.owner}'s target (not {', '.join(owner.others)}'s)")
+            lines.append(
+                f"  `{owner.alias}`: {owner.owner}'s target (not {', '.join(owner.others)}'s)"
+            )
         lines.append(
             f"To use this backend's targets, remove `{BUILTIN_BACKEND}` from `[GLOBAL].backend_packages` "
             f"(or list `{PLUGIN_BACKEND}` after it); to use Pants' own, remove `{PLUGIN_BACKEND}`. "
-            "See docs/migration.md, \"Pants' own Lambda backend\"."
+            'See docs/migration.md, "Pants\' own Lambda backend".'
         )
         return "\n".join(lines)
 
@@ -80,7 +84,9 @@ class AliasClashesRequest:
 
 @rule
 async def find_alias_clashes(
-    _: AliasClashesRequest, build_configuration: BuildConfiguration, registered: RegisteredTargetTypes
+    _: AliasClashesRequest,
+    build_configuration: BuildConfiguration,
+    registered: RegisteredTargetTypes,
 ) -> AliasClashes:
     owners = []
     for alias in CLASHING_ALIASES:
@@ -88,12 +94,18 @@ async def find_alias_clashes(
         if winner is None:
             continue
         registering = [
-            tt for tt in build_configuration.target_types if alias in (tt.alias, tt.deprecated_alias)
+            tt
+            for tt in build_configuration.target_types
+            if alias in (tt.alias, tt.deprecated_alias)
         ]
         owner = _backend(winner, build_configuration)
         others = tuple(
             dict.fromkeys(
-                b for b in (_backend(tt, build_configuration) for tt in registering if tt is not winner) if b != owner
+                b
+                for b in (
+                    _backend(tt, build_configuration) for tt in registering if tt is not winner
+                )
+                if b != owner
             )
         )
         if others:

@@ -45,4 +45,7 @@ def test_an_unsupported_release_is_refused_with_one_message(
 def test_a_supported_release_loads(monkeypatch: pytest.MonkeyPatch, fresh_register) -> None:
     monkeypatch.setattr(pants.version, "PANTS_SEMVER", Version("2.17.1"))
     register = importlib.import_module(MODULE)
-    assert {t.alias for t in register.target_types()} >= {"python_aws_lambda_function", "python_aws_lambda_layer"}
+    assert {t.alias for t in register.target_types()} >= {
+        "python_aws_lambda_function",
+        "python_aws_lambda_layer",
+    }

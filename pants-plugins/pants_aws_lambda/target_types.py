@@ -15,10 +15,10 @@ from pants.engine.target import (
     InvalidFieldException,
     InvalidTargetException,
     SpecialCasedDependencies,
-    TriBoolField,
     StringField,
     StringSequenceField,
     Target,
+    TriBoolField,
 )
 from pants.util.strutil import help_text, softwrap
 
@@ -26,7 +26,6 @@ from pants_aws_lambda.artifact import limits
 from pants_aws_lambda.handler.reexport import REEXPORTED_HANDLER_FUNC, REEXPORTED_HANDLER_MODULE
 from pants_aws_lambda.pants_compat import EnvironmentField
 from pants_aws_lambda.runtimes.table import ARCHITECTURES, DEFAULT_ARCHITECTURE, RUNTIMES
-
 
 
 def _runtime_table() -> str:

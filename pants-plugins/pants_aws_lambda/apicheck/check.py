@@ -21,7 +21,13 @@ if __name__ == "__main__":
     sys.path.insert(0, str(SOURCE_ROOT))
 
 from pants_aws_lambda.apicheck.facts import decode  # noqa: E402
-from pants_aws_lambda.apicheck.uses import COMPAT_MODULE, Use, Version, plugin_modules, plugin_uses  # noqa: E402
+from pants_aws_lambda.apicheck.uses import (  # noqa: E402
+    COMPAT_MODULE,
+    Use,
+    Version,
+    plugin_modules,
+    plugin_uses,
+)
 
 FACTS = HERE / "pants_facts.json"
 EXTRACT_COMMAND = (
@@ -122,7 +128,7 @@ def _find(release: Release, module: str, name: str, depth: int = 0):
             parts = target.split(".")
             target_module, target_name = ".".join(parts[:cut]), ".".join(parts[cut:])
             if target_module in release.modules:
-                rest = name[len(head):]
+                rest = name[len(head) :]
                 return _find(release, target_module, target_name + rest, depth + 1)
     if head in facts["names"]:
         return ("name", None, module) if head == name else ("unknown", None, module)
@@ -130,7 +136,11 @@ def _find(release: Release, module: str, name: str, depth: int = 0):
     if facts.get("package") and head == name:
         if submodule not in release.modules:
             return _NOT_EXTRACTED
-        return ("module", release.modules[submodule], submodule) if release.modules[submodule] else None
+        return (
+            ("module", release.modules[submodule], submodule)
+            if release.modules[submodule]
+            else None
+        )
     return None
 
 
@@ -139,7 +149,12 @@ def _class_chain(release: Release, cls: dict, module: str, seen=None):
     seen = seen or set()
     chain, complete = [cls], True
     for base in cls["bases"]:
-        if base in seen or base in ("typing.Generic", "typing.Protocol", "abc.ABC", "builtins.object"):
+        if base in seen or base in (
+            "typing.Generic",
+            "typing.Protocol",
+            "abc.ABC",
+            "builtins.object",
+        ):
             continue
         seen.add(base)
         found = None
@@ -215,7 +230,9 @@ def check(uses: Iterable[Use], releases: Iterable[Release]) -> list[Problem]:
         if use.kind == "override" and not present:
             continue  # the backend's own attribute, not an override
         if unextracted:
-            problems.append(Problem(use, tuple(unextracted), tuple(present), _describe(use), not_extracted=True))
+            problems.append(
+                Problem(use, tuple(unextracted), tuple(present), _describe(use), not_extracted=True)
+            )
         elif missing:
             problems.append(Problem(use, tuple(missing), tuple(present), _describe(use)))
     return problems
@@ -239,14 +256,22 @@ def get_call_sites(root: Path = SOURCE_ROOT) -> dict:
             for alias in node.names
         }
         for node in ast.walk(tree):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "Get":
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id == "Get"
+            ):
                 gets[module] += 1
                 names = [ast.unparse(a) for a in node.args[:2]]
                 if len(node.args) == 2 and isinstance(node.args[1], ast.Call):
                     names[1] = ast.unparse(node.args[1].func)
                 owner = "Pants" if names[0] in from_pants else "backend"
                 pairs[f"{owner}: Get({', '.join(names)})"] += 1
-            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "MultiGet":
+            elif (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id == "MultiGet"
+            ):
                 multigets[module] += 1
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and any(
                 ast.unparse(d).split("(")[0] == "rule" for d in node.decorator_list
@@ -273,11 +298,16 @@ def main() -> None:
     )
     modules = sorted(set(sites["Get"]) | set(sites["MultiGet"]) | set(sites["@rule"]))
     for module in modules:
-        print(f"  {module}: {sites['Get'][module]} Get, {sites['MultiGet'][module]} MultiGet, {sites['@rule'][module]} @rule")
+        print(
+            f"  {module}: {sites['Get'][module]} Get, {sites['MultiGet'][module]} MultiGet, {sites['@rule'][module]} @rule"
+        )
     owners = Counter(pair.split(":")[0] for pair in sites["Get pairs"])
-    print(f"  Get pairs whose output is a Pants type: {owners['Pants']}, a backend type: {owners['backend']}")
+    print(
+        f"  Get pairs whose output is a Pants type: {owners['Pants']}, a backend type: {owners['backend']}"
+    )
     for pair, count in sorted(sites["Get pairs"].items()):
         print(f"  {pair}: {count}")
+
 
 if __name__ == "__main__":
     main()

@@ -40,7 +40,11 @@ def test_the_facts_cover_every_supported_series() -> None:
 def test_every_backend_module_is_read() -> None:
     modules = {p.relative_to(SOURCE_ROOT).as_posix() for p in plugin_modules(SOURCE_ROOT)}
     # The test depends on register.py, which brings every module the backend loads.
-    assert {"pants_aws_lambda/register.py", COMPAT_MODULE, "pants_aws_lambda/invoke/runtime_client.py"} <= modules
+    assert {
+        "pants_aws_lambda/register.py",
+        COMPAT_MODULE,
+        "pants_aws_lambda/invoke/runtime_client.py",
+    } <= modules
     assert len(modules) >= 30, sorted(modules)
 
 
@@ -51,7 +55,9 @@ def test_the_backend_uses_only_what_every_supported_release_has() -> None:
     assert not problems, "\n\n".join(p.message() for p in problems)
 
 
-def test_a_removed_name_fails_with_the_place_the_releases_and_the_way_through_pants_compat() -> None:
+def test_a_removed_name_fails_with_the_place_the_releases_and_the_way_through_pants_compat() -> (
+    None
+):
     problems = _problems(
         """
         from pants.backend.python.subsystems.python_tool_base import LockfileRules
@@ -63,15 +69,27 @@ def test_a_removed_name_fails_with_the_place_the_releases_and_the_way_through_pa
         """
     )
     messages = {p.use.detail or p.use.name: p.message() for p in problems}
-    assert set(messages) == {"LockfileRules", "SIMPLE", "SEARCH_PATHS", "EnvironmentField", "no_such_field"}
+    assert set(messages) == {
+        "LockfileRules",
+        "SIMPLE",
+        "SEARCH_PATHS",
+        "EnvironmentField",
+        "no_such_field",
+    }
     assert messages["SEARCH_PATHS"].startswith(
         "pants_aws_lambda/synthetic.py:3: `from pants.core.util_rules.system_binaries import SEARCH_PATHS` "
         "does not exist on Pants 2.19, 2.20, "
     )
     assert "(it does on 2.17, 2.18)" in messages["SEARCH_PATHS"]
     assert "under `if PANTS_VERSION < (2, 19):`" in messages["SEARCH_PATHS"]
-    assert "import what pants_compat.py defines from `pants_aws_lambda.pants_compat`" in messages["SEARCH_PATHS"]
-    assert "does not exist on Pants 2.28, 2.29, 2.30, 2.31 (it does on 2.17," in messages["EnvironmentField"]
+    assert (
+        "import what pants_compat.py defines from `pants_aws_lambda.pants_compat`"
+        in messages["SEARCH_PATHS"]
+    )
+    assert (
+        "does not exist on Pants 2.28, 2.29, 2.30, 2.31 (it does on 2.17,"
+        in messages["EnvironmentField"]
+    )
     assert "does not exist on Pants 2.18, " in messages["LockfileRules"]
     assert "the attribute `SIMPLE` of `LockfileRules`" in messages["SIMPLE"]
     # A keyword no release has: missing everywhere.
@@ -95,11 +113,17 @@ def test_a_class_attribute_that_overrides_one_a_release_removed_fails() -> None:
             flavour = StrOption(default="plain", help="A flavour.")
         """
     )
-    assert [(p.use.kind, p.use.detail, p.use.line) for p in problems] == [("override", "lockfile_rules_type", 10)]
-    assert problems[0].message().startswith(
-        "pants_aws_lambda/synthetic.py:10: the attribute `lockfile_rules_type` that a backend class sets "
-        "or reads over `PythonToolRequirementsBase`'s (from `pants.backend.python.subsystems.python_tool_base`) does "
-        "not exist on Pants 2.18, 2.19,"
+    assert [(p.use.kind, p.use.detail, p.use.line) for p in problems] == [
+        ("override", "lockfile_rules_type", 10)
+    ]
+    assert (
+        problems[0]
+        .message()
+        .startswith(
+            "pants_aws_lambda/synthetic.py:10: the attribute `lockfile_rules_type` that a backend class sets "
+            "or reads over `PythonToolRequirementsBase`'s (from `pants.backend.python.subsystems.python_tool_base`) does "
+            "not exist on Pants 2.18, 2.19,"
+        )
     )
 
 
@@ -117,8 +141,9 @@ def test_the_compat_module_s_branches_are_checked_against_their_releases_only() 
     # One release too many on each side.
     too_late = _problems(branch.format(bound="(2, 20)"), path=COMPAT_MODULE)
     assert [(p.use.name, p.missing) for p in too_late] == [("SEARCH_PATHS", ((2, 19),))]
-    assert "This use in pants_compat.py runs on 2.19: narrow the `if PANTS_VERSION ...` condition" in (
-        too_late[0].message()
+    assert (
+        "This use in pants_compat.py runs on 2.19: narrow the `if PANTS_VERSION ...` condition"
+        in (too_late[0].message())
     )
     too_early = _problems(branch.format(bound="(2, 18)"), path=COMPAT_MODULE)
     assert {p.use.detail or p.use.name for p in too_early} == {
@@ -128,7 +153,9 @@ def test_the_compat_module_s_branches_are_checked_against_their_releases_only() 
     }
     assert all(p.missing == ((2, 18),) for p in too_early)
     # Outside pants_compat.py a version branch is no excuse.
-    assert sorted(p.use.detail or p.use.name for p in _problems(branch.format(bound="(2, 19)"))) == [
+    assert sorted(
+        p.use.detail or p.use.name for p in _problems(branch.format(bound="(2, 19)"))
+    ) == [
         "EnvironmentAware",
         "SEARCH_PATHS",
         "SystemBinariesSubsystem",
@@ -170,7 +197,8 @@ def test_unsupported_releases_get_one_message(version, expected) -> None:
 def test_the_builtin_lambda_backend_s_aliases_per_release() -> None:
     """What docs/migration.md's table of alias owners is built on, as read from each release."""
     aliases = {
-        r.series: {(a["alias"], a.get("deprecated_alias")) for a in r.builtin_lambda_aliases} for r in RELEASES
+        r.series: {(a["alias"], a.get("deprecated_alias")) for a in r.builtin_lambda_aliases}
+        for r in RELEASES
     }
     assert aliases["2.17"] == {("python_awslambda", None)}
     for series in ("2.18", "2.19", "2.20"):

@@ -56,7 +56,9 @@ class _Blobs:
 
     def __init__(self, git_dir: str) -> None:
         self._process = subprocess.Popen(
-            ["git", f"--git-dir={git_dir}", "cat-file", "--batch"], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+            ["git", f"--git-dir={git_dir}", "cat-file", "--batch"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
         )
 
     def read(self, tag: str, path: str) -> Optional[str]:
@@ -72,7 +74,14 @@ class _Blobs:
 
 
 def modules_of_packages(git_dir: str, tag: str) -> list[str]:
-    listing = _git(git_dir, "ls-tree", "-r", "--name-only", tag, *(f"{facts_module.SOURCE_ROOT}/{p}" for p in NAMES_OF_PACKAGES))
+    listing = _git(
+        git_dir,
+        "ls-tree",
+        "-r",
+        "--name-only",
+        tag,
+        *(f"{facts_module.SOURCE_ROOT}/{p}" for p in NAMES_OF_PACKAGES),
+    )
     modules = []
     for path in (listing or "").split():
         if not path.endswith((".py", ".pyi")) or path.endswith("_test.py") or "/tests/" in path:
@@ -110,9 +119,15 @@ def builtin_lambda_aliases(source: Optional[str]) -> list:
             continue
         found = {}
         for item in node.body:
-            target = item.targets[0] if isinstance(item, ast.Assign) else getattr(item, "target", None)
+            target = (
+                item.targets[0] if isinstance(item, ast.Assign) else getattr(item, "target", None)
+            )
             value = getattr(item, "value", None)
-            if isinstance(target, ast.Name) and isinstance(value, ast.Constant) and isinstance(value.value, str):
+            if (
+                isinstance(target, ast.Name)
+                and isinstance(value, ast.Constant)
+                and isinstance(value.value, str)
+            ):
                 if target.id in ("alias", "deprecated_alias"):
                     found[target.id] = value.value
         if found.get("alias", "").startswith("python_aws"):
@@ -121,10 +136,16 @@ def builtin_lambda_aliases(source: Optional[str]) -> list:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--git-dir", required=True, help="the .git directory of a clone of pantsbuild/pants")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--git-dir", required=True, help="the .git directory of a clone of pantsbuild/pants"
+    )
     group = parser.add_mutually_exclusive_group(required=True)
-    group.add_argument("--series", help="FIRST-LAST, e.g. 2.17-2.32: the last final release of each")
+    group.add_argument(
+        "--series", help="FIRST-LAST, e.g. 2.17-2.32: the last final release of each"
+    )
     group.add_argument("--tags", nargs="+", help="release tags, e.g. release_2.31.0")
     parser.add_argument("--output", type=Path, default=OUTPUT)
     args = parser.parse_args()
@@ -147,16 +168,22 @@ def main() -> None:
     releases = {}
     blobs = _Blobs(args.git_dir)
     for series, tag in tags.items():
+
         def read(path: str, tag: str = tag) -> Optional[str]:
             return blobs.read(tag, path)
 
         releases[pants_versions.series(series)] = {
             "tag": tag,
             "supported": pants_versions.unsupported_message(series) is None,
-            "modules": facts_module.release_facts(read, wanted, modules_of_packages(args.git_dir, tag)),
+            "modules": facts_module.release_facts(
+                read, wanted, modules_of_packages(args.git_dir, tag)
+            ),
             "builtin_lambda_aliases": builtin_lambda_aliases(read(BUILTIN_LAMBDA_TARGET_TYPES)),
         }
-        print(f"{tag}: {len(releases[pants_versions.series(series)]['modules'])} modules", file=sys.stderr)
+        print(
+            f"{tag}: {len(releases[pants_versions.series(series)]['modules'])} modules",
+            file=sys.stderr,
+        )
     args.output.write_text(facts_module.encode(releases))
     print(f"Wrote {args.output}", file=sys.stderr)
 

@@ -66,7 +66,9 @@ def _imports(tree: ast.Module, module: str, is_package: bool) -> Dict[str, str]:
                 result[alias.asname or alias.name] = f"{source}.{alias.name}"
         elif isinstance(node, ast.Import):
             for alias in node.names:
-                result[alias.asname or alias.name.split(".")[0]] = alias.asname and alias.name or alias.name.split(".")[0]
+                result[alias.asname or alias.name.split(".")[0]] = (
+                    alias.asname and alias.name or alias.name.split(".")[0]
+                )
     return result
 
 
@@ -183,13 +185,15 @@ def release_facts(
                 is_package = source is not None
             if source is None:
                 source = read(stub)
-            parsed[module] = module_facts(source, module, is_package) if source is not None else None
+            parsed[module] = (
+                module_facts(source, module, is_package) if source is not None else None
+            )
             if parsed[module] is not None:
                 parsed[module]["package"] = is_package
         return parsed[module]
 
     def split(dotted: str) -> Optional[tuple[str, str]]:
-        """"pants.x.Outer.Inner" -> ("pants.x", "Outer.Inner"), by the module that exists."""
+        """ "pants.x.Outer.Inner" -> ("pants.x", "Outer.Inner"), by the module that exists."""
         parts = dotted.split(".")
         for cut in range(len(parts) - 1, 0, -1):
             module = ".".join(parts[:cut])
@@ -209,7 +213,13 @@ def release_facts(
             continue
         entry = kept.setdefault(
             module,
-            {"names": facts["names"], "package": facts["package"], "imports": {}, "classes": {}, "functions": {}},
+            {
+                "names": facts["names"],
+                "package": facts["package"],
+                "imports": {},
+                "classes": {},
+                "functions": {},
+            },
         )
         if name in facts["imports"]:
             entry["imports"][name] = facts["imports"][name]
@@ -237,7 +247,13 @@ def release_facts(
         if facts is None:
             result[module] = None
         elif module not in result:
-            result[module] = {"names": facts["names"], "package": facts["package"], "imports": {}, "classes": {}, "functions": {}}
+            result[module] = {
+                "names": facts["names"],
+                "package": facts["package"],
+                "imports": {},
+                "classes": {},
+                "functions": {},
+            }
     return result
 
 
@@ -288,7 +304,11 @@ def encode(releases: dict) -> str:
             if facts["package"]:
                 entry["package"].append(series)
             for name in facts["names"]:
-                if not name.startswith("_") or name in facts["classes"] or name in facts["functions"]:
+                if (
+                    not name.startswith("_")
+                    or name in facts["classes"]
+                    or name in facts["functions"]
+                ):
                     entry["names"].setdefault(name, []).append(series)
             rest = {k: facts[k] for k in ("imports", "classes", "functions")}
             if any(rest.values()):
@@ -298,7 +318,10 @@ def encode(releases: dict) -> str:
                 keys[module] = key
         out_releases[series] = {k: v for k, v in release.items() if k != "modules"}
         out_releases[series]["details"] = keys
-    lines = ['{"releases": ' + json.dumps(out_releases, sort_keys=True, indent=1) + ",", '"modules": {']
+    lines = [
+        '{"releases": ' + json.dumps(out_releases, sort_keys=True, indent=1) + ",",
+        '"modules": {',
+    ]
     lines.append(
         ",\n".join(
             json.dumps(module)
@@ -326,7 +349,11 @@ def decode(text: str) -> Dict[str, dict]:
     data = json.loads(text)
     order = sorted(data["releases"], key=lambda s: tuple(int(p) for p in s.split(".")))
     expanded = {
-        module: (_expand(entry["in"], order), _expand(entry["package"], order), {n: _expand(r, order) for n, r in entry["names"].items()})
+        module: (
+            _expand(entry["in"], order),
+            _expand(entry["package"], order),
+            {n: _expand(r, order) for n, r in entry["names"].items()},
+        )
         for module, entry in data["modules"].items()
     }
     releases = {}
@@ -338,7 +365,11 @@ def decode(text: str) -> Dict[str, dict]:
             if series not in present:
                 modules[module] = None
                 continue
-            rest = data["details"][keys[module]] if module in keys else {"imports": {}, "classes": {}, "functions": {}}
+            rest = (
+                data["details"][keys[module]]
+                if module in keys
+                else {"imports": {}, "classes": {}, "functions": {}}
+            )
             modules[module] = {
                 "names": sorted(n for n, versions in names.items() if series in versions),
                 "package": series in package,

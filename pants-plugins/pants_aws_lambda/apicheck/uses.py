@@ -73,7 +73,9 @@ def _branch_versions(test: ast.expr, versions: Iterable[Version]) -> Optional[Fr
     ):
         return None
     try:
-        bound = tuple(ast.literal_eval(right if not isinstance(right, (ast.Name, ast.Attribute)) else left))
+        bound = tuple(
+            ast.literal_eval(right if not isinstance(right, (ast.Name, ast.Attribute)) else left)
+        )
     except ValueError:
         return None
     if isinstance(left, (ast.Name, ast.Attribute)):
@@ -146,9 +148,15 @@ class _Collector(ast.NodeVisitor):
                 plugin_bases.append((self.module, base.id))
         assigned = []
         for item in node.body:
-            targets = item.targets if isinstance(item, ast.Assign) else [item.target] if isinstance(item, ast.AnnAssign) and item.value else []
+            targets = (
+                item.targets
+                if isinstance(item, ast.Assign)
+                else [item.target] if isinstance(item, ast.AnnAssign) and item.value else []
+            )
             assigned.extend((t.id, item.lineno) for t in targets if isinstance(t, ast.Name))
-        self.classes[node.name] = _PluginClass(tuple(pants_bases), tuple(plugin_bases), tuple(assigned), self.scope)
+        self.classes[node.name] = _PluginClass(
+            tuple(pants_bases), tuple(plugin_bases), tuple(assigned), self.scope
+        )
         self.generic_visit(node)
 
     def _resolve(self, node: ast.expr) -> Optional[Tuple[str, str]]:
@@ -205,7 +213,12 @@ class _Collector(ast.NodeVisitor):
         """The output type of `Get(T, ...)` / `await Get(T, ...)`, if T is imported from Pants."""
         if isinstance(node, ast.Await):
             node = node.value
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "Get" and node.args:
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "Get"
+            and node.args
+        ):
             return self._resolve(node.args[0])
         return None
 
@@ -216,7 +229,11 @@ class _Collector(ast.NodeVisitor):
                 resolved = self._get_type(value)
                 if resolved:
                     self.typed[target.id] = resolved
-            elif isinstance(target, ast.Tuple) and isinstance(value, ast.Call) and getattr(value.func, "id", "") == "MultiGet":
+            elif (
+                isinstance(target, ast.Tuple)
+                and isinstance(value, ast.Call)
+                and getattr(value.func, "id", "") == "MultiGet"
+            ):
                 for element, get in zip(target.elts, value.args):
                     resolved = self._get_type(get)
                     if isinstance(element, ast.Name) and resolved:
@@ -233,7 +250,9 @@ class _Collector(ast.NodeVisitor):
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
         if isinstance(node.value, ast.Name) and node.value.id in self.plugin_typed:
-            self.inherited_reads.append((self.plugin_typed[node.value.id], node.attr, node.lineno, self.scope))
+            self.inherited_reads.append(
+                (self.plugin_typed[node.value.id], node.attr, node.lineno, self.scope)
+            )
         if isinstance(node.value, ast.Name) and node.value.id in self.typed:
             module, name = self.typed[node.value.id]
             self._add(node, "attribute", module, name, node.attr)
@@ -251,7 +270,7 @@ def _collect(source: str, path: str, versions: Iterable[Version]) -> _Collector:
 
 
 def _overrides(collectors: Iterable[_Collector]) -> list[Use]:
-    """"override" uses: a class attribute that a backend class sets, or an attribute read on a
+    """ "override" uses: a class attribute that a backend class sets, or an attribute read on a
     parameter of a backend class, on each Pants class among its ancestors (through the backend's
     own classes). It matters if the Pants class had it on a
     release and lost it on another (e.g. a tool's `lockfile_rules_type`); a name that no release
@@ -273,14 +292,18 @@ def _overrides(collectors: Iterable[_Collector]) -> list[Use]:
     for key, (collector, cls) in classes.items():
         for module, name in sorted(pants_ancestors(key, set())):
             for attribute, line in cls.assigned:
-                uses.append(Use(collector.path, line, "override", module, name, attribute, cls.versions))
+                uses.append(
+                    Use(collector.path, line, "override", module, name, attribute, cls.versions)
+                )
     # An attribute read on a parameter of a backend class, which its Pants ancestors may provide
     # (`awslambdaric.interpreter_constraints`); the same rule: a problem only where an ancestor
     # had it on one release and lost it on another.
     for collector in collectors:
         for key, attribute, line, versions in collector.inherited_reads:
             for module, name in sorted(pants_ancestors(key, set())):
-                uses.append(Use(collector.path, line, "override", module, name, attribute, versions))
+                uses.append(
+                    Use(collector.path, line, "override", module, name, attribute, versions)
+                )
     return uses
 
 
@@ -294,6 +317,7 @@ def module_uses(source: str, path: str, versions: Iterable[Version]) -> list[Use
 def plugin_uses(root: Path, versions: Iterable[Version]) -> list[Use]:
     versions = tuple(versions)
     collectors = [
-        _collect(module.read_text(), module.relative_to(root).as_posix(), versions) for module in plugin_modules(root)
+        _collect(module.read_text(), module.relative_to(root).as_posix(), versions)
+        for module in plugin_modules(root)
     ]
     return [use for c in collectors for use in c.uses] + _overrides(collectors)

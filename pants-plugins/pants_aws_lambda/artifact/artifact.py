@@ -18,7 +18,15 @@ from pants.engine.addresses import Address
 from pants.engine.fs import AddPrefix, CreateDigest, Digest, DigestEntries, FileEntry, MergeDigests
 from pants.engine.rules import Get, MultiGet, collect_rules, rule
 
-from pants_aws_lambda.artifact import bytecode, bytecode_policy, content, output, selection, slim, slimming
+from pants_aws_lambda.artifact import (
+    bytecode,
+    bytecode_policy,
+    content,
+    output,
+    selection,
+    slim,
+    slimming,
+)
 from pants_aws_lambda.artifact.bytecode import Bytecode, BytecodeRequest, CompileFailure
 from pants_aws_lambda.artifact.bytecode_policy import AutoChoice, AutoPlan
 from pants_aws_lambda.artifact.content import LambdaContent
@@ -33,12 +41,12 @@ from pants_aws_lambda.artifact.output import (
 from pants_aws_lambda.artifact.selection import Provided, Selection
 from pants_aws_lambda.artifact.slim import SlimReport, SlimRequest, SlimTree
 from pants_aws_lambda.errors import LambdaPackagingError
+from pants_aws_lambda.requirements.wheels import Distribution
 from pants_aws_lambda.runtimes import platform_rules
 from pants_aws_lambda.runtimes.platform_rules import LambdaPlatform
 from pants_aws_lambda.runtimes.table import LAYER_PYTHON_DIR, LAYERS_ROOT, TASK_ROOT
-from pants_aws_lambda.target_types import BytecodeMode, Layout
-from pants_aws_lambda.requirements.wheels import Distribution
 from pants_aws_lambda.subsystem import AwsLambdaSubsystem
+from pants_aws_lambda.target_types import BytecodeMode, Layout
 
 
 class ArtifactKind(Enum):
@@ -146,7 +154,10 @@ def _first_mode(request: LambdaArtifactRequest) -> BytecodeMode:
 
 
 def _bytecode_request(
-    request: LambdaArtifactRequest, digest: Digest, third_party: bool, mode: BytecodeMode | None = None
+    request: LambdaArtifactRequest,
+    digest: Digest,
+    third_party: bool,
+    mode: BytecodeMode | None = None,
 ) -> BytecodeRequest:
     what = "third-party distributions" if third_party else "first-party sources"
     # An alternative measured for the size error or `auto` does not warn again.
@@ -165,14 +176,18 @@ def _bytecode_request(
     )
 
 
-async def _slimmed(request: LambdaArtifactRequest, chosen: Selection, aws_lambda: AwsLambdaSubsystem):
+async def _slimmed(
+    request: LambdaArtifactRequest, chosen: Selection, aws_lambda: AwsLambdaSubsystem
+):
     """The chosen selection with slim mode applied when the target asks for it, and its report."""
     if not aws_lambda.slim_for(request.slim) or not chosen.third_party:
         return chosen, None
     by_path = {f.path: f for f in request.content.third_party.files}
     slimmed = await Get(
         SlimTree,
-        SlimRequest(request.address, request.platform, tuple(by_path[e.path] for e in chosen.third_party)),
+        SlimRequest(
+            request.address, request.platform, tuple(by_path[e.path] for e in chosen.third_party)
+        ),
     )
     return dataclasses.replace(chosen, third_party=slimmed.files), slimmed.report
 
@@ -191,7 +206,9 @@ def bytes_in_tests(sizes: Iterable[tuple[str, int]]) -> tuple[tuple[str, int], .
     return tuple(sorted(totals.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
-def directory_bytes(sizes: Iterable[tuple[str, int]], *, limit: int = 3) -> tuple[tuple[str, int], ...]:
+def directory_bytes(
+    sizes: Iterable[tuple[str, int]], *, limit: int = 3
+) -> tuple[tuple[str, int], ...]:
     """The directories holding the most bytes in files directly in them (not the root)."""
     totals: dict[str, int] = {}
     for path, size in sizes:
@@ -202,7 +219,9 @@ def directory_bytes(sizes: Iterable[tuple[str, int]], *, limit: int = 3) -> tupl
 
 
 def _file_sizes(entries: DigestEntries) -> list[tuple[str, int]]:
-    return [(e.path, e.file_digest.serialized_bytes_length) for e in entries if isinstance(e, FileEntry)]
+    return [
+        (e.path, e.file_digest.serialized_bytes_length) for e in entries if isinstance(e, FileEntry)
+    ]
 
 
 @dataclass(frozen=True)
@@ -240,8 +259,16 @@ async def _fit_within_limit(
     # Over: measure the alternatives (one more compile, of the third-party part, sourceless).
     source_entries, sourceless, first_sourceless = await MultiGet(
         Get(DigestEntries, Digest, third_party_sources),
-        Get(Bytecode, BytecodeRequest, _bytecode_request(request, third_party_sources, True, BytecodeMode.ONLY)),
-        Get(Bytecode, BytecodeRequest, _bytecode_request(request, first_party_sources, False, BytecodeMode.ONLY)),
+        Get(
+            Bytecode,
+            BytecodeRequest,
+            _bytecode_request(request, third_party_sources, True, BytecodeMode.ONLY),
+        ),
+        Get(
+            Bytecode,
+            BytecodeRequest,
+            _bytecode_request(request, first_party_sources, False, BytecodeMode.ONLY),
+        ),
     )
     sourceless_entries, first_sourceless_entries, first_source_entries = await MultiGet(
         Get(DigestEntries, Digest, sourceless.digest),
@@ -316,7 +343,9 @@ async def build_lambda_artifact(
         # edit only compresses the first-party files again.
         part = None
         if chosen.third_party:
-            part = await Get(ThirdPartyZipPart, ThirdPartyZipPartRequest(request.address, third_party_tree))
+            part = await Get(
+                ThirdPartyZipPart, ThirdPartyZipPartRequest(request.address, third_party_tree)
+            )
         written = await Get(
             ArtifactOutput,
             ZipRequest(request.address, first_party_tree, request.output_path, prefix, part),

@@ -85,7 +85,9 @@ def _warn_no_interpreter(request: BytecodeRequest) -> None:
     )
 
 
-def _compile_process(request: BytecodeRequest, interpreter: BinaryPath, input_digest: Digest) -> Process:
+def _compile_process(
+    request: BytecodeRequest, interpreter: BinaryPath, input_digest: Digest
+) -> Process:
     return script_process(
         interpreter,
         # No site-packages: the script needs the stdlib only. Not `-I`, which would
@@ -121,7 +123,9 @@ async def compile_bytecode(request: BytecodeRequest) -> Bytecode:
         Get(Digest, AddPrefix(request.digest, "tree")),
     )
     input_digest = await Get(Digest, MergeDigests([script_digest, tree]))
-    result = await Get(ProcessResult, Process, _compile_process(request, interpreter.binary, input_digest))
+    result = await Get(
+        ProcessResult, Process, _compile_process(request, interpreter.binary, input_digest)
+    )
     report = json.loads(result.stdout)
     compiled = await Get(Digest, RemovePrefix(result.output_digest, "out"))
     if request.mode == BytecodeMode.COMPILED:

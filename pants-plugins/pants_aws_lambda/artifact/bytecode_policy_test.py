@@ -38,7 +38,9 @@ COMPILED, SOURCELESS, SOURCES = (
         (LIMIT, {COMPILED: 300 * MIB, SOURCES: 200 * MIB}, SOURCES),
     ],
 )
-def test_choose_takes_the_first_plan_that_fits(budget: int, sizes: dict, expected: AutoPlan) -> None:
+def test_choose_takes_the_first_plan_that_fits(
+    budget: int, sizes: dict, expected: AutoPlan
+) -> None:
     choice = choose(budget, sizes)
     assert choice.plan is expected
     assert choice.chosen_bytes == sizes[expected]

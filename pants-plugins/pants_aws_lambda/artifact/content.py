@@ -24,11 +24,11 @@ from pants.engine.target import TransitiveTargets, TransitiveTargetsRequest
 from pants.util.strutil import softwrap
 
 from pants_aws_lambda.errors import LambdaPackagingError
-from pants_aws_lambda.runtimes.platform_rules import LambdaPlatform
 from pants_aws_lambda.requirements import resolve
 from pants_aws_lambda.requirements.resolve import ThirdPartyRequest
 from pants_aws_lambda.requirements.tree import ThirdPartyTree
 from pants_aws_lambda.requirements.wheels import Distribution
+from pants_aws_lambda.runtimes.platform_rules import LambdaPlatform
 
 logger = logging.getLogger(__name__)
 
@@ -85,7 +85,9 @@ async def assemble_lambda_content(
         _warn_about_file_targets(request.address, transitive)
         sources = await Get(
             StrippedPythonSourceFiles,
-            PythonSourceFilesRequest(transitive.closure, include_resources=True, include_files=False),
+            PythonSourceFilesRequest(
+                transitive.closure, include_resources=True, include_files=False
+            ),
         )
         entries = await Get(DigestEntries, Digest, sources.stripped_source_files.snapshot.digest)
         first_party = tuple(e for e in entries if isinstance(e, FileEntry))
@@ -94,7 +96,9 @@ async def assemble_lambda_content(
 
 
 def _warn_about_file_targets(address: Address, transitive: TransitiveTargets) -> None:
-    file_targets = sorted(str(t.address) for t in transitive.closure if t.has_field(FileSourceField))
+    file_targets = sorted(
+        str(t.address) for t in transitive.closure if t.has_field(FileSourceField)
+    )
     if file_targets:
         logger.warning(
             softwrap(

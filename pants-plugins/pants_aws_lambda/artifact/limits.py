@@ -84,7 +84,9 @@ def warn_if_too_big_to_upload(address: Address, output: ArtifactOutput, output_p
 
 
 def check_unzipped_size(
-    address: Address, artifact: LambdaArtifact, layers: Sequence[tuple[Address, LambdaArtifact]] = ()
+    address: Address,
+    artifact: LambdaArtifact,
+    layers: Sequence[tuple[Address, LambdaArtifact]] = (),
 ) -> int:
     """The unzipped size of a function with its layers (or of a layer); an error over the limit."""
     total = artifact.output.unzipped_bytes + sum(layer.output.unzipped_bytes for _, layer in layers)
@@ -108,7 +110,9 @@ def check_unzipped_size(
     listing = "\n".join(
         f"  - {label}: {format_bytes(size)}" for label, size in size_breakdown(sizes, owners)
     )
-    with_layers = f" together with its layers {', '.join(str(a) for a, _ in layers)}" if layers else ""
+    with_layers = (
+        f" together with its layers {', '.join(str(a) for a, _ in layers)}" if layers else ""
+    )
     if limit is UNZIPPED_BYTES:
         ways_out = (
             "Ways out, with what each saves here (best first; set the field on the target):\n"

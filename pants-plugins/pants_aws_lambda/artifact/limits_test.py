@@ -74,11 +74,16 @@ def test_a_function_just_over_250_mib_fails_with_exact_bytes() -> None:
         limits.check_unzipped_size(ADDRESS, artifact(262_144_001))
     message = str(e.value)
     assert "src/proj:fn is 250.0 MiB (262,144,001 bytes) unzipped" in message
-    assert "over Lambda's limit of 250 MiB unzipped, function and all its layers together (262,144,000 bytes)" in message
+    assert (
+        "over Lambda's limit of 250 MiB unzipped, function and all its layers together (262,144,000 bytes)"
+        in message
+    )
     assert "proj/ (first-party): 250.0 MiB" in message
 
 
 def test_a_flat_artifact_has_the_container_limit() -> None:
     assert limits.check_unzipped_size(ADDRESS, artifact(262_144_001, zipped=None)) == 262_144_001
-    with pytest.raises(LambdaPackagingError, match=r"10 GiB per container image \(10,737,418,240 bytes\)"):
+    with pytest.raises(
+        LambdaPackagingError, match=r"10 GiB per container image \(10,737,418,240 bytes\)"
+    ):
         limits.check_unzipped_size(ADDRESS, artifact(10 * 2**30 + 1, zipped=None))

@@ -82,7 +82,9 @@ class ArtifactFacts:
         }
 
 
-def layer_metadata(layer: ArtifactFacts, runtime: str | None, architecture: str | None) -> dict[str, Any]:
+def layer_metadata(
+    layer: ArtifactFacts, runtime: str | None, architecture: str | None
+) -> dict[str, Any]:
     return {
         **layer.common("layer", runtime, architecture),
         "compatible_runtimes": [runtime] if runtime else [],
@@ -121,4 +123,6 @@ def function_metadata(
 
 def render(metadata: dict[str, Any]) -> bytes:
     """The file's bytes: the same for the same metadata."""
-    return (json.dumps(metadata, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+    return (json.dumps(metadata, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode(
+        "utf-8"
+    )

@@ -18,7 +18,10 @@ def facts(name: str, zipped: int | None, sha: str) -> ArtifactFacts:
 def test_code_sha256_is_base64_of_the_digest() -> None:
     digest = hashlib.sha256(b"PK\x05\x06" + bytes(18))
     assert metadata.code_sha256(digest.hexdigest()) == base64.b64encode(digest.digest()).decode()
-    assert metadata.code_sha256(hashlib.sha256(b"").hexdigest()) == "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
+    assert (
+        metadata.code_sha256(hashlib.sha256(b"").hexdigest())
+        == "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
+    )
 
 
 def test_tree_sha256_is_sha256sum_of_the_sorted_files(tmp_path: Path) -> None:
@@ -29,18 +32,29 @@ def test_tree_sha256_is_sha256sum_of_the_sorted_files(tmp_path: Path) -> None:
     # What docs/reference.md tells users to run on a `flat` directory.
     listing = subprocess.run(
         "find . -type f | sed 's|^\\./||' | LC_ALL=C sort | xargs -d '\\n' sha256sum | sha256sum",
-        shell=True, cwd=tmp_path, check=True, capture_output=True, text=True,
+        shell=True,
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout.split()[0]
     ours = metadata.tree_sha256((p, hashlib.sha256(c).hexdigest()) for p, c in files.items())
     assert ours == listing
     # The order the files come in does not matter.
-    assert ours == metadata.tree_sha256(sorted(((p, hashlib.sha256(c).hexdigest()) for p, c in files.items()), reverse=True))
+    assert ours == metadata.tree_sha256(
+        sorted(((p, hashlib.sha256(c).hexdigest()) for p, c in files.items()), reverse=True)
+    )
 
 
 def test_rendering_is_stable_and_sorted() -> None:
     layer = facts("layer", 500, "1" * 64)
     data = metadata.function_metadata(
-        facts("fn", 100, "2" * 64), "python3.12", "x86_64", "lambda_function.handler", "proj.app:handler", [layer]
+        facts("fn", 100, "2" * 64),
+        "python3.12",
+        "x86_64",
+        "lambda_function.handler",
+        "proj.app:handler",
+        [layer],
     )
     raw = metadata.render(data)
     assert raw == metadata.render(json.loads(raw))
@@ -59,7 +73,9 @@ def test_rendering_is_stable_and_sorted() -> None:
 
 def test_flat_artifacts_have_a_tree_hash_and_no_code_sha256() -> None:
     flat = ArtifactFacts("src/proj:fn", "src.proj/fn", None, 1000, 3, "3" * 64)
-    data = metadata.function_metadata(flat, "python3.12", "arm64", "lambda_function.handler", "app:handler")
+    data = metadata.function_metadata(
+        flat, "python3.12", "arm64", "lambda_function.handler", "app:handler"
+    )
     assert data["package_type"] == "flat"
     assert data["tree_sha256"] == "3" * 64
     assert "code_sha256" not in data and "sha256" not in data
@@ -72,7 +88,11 @@ def test_schema_ships_with_the_plugin_and_names_every_key() -> None:
     assert raw is not None
     schema = json.loads(raw)
     function = metadata.function_metadata(
-        facts("fn", 100, "2" * 64), "python3.12", "x86_64", "lambda_function.handler", "app:handler",
+        facts("fn", 100, "2" * 64),
+        "python3.12",
+        "x86_64",
+        "lambda_function.handler",
+        "app:handler",
         [facts("layer", 5, "1" * 64)],
     )
     layer = metadata.layer_metadata(facts("layer", 5, "1" * 64), "python3.12", "x86_64")

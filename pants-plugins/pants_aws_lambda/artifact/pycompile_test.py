@@ -1,19 +1,17 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import marshal
 import os
 import subprocess
 import sys
 from pathlib import Path
 
-import json
-
 import pytest
 
 from pants_aws_lambda.artifact.pycompile import compile_tree
 from pants_aws_lambda.testutil.interpreters import require_cpython
-
 
 
 def make_tree(root: Path) -> None:
@@ -47,7 +45,13 @@ def test_only_mode_is_importable_without_sources(tmp_path: Path) -> None:
     # The broken file keeps its source; the good one is sourceless bytecode.
     assert sorted(p.name for p in out.iterdir()) == ["__init__.pyc", "broken.py"]
     result = subprocess.run(
-        [sys.executable, "-I", "-B", "-c", "import sys; sys.path.insert(0, '.'); import pkg; print(sorted(pkg.VALUES), pkg.__file__)"],
+        [
+            sys.executable,
+            "-I",
+            "-B",
+            "-c",
+            "import sys; sys.path.insert(0, '.'); import pkg; print(sorted(pkg.VALUES), pkg.__file__)",
+        ],
         cwd=tmp_path / "out",
         capture_output=True,
         text=True,
@@ -66,12 +70,23 @@ def test_output_is_reproducible_with_a_fixed_hash_seed(tmp_path: Path) -> None:
         out = tmp_path / f"out{run}"
         env = {**os.environ, "PYTHONHASHSEED": "0"}
         subprocess.run(
-            [sys.executable, "-S", "-s", str(script), "compiled", str(tmp_path / "src"), str(out), "/var/task"],
+            [
+                sys.executable,
+                "-S",
+                "-s",
+                str(script),
+                "compiled",
+                str(tmp_path / "src"),
+                str(out),
+                "/var/task",
+            ],
             env=env,
             check=True,
             capture_output=True,
         )
-        outputs.append(Path(importlib.util.cache_from_source(str(out / "pkg" / "__init__.py"))).read_bytes())
+        outputs.append(
+            Path(importlib.util.cache_from_source(str(out / "pkg" / "__init__.py"))).read_bytes()
+        )
     assert outputs[0] == outputs[1]
 
 
@@ -109,7 +124,16 @@ def test_the_runtime_python_reports_what_it_cannot_compile(
     (tmp_path / "src" / "pkg" / "modern.py").write_text(MODERN)
     script = Path(__file__).with_name("pycompile.py")
     result = subprocess.run(
-        [python, "-S", "-s", str(script), "compiled", str(tmp_path / "src"), str(tmp_path / "out"), "/var/task"],
+        [
+            python,
+            "-S",
+            "-s",
+            str(script),
+            "compiled",
+            str(tmp_path / "src"),
+            str(tmp_path / "out"),
+            "/var/task",
+        ],
         env={**os.environ, "PYTHONHASHSEED": "0"},
         check=True,
         capture_output=True,

@@ -163,7 +163,9 @@ REMEDY_KINDS: list[Callable[[RemedyFacts], Iterable[Remedy]]] = [
 ]
 
 
-def remedy_rows(facts: RemedyFacts, kinds: Sequence[Callable[[RemedyFacts], Iterable[Remedy]]] = ()) -> list[Remedy]:
+def remedy_rows(
+    facts: RemedyFacts, kinds: Sequence[Callable[[RemedyFacts], Iterable[Remedy]]] = ()
+) -> list[Remedy]:
     """Every remedy for `facts`, best first: the ones that fit by cost, then the others by bytes saved."""
     rows = [row for kind in (kinds or REMEDY_KINDS) for row in kind(facts)]
     return sorted(

@@ -52,13 +52,22 @@ def test_best_first_when_several_fit() -> None:
     assert saves['bytecode="only"'] == 62 * MIB
     assert saves['bytecode="none"'] == 68 * MIB
     # Directories under 1 MiB are not worth naming.
-    assert saves['exclude=["scipy/**/tests/**", "pandas/**/tests/**", "numpy/**/tests/**"]'] == 37 * MIB
-    assert saves['exclude=["scipy/**", "scipy.libs/**", "scipy-1.18.1.dist-info/**"]'] == SCIPY.bytes
+    assert (
+        saves['exclude=["scipy/**/tests/**", "pandas/**/tests/**", "numpy/**/tests/**"]']
+        == 37 * MIB
+    )
+    assert (
+        saves['exclude=["scipy/**", "scipy.libs/**", "scipy-1.18.1.dist-info/**"]'] == SCIPY.bytes
+    )
 
 
 def test_remedies_that_do_not_fit_come_after_those_that_do_by_bytes_saved() -> None:
-    facts = dataclasses.replace(OVER, function_bytes=300 * MIB, total_bytes=300 * MIB,
-                                by_bytecode=(("compiled", 300 * MIB), ("none", 232 * MIB), ("only", 255 * MIB)))
+    facts = dataclasses.replace(
+        OVER,
+        function_bytes=300 * MIB,
+        total_bytes=300 * MIB,
+        by_bytecode=(("compiled", 300 * MIB), ("none", 232 * MIB), ("only", 255 * MIB)),
+    )
     rows = remedy_rows(facts)
     fitting = [r.field for r in rows if r.fits(facts)]
     assert fitting == [
@@ -72,7 +81,9 @@ def test_remedies_that_do_not_fit_come_after_those_that_do_by_bytes_saved() -> N
 
 
 def test_no_bytecode_rows_for_the_mode_in_use_or_without_measures() -> None:
-    only = dataclasses.replace(OVER, bytecode="only", by_bytecode=(("none", 199 * MIB), ("only", 205 * MIB)))
+    only = dataclasses.replace(
+        OVER, bytecode="only", by_bytecode=(("none", 199 * MIB), ("only", 205 * MIB))
+    )
     assert 'bytecode="only"' not in fields(only)
     assert 'bytecode="none"' in fields(only)
     # Sources only are larger than sourceless bytecode: no row.
@@ -156,6 +167,8 @@ def test_slim_comes_with_its_figure_for_this_artifact() -> None:
     # It costs a proof at package time: after excluding test suites, before sources only.
     order = [row.field for row in rows]
     assert order.index("slim=True") == order.index('bytecode="none"') - 1
-    assert "slim=True: saves 41.0 MiB here (226.0 MiB, fits)" in format_rows(facts, limits.format_bytes)
+    assert "slim=True: saves 41.0 MiB here (226.0 MiB, fits)" in format_rows(
+        facts, limits.format_bytes
+    )
     # No row when slim would save little, or the artifact is slim already.
     assert "slim=True" not in fields(dataclasses.replace(OVER, slim_bytes=1000))

@@ -162,7 +162,9 @@ async def strip_slim_shared_objects(
     smaller = tuple(
         (e.path, e)
         for e in entries
-        if isinstance(e, FileEntry) and _size(e) < _size(before[e.path]) and e.path not in misaligned
+        if isinstance(e, FileEntry)
+        and _size(e) < _size(before[e.path])
+        and e.path not in misaligned
     )
     return _Stripped(tuple(sorted(smaller)), tuple(sorted(misaligned)))
 
@@ -214,7 +216,9 @@ def _parse_proof(stdout: bytes, exit_code: int, stderr: bytes) -> _Proof:
             counts[CheckKind(kind)] += 1
             if record["error"] is not None:
                 failures.append(
-                    CheckFailure(CheckKind(kind), name, path, record["error"], tuple(record["files"]))
+                    CheckFailure(
+                        CheckKind(kind), name, path, record["error"], tuple(record["files"])
+                    )
                 )
     crashed = list(started)
     if exit_code != 0 and not crashed:
@@ -224,7 +228,9 @@ def _parse_proof(stdout: bytes, exit_code: int, stderr: bytes) -> _Proof:
         )
     for kind, name, path in crashed:
         counts[CheckKind(kind)] += 1
-        message = f"the interpreter crashed (exit {exit_code}) loading {loading[-1] if loading else name}"
+        message = (
+            f"the interpreter crashed (exit {exit_code}) loading {loading[-1] if loading else name}"
+        )
         failures.append(CheckFailure(CheckKind(kind), name, path, message, tuple(loading[-1:])))
     return _Proof(
         tuple(failures),
@@ -249,7 +255,10 @@ async def run_slim_proof(request: _ProofRequest) -> _Proof:
     if request.only is not None:
         only = ("--only", _ONLY)
         inputs.append(
-            await Get(Digest, CreateDigest([FileContent(_ONLY, json.dumps(sorted(request.only)).encode())]))
+            await Get(
+                Digest,
+                CreateDigest([FileContent(_ONLY, json.dumps(sorted(request.only)).encode())]),
+            )
         )
     input_digest = await Get(Digest, MergeDigests(inputs))
     result = await Get(
@@ -352,10 +361,16 @@ class _TakenBack:
     # Checks that fail alike without slim: label -> why.
     inherent: dict[str, str] = dataclasses.field(default_factory=dict)
 
-    def take_back(self, failures: list[CheckFailure], owners, stripped, *, per_file: bool, reason: str) -> None:
-        unstrip, whole = slimming.changes_to_take_back(failures, owners, stripped, whole_wheels=not per_file)
+    def take_back(
+        self, failures: list[CheckFailure], owners, stripped, *, per_file: bool, reason: str
+    ) -> None:
+        unstrip, whole = slimming.changes_to_take_back(
+            failures, owners, stripped, whole_wheels=not per_file
+        )
         for f in failures:
-            for item in [p for p in f.files if p in unstrip] or [slimming.owner_of(f, owners) or f.name]:
+            for item in [p for p in f.files if p in unstrip] or [
+                slimming.owner_of(f, owners) or f.name
+            ]:
                 self.why.setdefault(item, reason.format(what=_label(f), message=f.message))
         self.unstripped |= unstrip
         self.whole |= whole
@@ -373,8 +388,15 @@ class _TakenBack:
     def kept(self, owners: dict[str, str]) -> tuple[tuple[str, str], ...]:
         return tuple(
             sorted(
-                [(p, f"kept unstripped: {self.why[p]}") for p in self.unstripped if owners[p] not in self.whole]
-                + [(w, f"kept as it was: {self.why.get(w, 'slim was taken back')}") for w in self.whole]
+                [
+                    (p, f"kept unstripped: {self.why[p]}")
+                    for p in self.unstripped
+                    if owners[p] not in self.whole
+                ]
+                + [
+                    (w, f"kept as it was: {self.why.get(w, 'slim was taken back')}")
+                    for w in self.whole
+                ]
                 + [(what, why) for what, why in self.inherent.items()]
             )
         )
@@ -384,13 +406,16 @@ class _TakenBack:
 async def slim_third_party(request: SlimRequest) -> SlimTree:
     the_plan = slimming.plan(f.path for f in request.files)
     if not the_plan.removed and not the_plan.to_strip:
-        return SlimTree(tuple(f.entry for f in request.files), SlimReport((), (), "nothing to change"))
+        return SlimTree(
+            tuple(f.entry for f in request.files), SlimReport((), (), "nothing to change")
+        )
     command = await Get(RuntimeCommand, RuntimeCommandRequest(request.platform))
     if not command.command:
         raise _no_interpreter(request, command)
     by_path = {f.path: f for f in request.files}
     stripped_result = await Get(
-        _Stripped, _StripRequest(request.address, tuple(by_path[p].entry for p in the_plan.to_strip))
+        _Stripped,
+        _StripRequest(request.address, tuple(by_path[p].entry for p in the_plan.to_strip)),
     )
     removed = dict(the_plan.removed)
     stripped = dict(stripped_result.entries)
@@ -401,7 +426,8 @@ async def slim_third_party(request: SlimRequest) -> SlimTree:
 
     def proof(entries: tuple[FileEntry, ...], what: str, only: tuple[tuple[str, str], ...] | None):
         return Get(
-            _Proof, _ProofRequest(request.address, command.command, what, entries, distributions, only)
+            _Proof,
+            _ProofRequest(request.address, command.command, what, entries, distributions, only),
         )
 
     taken = _TakenBack()
@@ -435,7 +461,9 @@ async def slim_third_party(request: SlimRequest) -> SlimTree:
         if not caused and not result.unreached:
             break
         unstripped_before = taken.unstripped
-        taken.take_back(caused, owners, stripped, per_file=per_file, reason="with slim, {what} fails: {message}")
+        taken.take_back(
+            caused, owners, stripped, per_file=per_file, reason="with slim, {what} fails: {message}"
+        )
         # Single files while that finds more to keep unstripped, then whole distributions.
         per_file = per_file and taken.unstripped != unstripped_before
         # A change taken back restores a file as it was, which only the failed checks can notice.
@@ -449,8 +477,11 @@ async def slim_third_party(request: SlimRequest) -> SlimTree:
         sorted(
             taken.kept(owners)
             + tuple(
-                (p, "kept unstripped: stripped, its loadable segments would be misaligned "
-                 "(ELF load command address/offset not page-aligned)")
+                (
+                    p,
+                    "kept unstripped: stripped, its loadable segments would be misaligned "
+                    "(ELF load command address/offset not page-aligned)",
+                )
                 for p in stripped_result.misaligned
             )
         )

@@ -21,8 +21,17 @@ from pants.testutil.rule_runner import RuleRunner
 from pants_aws_lambda.artifact import limits
 from pants_aws_lambda.testutil import emulated, slim_wheel
 from pants_aws_lambda.testutil.interpreters import find_cpython
-from pants_aws_lambda.testutil.require import REQUIRE_EMULATION_ENV, REQUIRE_INTERPRETERS_ENV, unavailable
-from pants_aws_lambda.testutil.rules import assert_package_error, new_rule_runner, package_zip, set_options
+from pants_aws_lambda.testutil.require import (
+    REQUIRE_EMULATION_ENV,
+    REQUIRE_INTERPRETERS_ENV,
+    unavailable,
+)
+from pants_aws_lambda.testutil.rules import (
+    assert_package_error,
+    new_rule_runner,
+    package_zip,
+    set_options,
+)
 from pants_aws_lambda.testutil.wheels import lock
 
 HANDLER = "import tinyslim\n\ndef handler(event, context):\n    return {'plain': tinyslim._plain.__name__}\n"
@@ -48,7 +57,9 @@ def _arm64_root() -> str | None:
 
 
 @pytest.fixture(scope="module")
-def slim_repo(tmp_path_factory: pytest.TempPathFactory) -> tuple[RuleRunner, dict[str, dict[str, bytes]]]:
+def slim_repo(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[RuleRunner, dict[str, dict[str, bytes]]]:
     """One rule runner for every test here (its processes are shared): the wheel for each CPU
     this machine can compile it for, one lockfile of them, and the targets of `TARGETS`."""
     tmp_path = tmp_path_factory.mktemp("slim")
@@ -57,7 +68,10 @@ def slim_repo(tmp_path_factory: pytest.TempPathFactory) -> tuple[RuleRunner, dic
     architectures = [a for a in slim_wheel.COMPILERS if slim_wheel.compiler(a)]
     files = {a: slim_wheel.build(wheels, tmp_path / f"build-{a}", a) for a in architectures}
     lock_text = lock(
-        wheels, tmp_path / "tiny.lock", "tinyslim==1.0", *(slim_wheel.wheel_name(a) for a in architectures)
+        wheels,
+        tmp_path / "tiny.lock",
+        "tinyslim==1.0",
+        *(slim_wheel.wheel_name(a) for a in architectures),
     )
     targets = "".join(
         f"python_aws_lambda_function(name='{name}', handler='app.py:handler', runtime='{runtime}', "
@@ -95,13 +109,19 @@ LEFT_OUT = {
 }
 
 
-def _check_slimmed(zf: zipfile.ZipFile, lines: tuple[str, ...], files: dict[str, bytes], log: str) -> None:
+def _check_slimmed(
+    zf: zipfile.ZipFile, lines: tuple[str, ...], files: dict[str, bytes], log: str
+) -> None:
     names = set(zf.namelist())
     for paths in LEFT_OUT.values():
         assert not names & set(paths), names
     # Kept: metadata, the typed marker, the package.
-    for kept in ("tinyslim/py.typed", "tinyslim/__init__.py", "tinyslim-1.0.dist-info/METADATA",
-                 "tinyslim-1.0.dist-info/RECORD"):
+    for kept in (
+        "tinyslim/py.typed",
+        "tinyslim/__init__.py",
+        "tinyslim-1.0.dist-info/METADATA",
+        "tinyslim-1.0.dist-info/RECORD",
+    ):
         assert kept in names, names
     # The shared object whose import fails stripped is kept as it was; the other one is stripped.
     assert zf.read("tinyslim/_checked.so") == files["tinyslim/_checked.so"]
@@ -116,7 +136,12 @@ def _check_slimmed(zf: zipfile.ZipFile, lines: tuple[str, ...], files: dict[str,
     assert "1 distributions' metadata checked" in report and "2 extension modules" in report, report
     assert "Slim kept: tinyslim/_checked.so kept unstripped" in report, report
     text = " ".join(log.split())
-    for fragment in ("src/proj:fn", "tinyslim/_checked.so", "kept unstripped", "my symbol table was stripped"):
+    for fragment in (
+        "src/proj:fn",
+        "tinyslim/_checked.so",
+        "kept unstripped",
+        "my symbol table was stripped",
+    ):
         assert fragment in text, f"{fragment!r} not in:\n{log}"
 
 
@@ -124,9 +149,18 @@ def _run_handler(command: list[str], zf: zipfile.ZipFile, tmp_path: Path) -> str
     root = tmp_path / "task"
     zf.extractall(root)
     proc = subprocess.run(
-        [*command, "-I", "-S", "-c",
-         "import sys; sys.path.insert(0, '.'); import lambda_function; print(lambda_function.handler({}, None))"],
-        cwd=root, capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL,
+        [
+            *command,
+            "-I",
+            "-S",
+            "-c",
+            "import sys; sys.path.insert(0, '.'); import lambda_function; print(lambda_function.handler({}, None))",
+        ],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        stdin=subprocess.DEVNULL,
     )
     assert proc.returncode == 0, proc.stderr
     return proc.stdout.strip()
@@ -137,11 +171,15 @@ def _package(rule_runner: RuleRunner, name: str) -> tuple[zipfile.ZipFile, tuple
     return zf, built.artifacts[0].extra_log_lines
 
 
-def test_slim_x86_64_keeps_what_breaks_and_saves_per_kind(slim_repo, tmp_path: Path, caplog) -> None:
+def test_slim_x86_64_keeps_what_breaks_and_saves_per_kind(
+    slim_repo, tmp_path: Path, caplog
+) -> None:
     rule_runner, files_by_architecture = slim_repo
     python = find_cpython("3.12")
     if python is None:
-        unavailable("no CPython 3.12 here to prove a python3.12 artifact with", REQUIRE_INTERPRETERS_ENV)
+        unavailable(
+            "no CPython 3.12 here to prove a python3.12 artifact with", REQUIRE_INTERPRETERS_ENV
+        )
     files = files_by_architecture["x86_64"]
     with caplog.at_level(logging.WARNING):
         zf, lines = _package(rule_runner, "fn")

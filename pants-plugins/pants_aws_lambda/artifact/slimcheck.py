@@ -120,7 +120,9 @@ class _Reporter:
         except BaseException as e:  # noqa: B902 (anything an import raises fails the check)
             # Paths relative to the tree, so that a failure reads alike in every sandbox.
             error = ("%s: %s" % (type(e).__name__, e)).replace(self._tree + os.sep, "")
-        self.write({"done": [kind, name, path], "error": error, "files": sorted(set(self._failed_files))})
+        self.write(
+            {"done": [kind, name, path], "error": error, "files": sorted(set(self._failed_files))}
+        )
 
     def write(self, record):
         self._out.write(json.dumps(record) + "\n")
@@ -146,7 +148,12 @@ def plan(tree, distributions):
     for requirement in distributions:
         name, _, version = requirement.partition("==")
         checks.append(
-            ("distribution", requirement, None, lambda n=name, v=version: check_distribution(tree, n, v))
+            (
+                "distribution",
+                requirement,
+                None,
+                lambda n=name, v=version: check_distribution(tree, n, v),
+            )
         )
     return checks
 

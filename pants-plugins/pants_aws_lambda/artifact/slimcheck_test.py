@@ -36,14 +36,29 @@ def test_top_level_modules_and_extension_modules(tmp_path: Path) -> None:
 def test_the_script_reports_every_check(tmp_path: Path) -> None:
     tree = _tree(tmp_path / "tree")
     proc = subprocess.run(
-        [sys.executable, "-I", "-S", slimcheck.__file__, str(tree), "good==1.0", "other-dist==2.0", "gone==3.0",
-         "good==9.9"],
-        capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-I",
+            "-S",
+            slimcheck.__file__,
+            str(tree),
+            "good==1.0",
+            "other-dist==2.0",
+            "gone==3.0",
+            "good==9.9",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert proc.returncode == 0, proc.stderr
     # What the imported code prints goes to standard error, not into the report.
     assert "noise on stdout" in proc.stderr
-    done = {tuple(r["done"][:2]): r["error"] for r in map(json.loads, proc.stdout.splitlines()) if "done" in r}
+    done = {
+        tuple(r["done"][:2]): r["error"]
+        for r in map(json.loads, proc.stdout.splitlines())
+        if "done" in r
+    }
     assert done[("package", "good")] is None
     assert done[("package", "single")] is None
     assert "ImportError" in done[("package", "broken")] and "tests" in done[("package", "broken")]

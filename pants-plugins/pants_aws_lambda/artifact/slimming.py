@@ -102,9 +102,13 @@ def load_segments_aligned(data: bytes) -> bool:
         for i in range(phnum):
             at = phoff + i * phentsize
             if is64:
-                p_type, _, offset, vaddr, _, _, _, align = struct.unpack_from(endian + "IIQQQQQQ", data, at)
+                p_type, _, offset, vaddr, _, _, _, align = struct.unpack_from(
+                    endian + "IIQQQQQQ", data, at
+                )
             else:
-                p_type, offset, vaddr, _, _, _, _, align = struct.unpack_from(endian + "IIIIIIII", data, at)
+                p_type, offset, vaddr, _, _, _, _, align = struct.unpack_from(
+                    endian + "IIIIIIII", data, at
+                )
             if p_type != _PT_LOAD:
                 continue
             if (vaddr - offset) % _PAGE_SIZE or (align > 1 and (vaddr - offset) % align):
@@ -207,7 +211,13 @@ def canonical_project(name: str) -> str:
 def named_in(message: str, paths: Iterable[str]) -> tuple[str, ...]:
     """The shared objects a loader's message names by file name: a library an extension module
     links (`libscipy_openblas-5f890258.so: ELF load command address/offset not page-aligned`)."""
-    return tuple(sorted(p for p in paths if re.search(rf"(^|[/\s'\"(]){re.escape(p.rsplit('/', 1)[-1])}\b", message)))
+    return tuple(
+        sorted(
+            p
+            for p in paths
+            if re.search(rf"(^|[/\s'\"(]){re.escape(p.rsplit('/', 1)[-1])}\b", message)
+        )
+    )
 
 
 def changes_to_take_back(
@@ -227,7 +237,9 @@ def changes_to_take_back(
     stripped = set(stripped)
     unstrip: set[str] = set()
     if not whole_wheels:
-        unstrip = {p for f in failures for p in f.files + named_in(f.message, stripped) if p in stripped}
+        unstrip = {
+            p for f in failures for p in f.files + named_in(f.message, stripped) if p in stripped
+        }
         # Libraries vendored beside a distribution (`scipy.libs/`, patched by auditwheel) go
         # together: one that fails stripped usually has siblings that do too.
         vendored = {p.split("/", 1)[0] for p in unstrip if p.split("/", 1)[0].endswith(".libs")}

@@ -76,15 +76,26 @@ def test_plan_strips_shared_objects_that_stay() -> None:
         "numpy.libs/libopenblas64_p-r0.3.so",
         "numpy/_core/_umath.cpython-313-x86_64-linux-gnu.so",
     )
-    assert plan.removed == (("numpy/_core/tests/_test.cpython-313-x86_64-linux-gnu.so", SlimKind.TESTS),)
+    assert plan.removed == (
+        ("numpy/_core/tests/_test.cpython-313-x86_64-linux-gnu.so", SlimKind.TESTS),
+    )
 
 
 def test_removable_bytes_counts_removals_only() -> None:
-    assert slimming.removable_bytes([("a/tests/t.py", 10), ("a/x.pyi", 5), ("a/x.so", 1000), ("a/x.py", 7)]) == 15
+    assert (
+        slimming.removable_bytes(
+            [("a/tests/t.py", 10), ("a/x.pyi", 5), ("a/x.so", 1000), ("a/x.py", 7)]
+        )
+        == 15
+    )
 
 
 def test_savings_per_kind_in_order() -> None:
-    removed = [("a/tests/t.py", SlimKind.TESTS), ("a/x.pyi", SlimKind.STUBS), ("a/tests/u.py", SlimKind.TESTS)]
+    removed = [
+        ("a/tests/t.py", SlimKind.TESTS),
+        ("a/x.pyi", SlimKind.STUBS),
+        ("a/tests/u.py", SlimKind.TESTS),
+    ]
     sizes = {"a/tests/t.py": 100, "a/x.pyi": 30, "a/tests/u.py": 50}
     stripped = {"a/x.so": (1000, 400), "a/y.so": (500, 450)}
     assert slimming.savings(removed, stripped, sizes) == (
@@ -93,7 +104,10 @@ def test_savings_per_kind_in_order() -> None:
         Saving(SlimKind.SYMBOLS, 2, 650),
     )
     text = slimming.describe_savings(slimming.savings(removed, stripped, sizes))
-    assert text == "830 B saved: tests 150 B (2 files), type stubs 30 B (1 file), stripped symbols 650 B (2 files)"
+    assert (
+        text
+        == "830 B saved: tests 150 B (2 files), type stubs 30 B (1 file), stripped symbols 650 B (2 files)"
+    )
 
 
 OWNERS = {
@@ -112,10 +126,15 @@ def test_a_failed_shared_object_is_first_kept_unstripped_alone() -> None:
         # The package fails because it loads `_x`: it waits for the next proof.
         CheckFailure(CheckKind.PACKAGE, "a", None, "ImportError", ("a/_x.so",)),
     ]
-    unstrip, whole = slimming.changes_to_take_back(failures, OWNERS, ["a/_x.so", "a/_y.so"], whole_wheels=False)
+    unstrip, whole = slimming.changes_to_take_back(
+        failures, OWNERS, ["a/_x.so", "a/_y.so"], whole_wheels=False
+    )
     assert (unstrip, whole) == ({"a/_x.so"}, frozenset())
     # The second time, the whole wheel.
-    assert slimming.changes_to_take_back(failures, OWNERS, ["a/_x.so"], whole_wheels=True) == (frozenset(), {A})
+    assert slimming.changes_to_take_back(failures, OWNERS, ["a/_x.so"], whole_wheels=True) == (
+        frozenset(),
+        {A},
+    )
 
 
 def test_a_library_the_message_names_is_kept_unstripped_with_the_module() -> None:
@@ -134,10 +153,17 @@ def test_a_library_the_message_names_is_kept_unstripped_with_the_module() -> Non
 
 def test_failures_without_a_shared_object_keep_their_wheel() -> None:
     failures = [
-        CheckFailure(CheckKind.PACKAGE, "b", None, "ModuleNotFoundError: No module named 'b.tests'"),
-        CheckFailure(CheckKind.DISTRIBUTION, "a==1.0", None, "importlib.metadata finds no distribution"),
+        CheckFailure(
+            CheckKind.PACKAGE, "b", None, "ModuleNotFoundError: No module named 'b.tests'"
+        ),
+        CheckFailure(
+            CheckKind.DISTRIBUTION, "a==1.0", None, "importlib.metadata finds no distribution"
+        ),
     ]
-    assert slimming.changes_to_take_back(failures, OWNERS, ["a/_x.so"], whole_wheels=False) == (frozenset(), {A, B})
+    assert slimming.changes_to_take_back(failures, OWNERS, ["a/_x.so"], whole_wheels=False) == (
+        frozenset(),
+        {A, B},
+    )
 
 
 def test_owner_of_a_distribution_by_its_canonical_name() -> None:

@@ -115,8 +115,16 @@ class _ZipOutput:
         version = _VERSION_ZIP64 if sizes64 else _VERSION
         self._write(
             _LOCAL_HEADER.pack(
-                _LOCAL_SIG, version, flags, entry.method, _DOS_TIME, _DOS_DATE, entry.crc,
-                *header_sizes, len(name), len(local_extra),
+                _LOCAL_SIG,
+                version,
+                flags,
+                entry.method,
+                _DOS_TIME,
+                _DOS_DATE,
+                entry.crc,
+                *header_sizes,
+                len(name),
+                len(local_extra),
             )
             + name
             + local_extra
@@ -124,14 +132,30 @@ class _ZipOutput:
         self._write(entry.compressed)
 
         central64 = sizes64 or offset >= ZIP64_LIMIT
-        central_extra = struct.pack("<HHQQQ", 1, 24, entry.size, csize, offset) if central64 else b""
+        central_extra = (
+            struct.pack("<HHQQQ", 1, 24, entry.size, csize, offset) if central64 else b""
+        )
         version = _VERSION_ZIP64 if central64 else _VERSION
         fields = (_IN_ZIP64,) * 3 if central64 else (csize, entry.size, offset)
         self._central.append(
             _CENTRAL_HEADER.pack(
-                _CENTRAL_SIG, _MADE_BY_UNIX | version, version, flags, entry.method, _DOS_TIME,
-                _DOS_DATE, entry.crc, fields[0], fields[1], len(name), len(central_extra), 0, 0, 0,
-                entry.external_attr, fields[2],
+                _CENTRAL_SIG,
+                _MADE_BY_UNIX | version,
+                version,
+                flags,
+                entry.method,
+                _DOS_TIME,
+                _DOS_DATE,
+                entry.crc,
+                fields[0],
+                fields[1],
+                len(name),
+                len(central_extra),
+                0,
+                0,
+                0,
+                entry.external_attr,
+                fields[2],
             )
             + name
             + central_extra
@@ -147,8 +171,16 @@ class _ZipOutput:
             end64 = self._offset
             self._write(
                 _END64.pack(
-                    _END64_SIG, _END64.size - 12, _MADE_BY_UNIX | _VERSION_ZIP64, _VERSION_ZIP64,
-                    0, 0, count, count, size, start,
+                    _END64_SIG,
+                    _END64.size - 12,
+                    _MADE_BY_UNIX | _VERSION_ZIP64,
+                    _VERSION_ZIP64,
+                    0,
+                    0,
+                    count,
+                    count,
+                    size,
+                    start,
                 )
             )
             self._write(_END64_LOCATOR.pack(_END64_LOCATOR_SIG, 0, end64, 1))
@@ -164,7 +196,9 @@ def _walk(root: str) -> list[tuple[str, str, bool]]:
             path = os.path.join(dirpath, name)
             rel = os.path.relpath(path, root).replace(os.sep, "/")
             if os.path.islink(path):
-                raise SystemExit(f"Refusing to zip the symlink {rel}: Lambda artifacts hold no links.")
+                raise SystemExit(
+                    f"Refusing to zip the symlink {rel}: Lambda artifacts hold no links."
+                )
             is_dir = os.path.isdir(path)
             entries.append((rel + "/" if is_dir else rel, path, is_dir))
     entries.sort(key=lambda entry: entry[0])
@@ -211,7 +245,11 @@ def summarize(files: Iterable[tuple[str, int]], import_root: str = "") -> dict:
         below = name[len(root_prefix) :] if name.startswith(root_prefix) else name
         top = below.split("/", 1)[0]
         top_level[top] = top_level.get(top, 0) + size
-    return {"unzipped_bytes": unzipped, "files": count, "top_level": dict(sorted(top_level.items()))}
+    return {
+        "unzipped_bytes": unzipped,
+        "files": count,
+        "top_level": dict(sorted(top_level.items())),
+    }
 
 
 def write_zip(
@@ -246,7 +284,10 @@ def write_zip(
 
 
 def _claim(
-    sources: dict[str, tuple[str, Entry | str | None]], name: str, origin: str, item: Entry | str | None
+    sources: dict[str, tuple[str, Entry | str | None]],
+    name: str,
+    origin: str,
+    item: Entry | str | None,
 ) -> None:
     seen = sources.get(name)
     if seen is not None and not name.endswith("/"):

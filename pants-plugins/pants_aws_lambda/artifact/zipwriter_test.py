@@ -86,10 +86,14 @@ def test_merging_a_part_gives_the_bytes_of_one_pass(tmp_path: Path) -> None:
     # The third-party part is written once; the final zip copies its compressed entries.
     make_tree(tmp_path / "third" / "python")
     (tmp_path / "first" / "python" / "app").mkdir(parents=True)
-    (tmp_path / "first" / "python" / "app" / "main.py").write_text("def handler(e, c):\n    return 1\n")
+    (tmp_path / "first" / "python" / "app" / "main.py").write_text(
+        "def handler(e, c):\n    return 1\n"
+    )
     (tmp_path / "first" / "python" / "pkg").mkdir()  # A directory both trees have.
     (tmp_path / "first" / "python" / "pkg" / "extra.py").write_text("y = 2\n")
-    (tmp_path / "first" / "python" / "lambda_function.py").write_text("from app.main import handler\n")
+    (tmp_path / "first" / "python" / "lambda_function.py").write_text(
+        "from app.main import handler\n"
+    )
     union = tmp_path / "union"
     for part in ("third", "first"):
         for path in sorted((tmp_path / part).rglob("*")):
@@ -103,7 +107,10 @@ def test_merging_a_part_gives_the_bytes_of_one_pass(tmp_path: Path) -> None:
     one_pass = write_zip(str(union), str(tmp_path / "one.zip"), "python")
     write_zip(str(tmp_path / "third"), str(tmp_path / "third.zip"), "python")
     merged = write_zip(
-        str(tmp_path / "first"), str(tmp_path / "merged.zip"), "python", [str(tmp_path / "third.zip")]
+        str(tmp_path / "first"),
+        str(tmp_path / "merged.zip"),
+        "python",
+        [str(tmp_path / "third.zip")],
     )
     assert sha256(tmp_path / "merged.zip") == sha256(tmp_path / "one.zip")
     assert merged == one_pass
@@ -133,7 +140,9 @@ def test_zip64_records_past_the_limits(
     monkeypatch.setattr(zipwriter, "ZIP64_LIMIT", 100)
     monkeypatch.setattr(zipwriter, "ZIP_ENTRY_LIMIT", 3)
     if merge:
-        write_zip(str(tmp_path / "empty"), str(tmp_path / "out.zip"), merge=[str(tmp_path / "part.zip")])
+        write_zip(
+            str(tmp_path / "empty"), str(tmp_path / "out.zip"), merge=[str(tmp_path / "part.zip")]
+        )
     else:
         write_zip(str(tmp_path / "src"), str(tmp_path / "out.zip"))
     with zipfile.ZipFile(tmp_path / "out.zip") as zf:

@@ -50,7 +50,9 @@ class _LambdaFieldSet(PackageFieldSet):
             self.address, self.runtime, self.architecture, self.complete_platforms, self.resolve
         )
 
-    def content_request(self, platform: LambdaPlatform, *, include_sources: bool) -> LambdaContentRequest:
+    def content_request(
+        self, platform: LambdaPlatform, *, include_sources: bool
+    ) -> LambdaContentRequest:
         return LambdaContentRequest(
             self.address,
             platform,

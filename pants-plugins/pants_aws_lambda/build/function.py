@@ -43,7 +43,9 @@ class BuiltFunction:
     unzipped_with_layers: int
 
 
-def _warn_if_packages_are_split(address: Address, artifact: LambdaArtifact, layers: FunctionLayers) -> None:
+def _warn_if_packages_are_split(
+    address: Address, artifact: LambdaArtifact, layers: FunctionLayers
+) -> None:
     split = layers.split_regular_packages(artifact.first_party_files)
     if split:
         logger.warning(
@@ -66,11 +68,18 @@ async def build_function(field_set: PythonAwsLambdaFunctionFieldSet) -> BuiltFun
         Get(ResolvedPythonFaaSHandler, ResolvePythonFaaSHandlerRequest(field_set.handler)),
     )
     content, function_layers = await MultiGet(
-        Get(LambdaContent, LambdaContentRequest, field_set.content_request(platform, include_sources=True)),
+        Get(
+            LambdaContent,
+            LambdaContentRequest,
+            field_set.content_request(platform, include_sources=True),
+        ),
         Get(FunctionLayers, FunctionLayersRequest(field_set.address, field_set.layers, platform)),
     )
     handler_shim = await Get(HandlerShim, HandlerShimRequest(field_set, handler, content, platform))
-    handler_module = (handler_shim.module_file, f"the module of the handler `{field_set.handler.value}`")
+    handler_module = (
+        handler_shim.module_file,
+        f"the module of the handler `{field_set.handler.value}`",
+    )
     request = field_set.artifact_request(
         ArtifactKind.FUNCTION,
         platform,
@@ -78,13 +87,17 @@ async def build_function(field_set: PythonAwsLambdaFunctionFieldSet) -> BuiltFun
         generated=handler_shim.digest,
         protected=(handler_module,),
         provided=function_layers.provided(),
-        layers_unzipped_bytes=sum(layer.artifact.output.unzipped_bytes for layer in function_layers.layers),
+        layers_unzipped_bytes=sum(
+            layer.artifact.output.unzipped_bytes for layer in function_layers.layers
+        ),
     )
     artifact = await Get(LambdaArtifact, LambdaArtifactRequest, request)
     output_path = request.output_path
     _warn_if_packages_are_split(field_set.address, artifact, function_layers)
     total = limits.check_unzipped_size(
-        field_set.address, artifact, [(layer.address, layer.artifact) for layer in function_layers.layers]
+        field_set.address,
+        artifact,
+        [(layer.address, layer.artifact) for layer in function_layers.layers],
     )
     limits.warn_if_too_big_to_upload(field_set.address, artifact.output, output_path)
     return BuiltFunction(

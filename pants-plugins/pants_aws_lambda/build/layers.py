@@ -87,7 +87,9 @@ class FunctionLayers:
 async def resolve_function_layers(request: FunctionLayersRequest) -> FunctionLayers:
     if not request.field.value:
         return FunctionLayers(())
-    addresses = await Get(Addresses, UnparsedAddressInputs, request.field.to_unparsed_address_inputs())
+    addresses = await Get(
+        Addresses, UnparsedAddressInputs, request.field.to_unparsed_address_inputs()
+    )
     wrapped = await MultiGet(
         Get(
             WrappedTarget,

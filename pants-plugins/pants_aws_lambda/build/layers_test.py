@@ -60,7 +60,10 @@ def test_function_and_layers_run_together_in_lambdas_sys_path_order(
     assert any(n.startswith("python/pydantic_core/") for n in layer_deps.namelist())
     assert "python/shared/greeting.py" in layer_lib.namelist()
     # The function leaves out everything its layers provide.
-    assert not any(n.startswith(("pydantic", "typing_", "annotated_types", "shared/")) for n in function.namelist())
+    assert not any(
+        n.startswith(("pydantic", "typing_", "annotated_types", "shared/"))
+        for n in function.namelist()
+    )
     assert "proj/app.py" in function.namelist()
     log = "\n".join(built.artifacts[0].extra_log_lines)
     assert "Left out, provided by layers: annotated-types==" in log
@@ -140,7 +143,8 @@ def test_layer_platform_must_match(rule_runner: RuleRunner) -> None:
 
 def test_too_many_layers(rule_runner: RuleRunner) -> None:
     layers = "".join(
-        f"python_aws_lambda_layer(name='l{i}', runtime='python3.12', dependencies=[':proj'])\n" for i in range(6)
+        f"python_aws_lambda_layer(name='l{i}', runtime='python3.12', dependencies=[':proj'])\n"
+        for i in range(6)
     )
     rule_runner.write_files(
         {
@@ -152,7 +156,14 @@ def test_too_many_layers(rule_runner: RuleRunner) -> None:
             ),
         }
     )
-    assert_package_error(rule_runner, Address("src/proj", target_name="fn"), "src/proj:fn", "`layers`", "6 layers", "allows 5")
+    assert_package_error(
+        rule_runner,
+        Address("src/proj", target_name="fn"),
+        "src/proj:fn",
+        "`layers`",
+        "6 layers",
+        "allows 5",
+    )
 
 
 def test_exclude_removes_exactly_what_it_matches(rule_runner: RuleRunner) -> None:
@@ -190,7 +201,12 @@ def test_excluding_the_handler_module_is_an_error(rule_runner: RuleRunner) -> No
         }
     )
     assert_package_error(
-        rule_runner, Address("src/proj", target_name="fn"), "src/proj:fn", "`exclude`", "proj/app.py", "handler"
+        rule_runner,
+        Address("src/proj", target_name="fn"),
+        "src/proj:fn",
+        "`exclude`",
+        "proj/app.py",
+        "handler",
     )
 
 

@@ -43,7 +43,9 @@ def runtime_provided(imported: set[str], artifacts: tuple[LambdaArtifact, ...]) 
     """Of the top-level modules `imported`, those the runtime provides and no artifact holds
     (as a distribution, or as a first-party module of that name)."""
     held_distributions = {d.name for a in artifacts for d in a.distributions}
-    held_modules = {path.split("/", 1)[0].split(".", 1)[0] for a in artifacts for path in a.first_party_files}
+    held_modules = {
+        path.split("/", 1)[0].split(".", 1)[0] for a in artifacts for path in a.first_party_files
+    }
     return tuple(
         sorted(
             module

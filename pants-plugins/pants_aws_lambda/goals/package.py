@@ -18,10 +18,16 @@ from pants.util.logging import LogLevel
 from pants_aws_lambda.artifact import bytecode_policy, limits, metadata, slimming
 from pants_aws_lambda.artifact.artifact import ArtifactKind, LambdaArtifact
 from pants_aws_lambda.build import function, runtime_provided
-from pants_aws_lambda.build.field_sets import PythonAwsLambdaFunctionFieldSet, PythonAwsLambdaLayerFieldSet
+from pants_aws_lambda.build.field_sets import (
+    PythonAwsLambdaFunctionFieldSet,
+    PythonAwsLambdaLayerFieldSet,
+)
 from pants_aws_lambda.build.function import BuiltFunction
 from pants_aws_lambda.build.layers import BuiltLayer
-from pants_aws_lambda.build.runtime_provided import RuntimeProvidedImports, RuntimeProvidedImportsRequest
+from pants_aws_lambda.build.runtime_provided import (
+    RuntimeProvidedImports,
+    RuntimeProvidedImportsRequest,
+)
 from pants_aws_lambda.handler import reexport
 from pants_aws_lambda.runtimes.platform_rules import LambdaPlatform
 from pants_aws_lambda.runtimes.table import LAYERS_ROOT
@@ -34,7 +40,9 @@ def _count(n: int, noun: str) -> str:
 
 def _size_line(artifact: LambdaArtifact, with_layers: int | None = None) -> str:
     zipped = artifact.output
-    together = f" ({limits.format_bytes(with_layers)} with its layers)" if with_layers is not None else ""
+    together = (
+        f" ({limits.format_bytes(with_layers)} with its layers)" if with_layers is not None else ""
+    )
     unzipped = f"{limits.format_bytes(zipped.unzipped_bytes)} unzipped"
     size = (
         f"{limits.format_bytes(zipped.zipped_bytes)} zipped, {unzipped}"
@@ -71,7 +79,9 @@ def _report_lines(platform: LambdaPlatform, artifact: LambdaArtifact) -> list[st
         by_layer: dict[str, list[str]] = {}
         for layer, dist in artifact.omitted_distributions:
             by_layer.setdefault(layer, []).append(dist)
-        provided = [f"{', '.join(dists)} (layer {layer})" for layer, dists in sorted(by_layer.items())]
+        provided = [
+            f"{', '.join(dists)} (layer {layer})" for layer, dists in sorted(by_layer.items())
+        ]
         if artifact.omitted_first_party:
             provided.append(_count(artifact.omitted_first_party, "first-party file"))
         lines.append(f"    Left out, provided by layers: {'; '.join(provided)}")
@@ -82,7 +92,10 @@ def _slim_lines(artifact: LambdaArtifact) -> list[str]:
     report = artifact.slim
     if report is None:
         return []
-    lines = [f"    Slim: {slimming.describe_savings(report.saved)}", f"    Slim proof: {report.proof}"]
+    lines = [
+        f"    Slim: {slimming.describe_savings(report.saved)}",
+        f"    Slim proof: {report.proof}",
+    ]
     lines.extend(f"    Slim kept: {item} {why}" for item, why in report.kept)
     return lines
 
@@ -120,12 +133,16 @@ async def _built_package(
 ) -> BuiltPackage:
     """The artifact and its metadata file, in one digest."""
     metadata_file = metadata.metadata_path(facts.output_path)
-    metadata_digest = await Get(Digest, CreateDigest([FileContent(metadata_file, metadata.render(data))]))
+    metadata_digest = await Get(
+        Digest, CreateDigest([FileContent(metadata_file, metadata.render(data))])
+    )
     digest = await Get(Digest, MergeDigests([artifact.output.digest, metadata_digest]))
     return BuiltPackage(
         digest=digest,
         artifacts=(
-            BuiltPackageArtifact(facts.output_path, extra_log_lines=(*log_lines, _hash_line(facts))),
+            BuiltPackageArtifact(
+                facts.output_path, extra_log_lines=(*log_lines, _hash_line(facts))
+            ),
             BuiltPackageArtifact(metadata_file),
         ),
     )
@@ -159,7 +176,9 @@ async def package_python_aws_lambda_function(
         f"{reexport.REEXPORTED_HANDLER_FUNC} (calls {built.handler.module}:{built.handler.func})"
     )
     layer_lines = (
-        [f"    Layers: {', '.join(str(layer.address) for layer in built.layers)}"] if built.layers else []
+        [f"    Layers: {', '.join(str(layer.address) for layer in built.layers)}"]
+        if built.layers
+        else []
     )
     provided = await Get(
         RuntimeProvidedImports,

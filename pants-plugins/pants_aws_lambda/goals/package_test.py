@@ -30,7 +30,9 @@ HELLO = dedent(
 )
 
 
-def write_function(rule_runner: RuleRunner, fields: str, app: str = HELLO, extra_build: str = "") -> None:
+def write_function(
+    rule_runner: RuleRunner, fields: str, app: str = HELLO, extra_build: str = ""
+) -> None:
     rule_runner.write_files(
         {
             "src/proj/app.py": app,
@@ -82,9 +84,13 @@ def test_native_requirement_for_each_architecture(
     names = zf.namelist()
 
     assert names == sorted(names)
-    extensions = [n for n in names if n.startswith("pydantic_core/_pydantic_core") and n.endswith(".so")]
+    extensions = [
+        n for n in names if n.startswith("pydantic_core/_pydantic_core") and n.endswith(".so")
+    ]
     assert extensions == [f"pydantic_core/_pydantic_core.cpython-312-{machine}-linux-gnu.so"]
-    wheel_file = next(n for n in names if n.startswith("pydantic_core-") and n.endswith(".dist-info/WHEEL"))
+    wheel_file = next(
+        n for n in names if n.startswith("pydantic_core-") and n.endswith(".dist-info/WHEEL")
+    )
     assert f"Tag: cp312-cp312-{glibc_tag}" in zf.read(wheel_file).decode()
     assert any(n.startswith("pydantic-2.") and n.endswith(".dist-info/METADATA") for n in names)
     top_level = {n.split("/", 1)[0] for n in names}
@@ -153,7 +159,11 @@ def test_unknown_runtime(rule_runner: RuleRunner) -> None:
 def test_malformed_handler(rule_runner: RuleRunner) -> None:
     write_function(rule_runner, "runtime='python3.12', handler='app.py'")
     assert_package_error(
-        rule_runner, Address("src/proj", target_name="fn"), "src/proj:fn", "`handler`", "dotted.module:func"
+        rule_runner,
+        Address("src/proj", target_name="fn"),
+        "src/proj:fn",
+        "`handler`",
+        "dotted.module:func",
     )
 
 
@@ -196,7 +206,10 @@ def test_custom_complete_platform(rule_runner: RuleRunner) -> None:
 
 
 def test_runtime_inferred_from_resolve_interpreter_constraints(rule_runner: RuleRunner) -> None:
-    set_options(rule_runner, "--python-resolves-to-interpreter-constraints={'python-default': ['CPython==3.11.*']}")
+    set_options(
+        rule_runner,
+        "--python-resolves-to-interpreter-constraints={'python-default': ['CPython==3.11.*']}",
+    )
     write_function(rule_runner, "handler='app.py:handler'")
     _, built = package_zip(rule_runner, Address("src/proj", target_name="fn"))
     assert "Runtime: python3.11 on x86_64" in "\n".join(built.artifacts[0].extra_log_lines)
@@ -238,7 +251,9 @@ def test_handler_module_named_like_the_reexport(rule_runner: RuleRunner) -> None
             "src/BUILD": "python_sources()\npython_aws_lambda_function(name='fn', runtime='python3.12', handler='lambda_function.py:main')\n",
         }
     )
-    assert_package_error(rule_runner, Address("src", target_name="fn"), "src:fn", "Rename the function to `handler`")
+    assert_package_error(
+        rule_runner, Address("src", target_name="fn"), "src:fn", "Rename the function to `handler`"
+    )
 
 
 # Python 3.12+ only: a `type` alias (PEP 695), a PEP 701 f-string, and a `match` statement.
@@ -267,7 +282,9 @@ def test_handler_with_syntax_of_the_runtime_python(rule_runner: RuleRunner) -> N
 
 def test_handler_with_syntax_newer_than_the_runtime(rule_runner: RuleRunner) -> None:
     app = "import sys\n\nmatch sys.argv:\n    case _:\n        pass\n\ndef handler(event, context):\n    return 1\n"
-    write_function(rule_runner, "runtime='python3.9', handler='app.py:handler', bytecode='none'", app=app)
+    write_function(
+        rule_runner, "runtime='python3.9', handler='app.py:handler', bytecode='none'", app=app
+    )
     assert_package_error(
         rule_runner,
         Address("src/proj", target_name="fn"),
@@ -283,7 +300,9 @@ def test_handler_with_syntax_newer_than_the_runtime(rule_runner: RuleRunner) -> 
 @pytest.mark.parametrize(
     "bytecode, runtime", [("auto", "python3.12"), ("compiled", "python3.12"), ("only", "python3.9")]
 )
-def test_first_party_module_that_does_not_compile(rule_runner: RuleRunner, bytecode: str, runtime: str) -> None:
+def test_first_party_module_that_does_not_compile(
+    rule_runner: RuleRunner, bytecode: str, runtime: str
+) -> None:
     rule_runner.write_files({"src/proj/util.py": "X = 1\n\ndef broken(:\n    pass\n"})
     write_function(
         rule_runner,
@@ -300,7 +319,9 @@ def test_first_party_module_that_does_not_compile(rule_runner: RuleRunner, bytec
     assert "proj/app.py" not in message
 
 
-def test_layer_module_that_does_not_compile_names_its_path_in_the_layer(rule_runner: RuleRunner) -> None:
+def test_layer_module_that_does_not_compile_names_its_path_in_the_layer(
+    rule_runner: RuleRunner,
+) -> None:
     rule_runner.write_files(
         {
             "src/lib/shared.py": "def f():\n    return 1\nreturn 2\n",
@@ -315,7 +336,11 @@ def test_layer_module_that_does_not_compile_names_its_path_in_the_layer(rule_run
 
 def write_function_for_python399(rule_runner: RuleRunner, fields: str, app: str = HELLO) -> None:
     """A function for a CPython 3.99 platform: no machine has that interpreter."""
-    from pants_aws_lambda.runtimes.complete_platforms import compatible_tags, marker_environment, render
+    from pants_aws_lambda.runtimes.complete_platforms import (
+        compatible_tags,
+        marker_environment,
+        render,
+    )
 
     platform = {
         "marker_environment": marker_environment((3, 99), "x86_64"),
@@ -330,7 +355,9 @@ def write_function_for_python399(rule_runner: RuleRunner, fields: str, app: str 
     )
 
 
-def test_handler_unreadable_by_pants_python_without_the_runtime_python(rule_runner: RuleRunner, caplog) -> None:
+def test_handler_unreadable_by_pants_python_without_the_runtime_python(
+    rule_runner: RuleRunner, caplog
+) -> None:
     # Pants' older parser cannot judge a CPython 3.99 grammar, so it packages.
     write_function_for_python399(rule_runner, ", bytecode='none'", app=MODERN)
     zf, _ = package_zip(rule_runner, Address("src/proj", target_name="fn"))
@@ -351,7 +378,9 @@ def test_bytecode_compiled_is_hash_based_for_the_runtime(rule_runner: RuleRunner
     zf, built = package_zip(rule_runner, Address("src/proj", target_name="fn"))
     pyc = zf.read("proj/__pycache__/app.cpython-311.pyc")
     assert pyc_flags(pyc) == 0b01  # hash-based, unchecked
-    assert "Bytecode: 2 modules compiled for CPython 3.11" in "\n".join(built.artifacts[0].extra_log_lines)
+    assert "Bytecode: 2 modules compiled for CPython 3.11" in "\n".join(
+        built.artifacts[0].extra_log_lines
+    )
     assert not any(".cpython-312" in n for n in zf.namelist())
 
 
@@ -386,7 +415,9 @@ def test_bytecode_without_interpreter_warns_and_packages(rule_runner: RuleRunner
         ("file(name='p1', source='p1.json')\nfile(name='p2', source='p2.json')", "yields 2 files"),
     ],
 )
-def test_complete_platforms_must_be_one_file(rule_runner: RuleRunner, platform_targets: str, fragment: str) -> None:
+def test_complete_platforms_must_be_one_file(
+    rule_runner: RuleRunner, platform_targets: str, fragment: str
+) -> None:
     from pants_aws_lambda.runtimes.complete_platforms import complete_platform, render
     from pants_aws_lambda.runtimes.table import RUNTIMES
 
@@ -399,7 +430,12 @@ def test_complete_platforms_must_be_one_file(rule_runner: RuleRunner, platform_t
         extra_build=platform_targets,
     )
     assert_package_error(
-        rule_runner, Address("src/proj", target_name="fn"), "src/proj:fn", "`complete_platforms`", fragment, "`file`"
+        rule_runner,
+        Address("src/proj", target_name="fn"),
+        "src/proj:fn",
+        "`complete_platforms`",
+        fragment,
+        "`file`",
     )
 
 
@@ -419,10 +455,17 @@ def test_metadata_of_a_function_and_its_layer(rule_runner: RuleRunner) -> None:
         }
     )
     # `build_package_and_metadata` recomputes every hash and size from the artifact's bytes.
-    layer, _, layer_data = build_package_and_metadata(rule_runner, Address("src/proj", target_name="layer"))
-    built, files, data = build_package_and_metadata(rule_runner, Address("src/proj", target_name="fn"))
+    layer, _, layer_data = build_package_and_metadata(
+        rule_runner, Address("src/proj", target_name="layer")
+    )
+    built, files, data = build_package_and_metadata(
+        rule_runner, Address("src/proj", target_name="fn")
+    )
 
-    assert [a.relpath for a in built.artifacts] == ["src.proj/fn.zip", "src.proj/fn.zip.metadata.json"]
+    assert [a.relpath for a in built.artifacts] == [
+        "src.proj/fn.zip",
+        "src.proj/fn.zip.metadata.json",
+    ]
     assert {k: data[k] for k in ("handler", "runtime", "architecture")} == {
         "handler": "lambda_function.handler",
         "runtime": "python3.12",
@@ -444,7 +487,9 @@ def test_metadata_of_a_function_and_its_layer(rule_runner: RuleRunner) -> None:
     ]
     size, layer_size = data["size"], layer_data["size"]
     assert size["zipped_bytes_with_layers"] == size["zipped_bytes"] + layer_size["zipped_bytes"]
-    assert size["unzipped_bytes_with_layers"] == size["unzipped_bytes"] + layer_size["unzipped_bytes"]
+    assert (
+        size["unzipped_bytes_with_layers"] == size["unzipped_bytes"] + layer_size["unzipped_bytes"]
+    )
     assert f"    CodeSha256: {data['code_sha256']}" in built.artifacts[0].extra_log_lines
 
     assert layer_data["kind"] == "layer"
@@ -460,4 +505,3 @@ def test_metadata_of_a_function_and_its_layer(rule_runner: RuleRunner) -> None:
     _, _, edited = build_package_and_metadata(rule_runner, Address("src/proj", target_name="fn"))
     assert edited["code_sha256"] != data["code_sha256"]
     assert edited["layers"] == data["layers"]
-

@@ -24,7 +24,11 @@ from pants_aws_lambda.invoke import interpreters, runner, runtime_client, runtim
 from pants_aws_lambda.invoke.interpreters import InvokeInterpreter, InvokeInterpreterRequest
 from pants_aws_lambda.invoke.runtime_client import InvokeClient, InvokeClientRequest
 from pants_aws_lambda.invoke.runtime_sdk import RuntimeSdk, RuntimeSdkRequest
-from pants_aws_lambda.invoke.subsystem import LambdaInvokeSubsystem, RuntimeClientChoice, check_ranges
+from pants_aws_lambda.invoke.subsystem import (
+    LambdaInvokeSubsystem,
+    RuntimeClientChoice,
+    check_ranges,
+)
 from pants_aws_lambda.runtimes.platform_rules import LambdaPlatform, LambdaPlatformRequest
 from pants_aws_lambda.runtimes.table import LambdaRuntime, closest_runtime
 
@@ -35,7 +39,11 @@ def runtime_args(platform: LambdaPlatform) -> tuple[str, ...]:
     """The runner's arguments for the function's runtime: its name and its JSON encoding rule,
     from the runtime table (for a `complete_platforms` target, the closest runtime's rule)."""
     runtime = platform.runtime or closest_runtime(platform.python_version)
-    name = platform.runtime.name if platform.runtime else "python{}.{}".format(*platform.python_version)
+    name = (
+        platform.runtime.name
+        if platform.runtime
+        else "python{}.{}".format(*platform.python_version)
+    )
     return ("--runtime", name, *encoding_args(runtime))
 
 
@@ -104,13 +112,17 @@ async def invoke_lambda_function(
     check_ranges(invoke)
     platform = await Get(LambdaPlatform, LambdaPlatformRequest, field_set.platform_request())
     # Refuse before building anything: what cannot run here must not run with something else.
-    interpreter = await Get(InvokeInterpreter, InvokeInterpreterRequest(field_set.address, platform))
+    interpreter = await Get(
+        InvokeInterpreter, InvokeInterpreterRequest(field_set.address, platform)
+    )
     built = await Get(BuiltFunction, PythonAwsLambdaFunctionFieldSet, field_set)
     client, sdk = await MultiGet(
         Get(
             InvokeClient,
             InvokeClientRequest(
-                field_set.address, platform, invoke.runtime_client == RuntimeClientChoice.AWSLAMBDARIC
+                field_set.address,
+                platform,
+                invoke.runtime_client == RuntimeClientChoice.AWSLAMBDARIC,
             ),
         ),
         Get(RuntimeSdk, RuntimeSdkRequest(field_set.address, platform, invoke.runtime_sdk)),

@@ -106,7 +106,10 @@ def test_future_imports_of_this_module_do_not_leak() -> None:
 def test_feature_version_parses_with_an_older_grammar() -> None:
     with pytest.raises(SyntaxError):
         module_level_names('print(f"{x=}")\n', "app.py", feature_version=(3, 7))
-    assert module_level_names('print(f"{x=}")\n', "app.py", feature_version=(3, 8)).names == frozenset()
+    assert (
+        module_level_names('print(f"{x=}")\n', "app.py", feature_version=(3, 8)).names
+        == frozenset()
+    )
 
 
 def test_error_report_has_message_and_line() -> None:
@@ -164,7 +167,10 @@ def run_script(python: str, source: str | bytes, tmp_path: Path) -> dict:
     # As the rule runs it: isolated, no site-packages, from another directory.
     result = subprocess.run(
         [python, "-I", "-S", str(SCRIPT), str(module), "proj/app.py"],
-        capture_output=True, text=True, check=True, cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
     )
     return json.loads(result.stdout)
 

@@ -14,13 +14,20 @@ import sys
 from dataclasses import dataclass
 
 from pants.engine.addresses import Address
-from pants.engine.fs import CreateDigest, Digest, DigestContents, FileContent, FileEntry, MergeDigests
+from pants.engine.fs import (
+    CreateDigest,
+    Digest,
+    DigestContents,
+    FileContent,
+    FileEntry,
+    MergeDigests,
+)
 from pants.engine.process import Process, ProcessResult
 from pants.engine.rules import Get, MultiGet, collect_rules, rule
 from pants.util.logging import LogLevel
 
-from pants_aws_lambda.handler import names as handler_names
 from pants_aws_lambda.handler import modulenames
+from pants_aws_lambda.handler import names as handler_names
 from pants_aws_lambda.runtimes import interpreter as runtime_interpreter
 from pants_aws_lambda.runtimes.interpreter import (
     RuntimeInterpreter,
@@ -96,7 +103,9 @@ async def analyze_module(request: ModuleAnalysisRequest) -> ModuleAnalysis:
         if "error" in report:
             problem = SyntaxProblem(report["error"]["message"], report["error"]["line"])
             return ModuleAnalysis(None, problem, checked_with, exact=True)
-        return ModuleAnalysis(handler_names.ModuleNames.from_report(report), None, checked_with, exact=True)
+        return ModuleAnalysis(
+            handler_names.ModuleNames.from_report(report), None, checked_with, exact=True
+        )
 
     # No CPython of the runtime's version: Pants' own parser, as well as it can.
     pants_version = tuple(sys.version_info[:2])

@@ -46,5 +46,3 @@ def module_level_names(
     tree = modulenames.parse_module(source, filename, feature_version)
     names, open_ended = modulenames.bound_names(tree)
     return ModuleNames(frozenset(names), open_ended)
-
-

@@ -142,7 +142,6 @@ def _check_defines_handler(check: _Check, module_file: str, analysis: ModuleAnal
         )
 
 
-
 def _shim_file(check: _Check) -> FileContent | None:
     """The re-export, or None when the handler already is `lambda_function.handler`."""
     where, handler, content = check.where, check.handler, check.request.content
@@ -180,7 +179,9 @@ async def check_handler_and_render_shim(request: HandlerShimRequest) -> HandlerS
     """Check the handler statically and return the digest of the `lambda_function.py` shim."""
     field_set = request.field_set
     alias = PythonAwsLambdaHandlerField.alias
-    check = _Check(request, f"The `{alias}` field of {field_set.address} is {field_set.handler.value!r}")
+    check = _Check(
+        request, f"The `{alias}` field of {field_set.address} is {field_set.handler.value!r}"
+    )
     module_entry = _module_entry(check)
     analysis = await Get(
         ModuleAnalysis,

@@ -17,11 +17,11 @@ from pants.util.logging import LogLevel
 from pants.util.strutil import softwrap
 
 from pants_aws_lambda import pants_compat
+from pants_aws_lambda.invoke import runner
+from pants_aws_lambda.invoke.subsystem import LambdaInvokeError, LambdaInvokeSubsystem
 from pants_aws_lambda.pants_compat import SystemBinarySearchPath
 from pants_aws_lambda.runtimes import interpreter as runtime_interpreter
 from pants_aws_lambda.runtimes.interpreter import RuntimeInterpreter, RuntimeInterpreterRequest
-from pants_aws_lambda.invoke import runner
-from pants_aws_lambda.invoke.subsystem import LambdaInvokeError, LambdaInvokeSubsystem
 from pants_aws_lambda.runtimes.platform_rules import LambdaPlatform
 from pants_aws_lambda.runtimes.table import ARCHITECTURES, LambdaArchitecture
 from pants_aws_lambda.target_types import PythonAwsLambdaArchitectureField
@@ -46,7 +46,11 @@ def artifact_machine(platform: LambdaPlatform) -> str | None:
     """The CPU the artifact is built for, from its architecture or its complete platform's tags."""
     if platform.architecture is not None:
         return ARCHITECTURES[platform.architecture].machine
-    machines = {a.machine for a in ARCHITECTURES.values() if any(a.machine in t for t in platform.compatible_tags)}
+    machines = {
+        a.machine
+        for a in ARCHITECTURES.values()
+        if any(a.machine in t for t in platform.compatible_tags)
+    }
     return machines.pop() if len(machines) == 1 else None
 
 
@@ -60,7 +64,9 @@ def artifact_architecture(platform: LambdaPlatform, host_machine: str) -> Lambda
 
 
 def _root_instructions(architecture: LambdaArchitecture, version: str) -> str:
-    debian_arch = {"x86_64": "amd64", "aarch64": "arm64"}.get(architecture.machine, architecture.machine)
+    debian_arch = {"x86_64": "amd64", "aarch64": "arm64"}.get(
+        architecture.machine, architecture.machine
+    )
     return (
         f"a root filesystem holding an {architecture.name} CPython {version} as "
         f"`usr/bin/python{version}` in `[lambda-invoke].interpreter_roots` under "
@@ -141,7 +147,9 @@ class EmulatedInterpreter:
 
 @rule(desc="Finding an emulated CPython for a Lambda runtime", level=LogLevel.DEBUG)
 async def find_emulated_interpreter(
-    request: EmulatedInterpreterRequest, invoke: LambdaInvokeSubsystem, system: SystemBinarySearchPath
+    request: EmulatedInterpreterRequest,
+    invoke: LambdaInvokeSubsystem,
+    system: SystemBinarySearchPath,
 ) -> EmulatedInterpreter:
     arch = request.architecture
     version = "{}.{}".format(*request.python_version)
@@ -153,7 +161,9 @@ async def find_emulated_interpreter(
             BinaryPathRequest(
                 binary_name=os.path.basename(emulator_name or "qemu"),
                 search_path=(
-                    (emulator_name,) if emulator_name and os.path.isabs(emulator_name) else system.paths
+                    (emulator_name,)
+                    if emulator_name and os.path.isabs(emulator_name)
+                    else system.paths
                 ),
                 check_file_entries=True,
             ),
@@ -173,7 +183,8 @@ async def find_emulated_interpreter(
     missing = []
     if emulator is None:
         missing.append(
-            f"no emulator `{emulator_name}` is installed" if emulator_name
+            f"no emulator `{emulator_name}` is installed"
+            if emulator_name
             else f'`[lambda-invoke].emulators` names no emulator for "{arch}"'
         )
     if python is None:
@@ -210,7 +221,9 @@ async def find_runtime_command(request: RuntimeCommandRequest) -> RuntimeCommand
     platform = request.platform
     architecture = artifact_architecture(platform, host_platform.machine())
     if architecture.machine == _machine(host_platform.machine()):
-        interpreter = await Get(RuntimeInterpreter, RuntimeInterpreterRequest(platform.python_version))
+        interpreter = await Get(
+            RuntimeInterpreter, RuntimeInterpreterRequest(platform.python_version)
+        )
         if interpreter.binary is not None:
             return RuntimeCommand((interpreter.binary.path,), emulated=False)
     emulated = await Get(
@@ -273,7 +286,9 @@ async def find_invoke_interpreter(request: InvokeInterpreterRequest) -> InvokeIn
             )
         )
     if native:
-        interpreter = await Get(RuntimeInterpreter, RuntimeInterpreterRequest(platform.python_version))
+        interpreter = await Get(
+            RuntimeInterpreter, RuntimeInterpreterRequest(platform.python_version)
+        )
         if interpreter.binary is not None:
             return InvokeInterpreter((interpreter.binary.path,))
     emulated = await Get(
@@ -281,7 +296,9 @@ async def find_invoke_interpreter(request: InvokeInterpreterRequest) -> InvokeIn
     )
     if not emulated.found:
         raise LambdaInvokeError(
-            missing_interpreter(request.address, platform.python_version, architecture, emulated.missing)
+            missing_interpreter(
+                request.address, platform.python_version, architecture, emulated.missing
+            )
             if native
             else host_mismatch(request.address, platform, host_platform.machine(), emulated.missing)
         )

@@ -48,7 +48,7 @@ def handler(event, context):
     }
 """
 
-TOOL = "#!/bin/sh\necho \"packed $1\"\n"
+TOOL = '#!/bin/sh\necho "packed $1"\n'
 
 MACHINES = {"x86_64": "x86_64", "arm64": "aarch64"}
 
@@ -61,7 +61,9 @@ def rule_runner() -> RuleRunner:
 
 
 def write_function(rule_runner: RuleRunner, runtime: str, architecture: str, layout: str) -> None:
-    common = f"runtime='{runtime}', architecture='{architecture}', layout='{layout}', resolve='al2023'"
+    common = (
+        f"runtime='{runtime}', architecture='{architecture}', layout='{layout}', resolve='al2023'"
+    )
     if layout == "zip":
         # The zip holds everything.
         targets = (
@@ -94,7 +96,9 @@ def write_function(rule_runner: RuleRunner, runtime: str, architecture: str, lay
 @pytest.mark.parametrize("architecture", ["x86_64", "arm64"])
 @pytest.mark.parametrize("runtime", ["python3.12", "python3.13", "python3.14"])
 @pytest.mark.parametrize("layout", ["zip", "flat"])
-def test_run_every_artifact(rule_runner: RuleRunner, layout: str, runtime: str, architecture: str) -> None:
+def test_run_every_artifact(
+    rule_runner: RuleRunner, layout: str, runtime: str, architecture: str
+) -> None:
     version = runtime[len("python") :]
     options = interpreter_options(version, architecture)
     set_options(

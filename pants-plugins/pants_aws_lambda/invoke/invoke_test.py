@@ -14,7 +14,11 @@ from pants.testutil.rule_runner import RuleRunner
 
 from pants_aws_lambda.invoke import runner as invoke_runner
 from pants_aws_lambda.runtimes.table import RUNTIMES, LambdaRuntime
-from pants_aws_lambda.testutil.interpreters import host_architecture, interpreter_options, require_cpython
+from pants_aws_lambda.testutil.interpreters import (
+    host_architecture,
+    interpreter_options,
+    require_cpython,
+)
 from pants_aws_lambda.testutil.rules import new_rule_runner, run_it, run_request, set_options
 
 APP = """\
@@ -89,10 +93,14 @@ def test_invoke_function_with_layer(rule_runner: RuleRunner, client: str) -> Non
 
     timed_out = run_it(rule_runner, request, '{"name": "Cy", "sleep": 30}')
     assert timed_out.returncode == invoke_runner.EXIT_TIMEOUT
-    assert json.loads(timed_out.stdout)["errorMessage"].endswith("Task timed out after 2.00 seconds")
+    assert json.loads(timed_out.stdout)["errorMessage"].endswith(
+        "Task timed out after 2.00 seconds"
+    )
 
 
-def test_refuses_another_architecture_without_an_emulated_interpreter(rule_runner: RuleRunner) -> None:
+def test_refuses_another_architecture_without_an_emulated_interpreter(
+    rule_runner: RuleRunner,
+) -> None:
     # This machine is the one the tests run on: ask for the other architecture.
     other = "x86_64" if host_architecture() == "arm64" else "arm64"
     set_options(rule_runner, "--lambda-invoke-emulators={}")
@@ -117,7 +125,9 @@ def test_refuses_another_architecture_without_an_emulated_interpreter(rule_runne
     assert f"run `pants run` on an {other} machine" in message
 
 
-def test_refuses_a_root_without_the_runtimes_python(rule_runner: RuleRunner, tmp_path: Path) -> None:
+def test_refuses_a_root_without_the_runtimes_python(
+    rule_runner: RuleRunner, tmp_path: Path
+) -> None:
     other = "x86_64" if host_architecture() == "arm64" else "arm64"
     (tmp_path / "usr" / "bin").mkdir(parents=True)
     rule_runner.write_files(
@@ -138,7 +148,10 @@ def test_refuses_a_root_without_the_runtimes_python(rule_runner: RuleRunner, tmp
         run_request(rule_runner, "other")
     message = str(e.value)
     assert "no emulator `/nonexistent/qemu-static` is installed" in message
-    assert f'no root of `[lambda-invoke].interpreter_roots` for "{other}" has `usr/bin/python3.12`' in message
+    assert (
+        f'no root of `[lambda-invoke].interpreter_roots` for "{other}" has `usr/bin/python3.12`'
+        in message
+    )
 
 
 def test_refuses_without_the_runtimes_interpreter(rule_runner: RuleRunner) -> None:
@@ -154,7 +167,9 @@ def test_refuses_without_the_runtimes_interpreter(rule_runner: RuleRunner) -> No
 
 def test_refuses_a_timeout_lambda_does_not_allow(rule_runner: RuleRunner) -> None:
     set_options(rule_runner, "--lambda-invoke-timeout=901")
-    with pytest.raises(ExecutionError, match=r"`\[lambda-invoke\].timeout` is 901; Lambda allows 1 to 900"):
+    with pytest.raises(
+        ExecutionError, match=r"`\[lambda-invoke\].timeout` is 901; Lambda allows 1 to 900"
+    ):
         run_request(rule_runner, "fn")
 
 
@@ -208,7 +223,9 @@ CLIENT_RUNTIMES = [r for r in RUNTIMES.values() if r.awslambdaric]
 
 
 @pytest.mark.parametrize("runtime", CLIENT_RUNTIMES, ids=lambda r: r.name)
-def test_awslambdaric_and_the_direct_runner_answer_alike(rule_runner: RuleRunner, runtime: LambdaRuntime) -> None:
+def test_awslambdaric_and_the_direct_runner_answer_alike(
+    rule_runner: RuleRunner, runtime: LambdaRuntime
+) -> None:
     options = interpreter_options(runtime.python_version_str, host_architecture())
     rule_runner.write_files(
         {
@@ -228,7 +245,9 @@ def test_awslambdaric_and_the_direct_runner_answer_alike(rule_runner: RuleRunner
             action: run_it(rule_runner, request, json.dumps({"action": action}))
             for action in ("ok", "fail", "unserializable")
         }
-        results[client]["import"] = run_it(rule_runner, request, runner_args=("--env", "FAIL_AT_IMPORT=1"))
+        results[client]["import"] = run_it(
+            rule_runner, request, runner_args=("--env", "FAIL_AT_IMPORT=1")
+        )
 
     for action, result in results["direct"].items():
         assert normalized(results["awslambdaric"][action]) == normalized(result), action
@@ -249,9 +268,15 @@ def test_awslambdaric_and_the_direct_runner_answer_alike(rule_runner: RuleRunner
     error = json.loads(failed.stdout)
     assert (error["errorType"], error["errorMessage"]) == ("ValueError", "caf\u00e9 is closed")
     assert ("caf\\u00e9 is closed" in failed.stdout) == runtime.json_ensure_ascii
-    assert "[ERROR] ValueError: caf\u00e9 is closed\nTraceback (most recent call last):\n" in failed.stderr
+    assert (
+        "[ERROR] ValueError: caf\u00e9 is closed\nTraceback (most recent call last):\n"
+        in failed.stderr
+    )
 
-    assert json.loads(results["direct"]["unserializable"].stdout)["errorType"] == "Runtime.MarshalError"
+    assert (
+        json.loads(results["direct"]["unserializable"].stdout)["errorType"]
+        == "Runtime.MarshalError"
+    )
     imported = results["direct"]["import"]
     assert json.loads(imported.stdout)["errorType"] == "Runtime.ImportModuleError"
     assert "LAMBDA_WARNING: Unhandled exception." in imported.stderr

@@ -216,7 +216,9 @@ def _kill(proc: subprocess.Popen) -> None:
     proc.wait()
 
 
-def _spawn(argv: list[str], env: dict[str, str], cwd: str, pass_fds: tuple[int, ...]) -> subprocess.Popen:
+def _spawn(
+    argv: list[str], env: dict[str, str], cwd: str, pass_fds: tuple[int, ...]
+) -> subprocess.Popen:
     """Start the child (the direct runtime or the runtime client) the way both runners do."""
     return subprocess.Popen(
         argv,
@@ -234,7 +236,8 @@ def _spawn(argv: list[str], env: dict[str, str], cwd: str, pass_fds: tuple[int, 
 class LogCopier:
     """Copies the log frames of `fd` to stderr in a daemon thread. Frames: type (4 bytes), length
     (4, big-endian), timestamp (8), message (length bytes). `drain()` waits until everything
-    written to the pipe so far is copied, so that `END`/`REPORT` lines follow an invocation's logs."""
+    written to the pipe so far is copied, so that `END`/`REPORT` lines follow an invocation's logs.
+    """
 
     def __init__(self, fd: int) -> None:
         import threading
@@ -375,7 +378,6 @@ class DirectRuntime:
         os.close(self.report_fd)
         _kill(self.proc)
         self.logs.join()
-
 
 
 # ---------------------------------------------------------------------------------------------
@@ -554,7 +556,11 @@ class ClientRuntime:
         # Like on Lambda, the client writes log records as frames to a telemetry fd: one record
         # per frame, multi-line tracebacks included. They are written to stderr line by line.
         read_fd, write_fd = os.pipe()
-        env = dict(self.env, AWS_LAMBDA_RUNTIME_API=self.api.address, _LAMBDA_TELEMETRY_LOG_FD=str(write_fd))
+        env = dict(
+            self.env,
+            AWS_LAMBDA_RUNTIME_API=self.api.address,
+            _LAMBDA_TELEMETRY_LOG_FD=str(write_fd),
+        )
         self.begun = time.monotonic()
         self.proc = _spawn(self.argv, env, self.cwd, (write_fd,))
         os.close(write_fd)
@@ -771,7 +777,11 @@ def parent_main(argv: list[str]) -> int:
             print(
                 f"REPORT RequestId: {request_id}\tDuration: {elapsed * 1000:.2f} ms\t"
                 f"Memory Size: {args.memory_size} MB\tMax Memory Used: {_max_rss_mb(runtime.pid())} MB"
-                + (f"\tInit Duration: {init * 1000:.2f} ms" if number == 1 and init is not None else ""),
+                + (
+                    f"\tInit Duration: {init * 1000:.2f} ms"
+                    if number == 1 and init is not None
+                    else ""
+                ),
                 file=sys.stderr,
                 flush=True,
             )
@@ -806,7 +816,9 @@ class LambdaContext:
         self.function_name = env["AWS_LAMBDA_FUNCTION_NAME"]
         self.function_version = env["AWS_LAMBDA_FUNCTION_VERSION"]
         region = env.get("AWS_REGION", "us-east-1")
-        self.invoked_function_arn = f"arn:aws:lambda:{region}:{ACCOUNT_ID}:function:{self.function_name}"
+        self.invoked_function_arn = (
+            f"arn:aws:lambda:{region}:{ACCOUNT_ID}:function:{self.function_name}"
+        )
         # A string, as the runtime passes it.
         self.memory_limit_in_mb = env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"]
         self.aws_request_id = request_id
@@ -878,8 +890,10 @@ class _LogSink:
         data = msg.encode("utf-8")
         timestamp = int(time.time_ns() / 1000)
         self.file.write(
-            frame_type.to_bytes(4, "big") + len(data).to_bytes(4, "big")
-            + timestamp.to_bytes(8, "big") + data
+            frame_type.to_bytes(4, "big")
+            + len(data).to_bytes(4, "big")
+            + timestamp.to_bytes(8, "big")
+            + data
         )
 
 
@@ -939,7 +953,9 @@ def to_json(value, ensure_ascii: bool) -> str:
             return key
         raise TypeError(f"Object of type {type(obj).__name__} is not JSON serializable")
 
-    text = json.dumps(_as_objects(value), default=default, ensure_ascii=ensure_ascii, allow_nan=True)
+    text = json.dumps(
+        _as_objects(value), default=default, ensure_ascii=ensure_ascii, allow_nan=True
+    )
     for key, literal in literals.items():
         text = text.replace(json.dumps(key), literal)
     return text
@@ -984,9 +1000,13 @@ def _import_handler() -> tuple[object | None, dict | None]:
     try:
         module = importlib.import_module(module_name)
     except ImportError as e:
-        return None, _error("", "Runtime.ImportModuleError", f"Unable to import module '{module_name}': {e}")
+        return None, _error(
+            "", "Runtime.ImportModuleError", f"Unable to import module '{module_name}': {e}"
+        )
     except SyntaxError as e:
-        error = _error("", "Runtime.UserCodeSyntaxError", f"Syntax error in module '{module_name}': {e}")
+        error = _error(
+            "", "Runtime.UserCodeSyntaxError", f"Syntax error in module '{module_name}': {e}"
+        )
         error["stackTrace"] = ['  File "%s" Line %s\n    %s' % (e.filename, e.lineno, e.text)]
         return None, error
     except Exception as e:
@@ -994,7 +1014,11 @@ def _import_handler() -> tuple[object | None, dict | None]:
         return None, _error("", type(e).__name__, str(e), e.__traceback__.tb_next)
     handler = getattr(module, func_name, None)
     if handler is None:
-        return None, _error("", "Runtime.HandlerNotFound", f"Handler '{func_name}' missing on module '{module_name}'")
+        return None, _error(
+            "",
+            "Runtime.HandlerNotFound",
+            f"Handler '{func_name}' missing on module '{module_name}'",
+        )
     return handler, None
 
 
@@ -1002,7 +1026,9 @@ def _isolate(task_root: str, opt: str, after: list[str]) -> None:
     """Lambda's `sys.path`, then the standard library and nothing else (no site-packages, `-I -S`),
     then `after`; and no trace of this script for the handler's imports."""
     here = os.path.dirname(os.path.abspath(__file__))
-    sys.path[:] = _lambda_sys_path(task_root, opt) + [p for p in sys.path if p and p != here] + after
+    sys.path[:] = (
+        _lambda_sys_path(task_root, opt) + [p for p in sys.path if p and p != here] + after
+    )
     # The runner's own module is `__main__`: the handler's `import` must not find anything else.
     sys.modules.pop("invoke_runner", None)
 
@@ -1018,7 +1044,9 @@ def _report_line(ok: bool, response, ensure_ascii: bool, init_error: bool = Fals
     return json.dumps(message).encode("utf-8") + b"\n"
 
 
-def _call_handler(handler, event, context: LambdaContext, ensure_ascii: bool) -> tuple[bool, object]:
+def _call_handler(
+    handler, event, context: LambdaContext, ensure_ascii: bool
+) -> tuple[bool, object]:
     """(True, the handler's response), or (False, the runtime's error for it)."""
     request_id = context.aws_request_id
     try:
@@ -1030,7 +1058,9 @@ def _call_handler(handler, event, context: LambdaContext, ensure_ascii: bool) ->
         try:
             to_json(result, ensure_ascii)
         except Exception as e:
-            return False, _error(request_id, "Runtime.MarshalError", f"Unable to marshal response: {e}")
+            return False, _error(
+                request_id, "Runtime.MarshalError", f"Unable to marshal response: {e}"
+            )
     return True, result
 
 
@@ -1067,7 +1097,9 @@ def child_main(opt: str, sdk: str) -> int:
         request_id = invocation["request_id"]
         context = LambdaContext(request_id, invocation["deadline_ms"])
         request_ids.request_id = request_id
-        ok, response = _call_handler(handler, json.loads(invocation["event"]), context, ensure_ascii)
+        ok, response = _call_handler(
+            handler, json.loads(invocation["event"]), context, ensure_ascii
+        )
         if not ok:
             _log_error(response)
         report.write(_report_line(ok, response, ensure_ascii))
@@ -1080,7 +1112,9 @@ def client_child_main(opt: str, client_pex: str, sdk: str) -> int:
     import runpy
 
     os.environ.pop("_LAMBDA_INVOKE_NON_ASCII", None)
-    _isolate(os.environ["LAMBDA_TASK_ROOT"], opt, _loose_pex_path(sdk) + _loose_pex_path(client_pex))
+    _isolate(
+        os.environ["LAMBDA_TASK_ROOT"], opt, _loose_pex_path(sdk) + _loose_pex_path(client_pex)
+    )
     sys.argv = ["awslambdaric", HANDLER]
     runpy.run_module("awslambdaric", run_name="__main__", alter_sys=True)
     return 0

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from pants_aws_lambda.invoke import runner as invoke_runner
 from pants_aws_lambda.goals.run import encoding_args
+from pants_aws_lambda.invoke import runner as invoke_runner
 from pants_aws_lambda.runtimes.table import RUNTIMES
 
 # The runtime the tests that are not about runtimes invoke with.
@@ -98,15 +98,24 @@ def run(
 def test_event_in_response_out(tmp_path: Path, function_zip: Path) -> None:
     result = run(
         tmp_path,
-        "--function", str(function_zip),
-        "--function-name", "orders",
-        "--memory-size", "512",
-        "--region", "eu-west-1",
-        "--timeout", "30",
-        "--env", "STAGE=dev",
-        "--env", "PASSED",
-        "--env", "UNSET",
-        "--", '{"name": "Ada"}',
+        "--function",
+        str(function_zip),
+        "--function-name",
+        "orders",
+        "--memory-size",
+        "512",
+        "--region",
+        "eu-west-1",
+        "--timeout",
+        "30",
+        "--env",
+        "STAGE=dev",
+        "--env",
+        "PASSED",
+        "--env",
+        "UNSET",
+        "--",
+        '{"name": "Ada"}',
         env={"PASSED": "from-outside", "HOME": "/home/someone"},
     )
     assert result.returncode == 0, result.stderr
@@ -136,7 +145,9 @@ def test_event_in_response_out(tmp_path: Path, function_zip: Path) -> None:
     context = response["context"]
     assert context["function_name"] == "orders"
     assert context["memory_limit_in_mb"] == "512"
-    assert context["invoked_function_arn"] == "arn:aws:lambda:eu-west-1:123456789012:function:orders"
+    assert (
+        context["invoked_function_arn"] == "arn:aws:lambda:eu-west-1:123456789012:function:orders"
+    )
     assert context["log_group_name"] == "/aws/lambda/orders"
     assert f"START RequestId: {context['aws_request_id']}" in result.stderr
     assert 25_000 < context["remaining"] <= 30_000
@@ -152,7 +163,15 @@ def test_layers_follow_lambdas_sys_path_order(tmp_path: Path) -> None:
     )
     second = make_zip(tmp_path / "second.zip", {"python/greeting.py": "WHO = 'second layer'\n"})
     result = run(
-        tmp_path, "--function", str(function), "--layer", str(first), "--layer", str(second), "--", "{}"
+        tmp_path,
+        "--function",
+        str(function),
+        "--layer",
+        str(first),
+        "--layer",
+        str(second),
+        "--",
+        "{}",
     )
     assert result.returncode == 0, result.stderr
     response = json.loads(result.stdout)
@@ -162,7 +181,9 @@ def test_layers_follow_lambdas_sys_path_order(tmp_path: Path) -> None:
     opt = os.path.join(os.path.dirname(task_root), "opt")
     assert response["sys_path"][:3] == [
         task_root,
-        os.path.join(opt, "python", "lib", "python{}.{}".format(*sys.version_info[:2]), "site-packages"),
+        os.path.join(
+            opt, "python", "lib", "python{}.{}".format(*sys.version_info[:2]), "site-packages"
+        ),
         os.path.join(opt, "python"),
     ]
     # Then the standard library only: no site-packages, no runner directory.
@@ -173,7 +194,9 @@ def test_layers_follow_lambdas_sys_path_order(tmp_path: Path) -> None:
 def test_event_from_stdin_file_and_default(tmp_path: Path, function_zip: Path) -> None:
     (tmp_path / "event.json").write_text('{"from": "file"}')
     from_file = run(tmp_path, "--function", str(function_zip), "--", "@event.json")
-    from_stdin = run(tmp_path, "--function", str(function_zip), "--", "-", stdin='{"from": "stdin"}')
+    from_stdin = run(
+        tmp_path, "--function", str(function_zip), "--", "-", stdin='{"from": "stdin"}'
+    )
     default = run(tmp_path, "--function", str(function_zip))
     assert json.loads(from_file.stdout)["event"] == {"from": "file"}
     assert json.loads(from_stdin.stdout)["event"] == {"from": "stdin"}
@@ -216,7 +239,12 @@ def test_unserializable_response(tmp_path: Path, function_zip: Path) -> None:
 @pytest.mark.parametrize("runtime", RUNTIMES.values(), ids=lambda r: r.name)
 def test_response_encoded_as_the_runtime_does(tmp_path: Path, function_zip: Path, runtime) -> None:
     result = run(
-        tmp_path, "--function", str(function_zip), "--", '{"action": "decimal"}', runtime=runtime.name
+        tmp_path,
+        "--function",
+        str(function_zip),
+        "--",
+        '{"action": "decimal"}',
+        runtime=runtime.name,
     )
     assert result.returncode == 0, result.stderr
     # Decimals keep their digits; non-ASCII is escaped or kept as the runtime's encoder does.
@@ -226,9 +254,21 @@ def test_response_encoded_as_the_runtime_does(tmp_path: Path, function_zip: Path
 
 def test_the_encoding_rule_is_required(tmp_path: Path, function_zip: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-I", "-S", "-B", invoke_runner.__file__, "--runtime", RUNTIME,
-         "--function", str(function_zip)],
-        capture_output=True, text=True, cwd=tmp_path, timeout=60,
+        [
+            sys.executable,
+            "-I",
+            "-S",
+            "-B",
+            invoke_runner.__file__,
+            "--runtime",
+            RUNTIME,
+            "--function",
+            str(function_zip),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
     )
     assert result.returncode == invoke_runner.EXIT_USAGE
     assert "--non-ascii" in result.stderr
@@ -240,7 +280,10 @@ def test_import_error(tmp_path: Path) -> None:
     assert result.returncode == invoke_runner.EXIT_ERROR
     error = json.loads(result.stdout)
     assert error["errorType"] == "Runtime.ImportModuleError"
-    assert error["errorMessage"] == "Unable to import module 'lambda_function': No module named 'not_there'"
+    assert (
+        error["errorMessage"]
+        == "Unable to import module 'lambda_function': No module named 'not_there'"
+    )
     # As the runtime reports a failed initialisation: no request yet.
     assert error["requestId"] == ""
 
@@ -248,7 +291,12 @@ def test_import_error(tmp_path: Path) -> None:
 def test_timeout_kills_the_handler(tmp_path: Path, function_zip: Path) -> None:
     started = time.monotonic()
     result = run(
-        tmp_path, "--function", str(function_zip), "--timeout", "1", "--",
+        tmp_path,
+        "--function",
+        str(function_zip),
+        "--timeout",
+        "1",
+        "--",
         '{"action": "sleep", "seconds": 30}',
     )
     assert time.monotonic() - started < 15
@@ -256,12 +304,20 @@ def test_timeout_kills_the_handler(tmp_path: Path, function_zip: Path) -> None:
     error = json.loads(result.stdout)
     assert error["errorType"] == "Sandbox.Timedout"
     assert error["errorMessage"].endswith("Task timed out after 1.00 seconds")
-    assert "Task timed out after 1.00 seconds: the handler ran out of time and was killed" in result.stderr
+    assert (
+        "Task timed out after 1.00 seconds: the handler ran out of time and was killed"
+        in result.stderr
+    )
 
 
 def test_handler_within_its_timeout(tmp_path: Path, function_zip: Path) -> None:
     result = run(
-        tmp_path, "--function", str(function_zip), "--timeout", "5", "--",
+        tmp_path,
+        "--function",
+        str(function_zip),
+        "--timeout",
+        "5",
+        "--",
         '{"action": "sleep", "seconds": 0.5}',
     )
     assert result.returncode == 0, result.stderr
@@ -283,7 +339,10 @@ def test_runtime_api_answers_as_the_real_one() -> None:
         assert response.read() == b'{"k": 1}'
         assert response.getheader("Content-Length") == "8"
         assert response.getheader("Lambda-Runtime-Aws-Request-Id") == "req-1"
-        assert response.getheader("Lambda-Runtime-Invoked-Function-Arn") == "arn:aws:lambda:r:1:function:f"
+        assert (
+            response.getheader("Lambda-Runtime-Invoked-Function-Arn")
+            == "arn:aws:lambda:r:1:function:f"
+        )
         assert response.getheader("Lambda-Runtime-Trace-Id")
         assert response.getheader("Content-Type") == "application/json"
         deadline = int(response.getheader("Lambda-Runtime-Deadline-Ms"))
@@ -291,7 +350,9 @@ def test_runtime_api_answers_as_the_real_one() -> None:
         # The same connection: keep-alive.
         conn.request("POST", "/2018-06-01/runtime/invocation/req-1/response", body=b'{"ok": true}')
         posted = conn.getresponse()
-        assert posted.status == 202 and posted.getheader("Content-Length") == str(len(posted.read()))
+        assert posted.status == 202 and posted.getheader("Content-Length") == str(
+            len(posted.read())
+        )
         # Set once the reply is written, so that the client has it before it is stopped.
         assert api.done.wait(5)
         assert api.outcome == (True, b'{"ok": true}', "application/json")
@@ -305,7 +366,9 @@ def test_runtime_api_records_errors_and_reports_them_as_the_direct_child() -> No
     def post(api: invoke_runner.RuntimeApi, path: str, body: bytes, content_type: str) -> int:
         host, port = api.address.split(":")
         conn = http.client.HTTPConnection(host, int(port), timeout=10)
-        conn.request("POST", f"/2018-06-01/runtime/{path}", body=body, headers={"Content-Type": content_type})
+        conn.request(
+            "POST", f"/2018-06-01/runtime/{path}", body=body, headers={"Content-Type": content_type}
+        )
         response = conn.getresponse()
         response.read()
         conn.close()
@@ -319,12 +382,18 @@ def test_runtime_api_records_errors_and_reports_them_as_the_direct_child() -> No
         assert api.done.wait(5)
         assert json.loads(api.report()) == {"ok": False, "payload": error.decode()}
     with invoke_runner.RuntimeApi("{}", "req-1", "arn", timeout=3) as api:
-        assert post(api, "invocation/req-1/response", b"\xff\x00", "application/octet-stream") == 202
+        assert (
+            post(api, "invocation/req-1/response", b"\xff\x00", "application/octet-stream") == 202
+        )
         assert json.loads(api.report()) == {"ok": True, "bytes": "/wA="}
     with invoke_runner.RuntimeApi("{}", "req-1", "arn", timeout=3) as api:
         assert post(api, "init/error", error, "application/json") == 202
         # Marked, so that the parent ends the execution environment after it.
-        assert json.loads(api.report()) == {"ok": False, "payload": error.decode(), "init_error": True}
+        assert json.loads(api.report()) == {
+            "ok": False,
+            "payload": error.decode(),
+            "init_error": True,
+        }
 
 
 def test_flat_directories_and_file_modes(tmp_path: Path) -> None:
@@ -353,7 +422,15 @@ def test_flat_directories_and_file_modes(tmp_path: Path) -> None:
     (flat_layer / "python" / "greeting.py").write_text("WHO = 'flat layer'\n")
 
     result = run(
-        tmp_path, "--function", str(function), "--layer", str(layer), "--layer", str(flat_layer), "--", "{}"
+        tmp_path,
+        "--function",
+        str(function),
+        "--layer",
+        str(layer),
+        "--layer",
+        str(flat_layer),
+        "--",
+        "{}",
     )
     assert result.returncode == 0, result.stderr
     # `/opt/bin` is on PATH, as on Lambda; the later (flat) layer's file wins.
@@ -385,11 +462,16 @@ def test_a_file_without_a_stored_mode_is_not_executable(tmp_path: Path) -> None:
     assert not int(json.loads(result.stdout), 8) & 0o333
 
 
-def test_logs_and_errors_are_framed_as_the_runtime_writes_them(tmp_path: Path, function_zip: Path) -> None:
+def test_logs_and_errors_are_framed_as_the_runtime_writes_them(
+    tmp_path: Path, function_zip: Path
+) -> None:
     failed = run(tmp_path, "--function", str(function_zip), "--", '{"action": "fail"}')
     # The runtime's `[ERROR]` record: the traceback's lines indented with no-break spaces.
-    assert "[ERROR] ValueError: bad order\nTraceback (most recent call last):\n\u00a0\u00a0File " in failed.stderr
-    assert "\n\u00a0\u00a0\u00a0\u00a0raise ValueError(\"bad order\")\n" in failed.stderr
+    assert (
+        "[ERROR] ValueError: bad order\nTraceback (most recent call last):\n\u00a0\u00a0File "
+        in failed.stderr
+    )
+    assert '\n\u00a0\u00a0\u00a0\u00a0raise ValueError("bad order")\n' in failed.stderr
     # Log records carry the request id once the invocation started.
     request_id = json.loads(failed.stdout)["requestId"]
     assert f"Z\t{request_id}\ta log line\n" in failed.stderr

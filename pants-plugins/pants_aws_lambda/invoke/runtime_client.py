@@ -89,8 +89,12 @@ def loose_tool_pex_request(
 
 
 @rule(desc="Installing the Lambda Runtime Interface Client")
-async def install_runtime_client(request: RuntimeClientRequest, awslambdaric: Awslambdaric) -> RuntimeClient:
-    pex = await Get(Pex, PexRequest, loose_tool_pex_request(awslambdaric, request.platform, RUNTIME_CLIENT_PEX))
+async def install_runtime_client(
+    request: RuntimeClientRequest, awslambdaric: Awslambdaric
+) -> RuntimeClient:
+    pex = await Get(
+        Pex, PexRequest, loose_tool_pex_request(awslambdaric, request.platform, RUNTIME_CLIENT_PEX)
+    )
     return RuntimeClient(pex.digest)
 
 
@@ -123,7 +127,9 @@ def _warn_direct(address: Address, why: str) -> None:
 
 
 @rule(desc="Choosing the Lambda Runtime Interface Client", level=LogLevel.DEBUG)
-async def choose_invoke_client(request: InvokeClientRequest, awslambdaric: Awslambdaric) -> InvokeClient:
+async def choose_invoke_client(
+    request: InvokeClientRequest, awslambdaric: Awslambdaric
+) -> InvokeClient:
     if not request.wanted:
         return InvokeClient()
     if not sys.platform.startswith("linux"):

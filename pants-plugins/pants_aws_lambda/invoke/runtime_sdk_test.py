@@ -21,7 +21,13 @@ from pants_aws_lambda.invoke import runner as invoke_runner
 from pants_aws_lambda.invoke.runtime_sdk import RUNTIME_SDK_PEX
 from pants_aws_lambda.testutil import TESTDATA
 from pants_aws_lambda.testutil.interpreters import interpreter_options, require_cpython
-from pants_aws_lambda.testutil.rules import build_package, new_rule_runner, run_it, run_request, set_options
+from pants_aws_lambda.testutil.rules import (
+    build_package,
+    new_rule_runner,
+    run_it,
+    run_request,
+    set_options,
+)
 
 SDK_LOCKFILE = Path(__file__).parent / "lambda-runtime-sdk.lock"
 OWN_BOTO3 = "1.35.99"
@@ -71,7 +77,9 @@ MACHINES = {"x86_64": "x86_64", "arm64": "aarch64"}
 
 def locked_version(lockfile: Path, project: str) -> str:
     """The version of `project` in a Pants lockfile (its `//` header lines, then PEX's JSON)."""
-    text = "\n".join(line for line in lockfile.read_text().splitlines() if not line.startswith("//"))
+    text = "\n".join(
+        line for line in lockfile.read_text().splitlines() if not line.startswith("//")
+    )
     versions = {
         requirement["project_name"]: requirement["version"]
         for resolve in json.loads(text)["locked_resolves"]
@@ -152,9 +160,14 @@ def test_the_functions_own_boto3_comes_first(rule_runner: RuleRunner) -> None:
 
 
 @pytest.mark.parametrize("client", ["awslambdaric", "direct"])
-def test_without_the_sdk_a_function_that_relies_on_it_fails(rule_runner: RuleRunner, client: str) -> None:
+def test_without_the_sdk_a_function_that_relies_on_it_fails(
+    rule_runner: RuleRunner, client: str
+) -> None:
     require_cpython("3.12", "the function is not invoked")
-    set_options(rule_runner, *options("--no-lambda-invoke-runtime-sdk", f"--lambda-invoke-runtime-client={client}"))
+    set_options(
+        rule_runner,
+        *options("--no-lambda-invoke-runtime-sdk", f"--lambda-invoke-runtime-client={client}"),
+    )
     request = run_request(rule_runner, target_name("python3.12", "x86_64"))
     assert "--runtime-sdk" not in request.args
     failed = run_it(rule_runner, request, "{}")
@@ -189,12 +202,20 @@ def test_warm_invocations(rule_runner: RuleRunner, client: str, tmp_path: Path) 
     ids = [first["request_id"], failed["requestId"], *(r["request_id"] for r in rest)]
     assert starts == reports == ids and len(set(ids)) == 5
     report_lines = re.findall(r"^REPORT .*$", result.stderr, re.M)
-    assert ["Init Duration: " in line for line in report_lines] == [True, False, False, False, False]
+    assert ["Init Duration: " in line for line in report_lines] == [
+        True,
+        False,
+        False,
+        False,
+        False,
+    ]
 
 
 def test_the_package_log_says_what_the_runtime_provides(rule_runner: RuleRunner) -> None:
     set_options(rule_runner, *options())
-    relying, _ = build_package(rule_runner, Address("src/proj", target_name=target_name("python3.12", "x86_64")))
+    relying, _ = build_package(
+        rule_runner, Address("src/proj", target_name=target_name("python3.12", "x86_64"))
+    )
     assert "    Provided by the runtime: boto3, botocore" in relying.artifacts[0].extra_log_lines
     # With its own boto3 (and botocore, its dependency), the function relies on nothing of it.
     own, _ = build_package(rule_runner, Address("src/own", target_name="fn"))

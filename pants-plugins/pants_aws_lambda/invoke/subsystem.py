@@ -18,7 +18,6 @@ from pants.util.strutil import help_text
 
 from pants_aws_lambda.invoke.runtime_client import Awslambdaric
 
-
 # Lambda's bounds for a function's configuration.
 TIMEOUT_RANGE_S = (1, 900)
 MEMORY_RANGE_MB = (128, 10240)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from pants_aws_lambda.runtimes.table import RUNTIMES, LambdaRuntime, runtime_for_python_version
 from pants_aws_lambda.requirements.lockfile import (
     MIN_PEX_VERSION,
     NEWEST_PYTHON_IN_OLD_PEX_LOCKS,
@@ -23,7 +22,7 @@ from pants_aws_lambda.requirements.wheels import (
     parsed_wheel_tags,
     python_tag_sort_key,
 )
-
+from pants_aws_lambda.runtimes.table import RUNTIMES, LambdaRuntime, runtime_for_python_version
 
 # How many items a message lists before it says "and N more".
 _MAX_LISTED = 6
@@ -55,7 +54,9 @@ def _newest_python_wheel_for_platform(
     return max(versions) if versions else None
 
 
-def _python_cause(problem: IncompatibleRequirement, platform: TagPlatform, origin: LockOrigin) -> str | None:
+def _python_cause(
+    problem: IncompatibleRequirement, platform: TagPlatform, origin: LockOrigin
+) -> str | None:
     """Why the lock has this platform's wheels only for older Pythons, if that is the case.
 
     `old-pex`: Pants runs a pex that cannot lock this runtime's wheels; `old-lock`: the lock was
@@ -65,7 +66,10 @@ def _python_cause(problem: IncompatibleRequirement, platform: TagPlatform, origi
     newest = _newest_python_wheel_for_platform(problem, platform)
     if platform.python is None or newest is None or newest >= platform.python:
         return None
-    if platform.python > NEWEST_PYTHON_IN_OLD_PEX_LOCKS and newest <= NEWEST_PYTHON_IN_OLD_PEX_LOCKS:
+    if (
+        platform.python > NEWEST_PYTHON_IN_OLD_PEX_LOCKS
+        and newest <= NEWEST_PYTHON_IN_OLD_PEX_LOCKS
+    ):
         if origin.configured_pex_too_old:
             return "old-pex"
         if origin.lock_pex_too_old:
@@ -281,7 +285,11 @@ def _ways_out(
             "`[python].resolves_to_interpreter_constraints`), so its lock can pick releases with "
             f"wheels for Python {_dotted(platform.python)}; then run `pants generate-lockfiles`."
         )
-    others = [name for name, cause in causes.items() if cause not in ("old-pex", "old-lock", "wide-resolve")]
+    others = [
+        name
+        for name, cause in causes.items()
+        if cause not in ("old-pex", "old-lock", "wide-resolve")
+    ]
     if others:
         ways_out.append(
             f"Pin a version of {', '.join(others)} that publishes a wheel for this runtime: pin "

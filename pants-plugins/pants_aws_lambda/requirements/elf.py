@@ -94,8 +94,8 @@ def _sections(data: bytes, header: _Header) -> list[_Section]:
         start = header.shoff + i * header.shentsize
         if start + needed > len(data):
             break  # truncated: keep what was read
-        _name, sh_type, _flags, _addr, offset, size, link, info, _align, _entsize = struct.unpack_from(
-            fmt, data, start
+        _name, sh_type, _flags, _addr, offset, size, link, info, _align, _entsize = (
+            struct.unpack_from(fmt, data, start)
         )
         sections.append(_Section(sh_type, offset, size, link, info))
     return sections

@@ -11,8 +11,8 @@ import sysconfig
 
 import pytest
 
-from pants_aws_lambda.testutil.elf_builder import build_elf
 from pants_aws_lambda.requirements import elf
+from pants_aws_lambda.testutil.elf_builder import build_elf
 
 NEEDS = {
     "libc.so.6": ["GLIBC_2.2.5", "GLIBC_2.17", "GLIBC_2.28"],
@@ -42,7 +42,13 @@ def test_no_glibc_versions() -> None:
 
 @pytest.mark.parametrize(
     "data",
-    [b"", b"#!/bin/sh\necho hello\n", b"PK\x03\x04" + bytes(100), b"\x7fELF", b"\x7fELF" + bytes(200)],
+    [
+        b"",
+        b"#!/bin/sh\necho hello\n",
+        b"PK\x03\x04" + bytes(100),
+        b"\x7fELF",
+        b"\x7fELF" + bytes(200),
+    ],
     ids=["empty", "script", "zip", "magic-only", "zeros"],
 )
 def test_not_elf(data: bytes) -> None:
@@ -83,7 +89,12 @@ def test_glibc_version(name: str, version: tuple[int, int] | None) -> None:
 
 @pytest.mark.parametrize(
     "path, expected",
-    [("a/_x.cpython-312-x86_64-linux-gnu.so", True), ("libs/libfoo.so.1.2", True), ("a.py", False), ("so.txt", False)],
+    [
+        ("a/_x.cpython-312-x86_64-linux-gnu.so", True),
+        ("libs/libfoo.so.1.2", True),
+        ("a.py", False),
+        ("so.txt", False),
+    ],
 )
 def test_is_shared_object(path: str, expected: bool) -> None:
     assert elf.is_shared_object(path) is expected

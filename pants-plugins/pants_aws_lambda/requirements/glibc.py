@@ -9,14 +9,14 @@ from __future__ import annotations
 import logging
 from typing import Iterable, Mapping, Optional, Tuple
 
-from pants.engine.fs import DigestContents, FileEntry
 from pants.engine.addresses import Address
+from pants.engine.fs import DigestContents, FileEntry
 from pants.util.strutil import softwrap
 
 from pants_aws_lambda.errors import LambdaPackagingError
-from pants_aws_lambda.runtimes.platform_rules import LambdaPlatform
 from pants_aws_lambda.requirements import elf, wheels
 from pants_aws_lambda.requirements.wheels import Distribution
+from pants_aws_lambda.runtimes.platform_rules import LambdaPlatform
 
 logger = logging.getLogger(__name__)
 
@@ -30,12 +30,20 @@ def dotted(version: tuple[int, int]) -> str:
 
 def bare_linux_wheels(wheel_names: Iterable[str]) -> list[str]:
     """Platform-specific wheels tagged `linux_<arch>`: their tags say nothing about glibc."""
-    return sorted(w for w in wheel_names if wheels.is_platform_specific(w) and wheels.is_bare_linux(w))
+    return sorted(
+        w for w in wheel_names if wheels.is_platform_specific(w) and wheels.is_bare_linux(w)
+    )
 
 
-def shared_objects(entries: Iterable[tuple[str, FileEntry]], bare_linux: list[str]) -> list[FileEntry]:
+def shared_objects(
+    entries: Iterable[tuple[str, FileEntry]], bare_linux: list[str]
+) -> list[FileEntry]:
     """The shared objects of those wheels, from (wheel, entry) pairs: only these are read."""
-    return [entry for wheel, entry in entries if wheel in bare_linux and elf.is_shared_object(entry.path)]
+    return [
+        entry
+        for wheel, entry in entries
+        if wheel in bare_linux and elf.is_shared_object(entry.path)
+    ]
 
 
 def glibc_needs(bare_linux: list[str], contents: DigestContents, wheel_of) -> dict[str, Need]:
@@ -50,7 +58,9 @@ def glibc_needs(bare_linux: list[str], contents: DigestContents, wheel_of) -> di
     return needs
 
 
-def check_glibc_needs(address: Address, platform: LambdaPlatform, needs: Mapping[str, Need]) -> None:
+def check_glibc_needs(
+    address: Address, platform: LambdaPlatform, needs: Mapping[str, Need]
+) -> None:
     """Refuse wheels that need a newer glibc than the runtime's; warn about the others."""
     platform_glibc = (
         platform.runtime.glibc
@@ -76,7 +86,8 @@ def _refuse(
     too_new: list[tuple[str, tuple[tuple[int, int], str]]],
 ) -> None:
     listing = "; ".join(
-        f"{Distribution.from_wheel(w)} ({w}) needs GLIBC_{dotted(v)} in {f}" for w, (v, f) in too_new
+        f"{Distribution.from_wheel(w)} ({w}) needs GLIBC_{dotted(v)} in {f}"
+        for w, (v, f) in too_new
     )
     raise LambdaPackagingError(
         softwrap(

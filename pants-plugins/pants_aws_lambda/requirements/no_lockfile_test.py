@@ -15,8 +15,8 @@ from pants.testutil.rule_runner import RuleRunner
 
 from pants_aws_lambda.requirements import wheels
 from pants_aws_lambda.runtimes.complete_platforms import complete_platform
-from pants_aws_lambda.testutil.rules import package_zip, rule_runner, set_options  # noqa: F401
 from pants_aws_lambda.runtimes.table import RUNTIMES
+from pants_aws_lambda.testutil.rules import package_zip, rule_runner, set_options  # noqa: F401
 
 REQUIREMENTS = ("numpy", "orjson", "pydantic>=2", "cryptography")
 APP = "import numpy, orjson, pydantic, cryptography\n\ndef handler(event, context):\n    return 1\n"
@@ -46,7 +46,8 @@ def test_unpinned_compiled_requirements_package_from_wheels(
 ) -> None:
     set_options(rule_runner, "--no-python-enable-resolves")
     requirements = "".join(
-        f"python_requirement(name='r{i}', requirements=[{r!r}])\n" for i, r in enumerate(REQUIREMENTS)
+        f"python_requirement(name='r{i}', requirements=[{r!r}])\n"
+        for i, r in enumerate(REQUIREMENTS)
     )
     rule_runner.write_files(
         {
@@ -78,4 +79,7 @@ def test_unpinned_compiled_requirements_package_from_wheels(
             assert set(tags) & set(compatible), (top, tags)
     for project in ("numpy", "orjson", "pydantic-core", "cryptography"):
         assert project in found, sorted(found)
-        assert any("manylinux" in t.split("-")[-1] for t in found[project]), (project, found[project])
+        assert any("manylinux" in t.split("-")[-1] for t in found[project]), (
+            project,
+            found[project],
+        )

@@ -13,6 +13,7 @@ import pytest
 from pants.engine.addresses import Address
 from pants.testutil.rule_runner import RuleRunner
 
+from pants_aws_lambda.requirements.lockfile import MIN_PEX_VERSION
 from pants_aws_lambda.testutil.rules import (  # noqa: F401 (the fixture)
     LOCKFILE,
     assert_package_error,
@@ -20,7 +21,6 @@ from pants_aws_lambda.testutil.rules import (  # noqa: F401 (the fixture)
     rule_runner,
     set_options,
 )
-from pants_aws_lambda.requirements.lockfile import MIN_PEX_VERSION
 
 APP = "import pydantic\n\ndef handler(event, context):\n    return pydantic.VERSION\n"
 
@@ -33,7 +33,9 @@ def lock_without_newer_wheels(lock_pex_version: str) -> str:
     for requirement in lock["locked_resolves"][0]["locked_requirements"]:
         if requirement["project_name"] == "pydantic-core":
             requirement["artifacts"] = [
-                a for a in requirement["artifacts"] if "-cp313-" not in a["url"] and "-cp314-" not in a["url"]
+                a
+                for a in requirement["artifacts"]
+                if "-cp313-" not in a["url"] and "-cp314-" not in a["url"]
             ]
     lock["pex_version"] = lock_pex_version
     return "\n".join(header) + "\n" + json.dumps(lock, indent=2) + "\n"
@@ -55,7 +57,9 @@ def write(rule_runner: RuleRunner, lock: str) -> None:
 
 def test_pants_running_the_old_pex_is_named(rule_runner: RuleRunner) -> None:
     write(rule_runner, lock_without_newer_wheels("2.1.137"))
-    set_options(rule_runner, "--python-invalid-lockfile-behavior=ignore", *pex_cli_options("v2.1.137"))
+    set_options(
+        rule_runner, "--python-invalid-lockfile-behavior=ignore", *pex_cli_options("v2.1.137")
+    )
     message = assert_package_error(
         rule_runner,
         Address("src/proj", target_name="fn"),

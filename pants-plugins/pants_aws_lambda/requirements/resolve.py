@@ -7,7 +7,6 @@ platforms into a loose PEX, whose installed wheels `tree` lays out.
 
 from __future__ import annotations
 
-
 from dataclasses import dataclass
 
 from pants.backend.python.subsystems.setup import PythonSetup
@@ -29,9 +28,13 @@ from pants.engine.rules import Get, collect_rules, rule
 from pants.util.strutil import softwrap
 
 from pants_aws_lambda.errors import LambdaPackagingError
-from pants_aws_lambda.runtimes.platform_rules import LambdaPlatform
 from pants_aws_lambda.requirements import diagnosis, lockfile, tree
-from pants_aws_lambda.requirements.tree import REQUIREMENTS_PEX, ThirdPartyTree, ThirdPartyTreeRequest
+from pants_aws_lambda.requirements.tree import (
+    REQUIREMENTS_PEX,
+    ThirdPartyTree,
+    ThirdPartyTreeRequest,
+)
+from pants_aws_lambda.runtimes.platform_rules import LambdaPlatform
 
 
 @dataclass(frozen=True)
@@ -86,7 +89,9 @@ async def check_requirements_have_wheels(
                 problems,
                 address=str(request.address),
                 runtime_description=(
-                    diagnosis.describe_runtime(request.platform.runtime, request.platform.architecture)
+                    diagnosis.describe_runtime(
+                        request.platform.runtime, request.platform.architecture
+                    )
                     if request.platform.runtime is not None and request.platform.architecture
                     else request.platform.description
                 ),
@@ -179,7 +184,9 @@ def _requirements_pex_request(
 
 
 @rule
-async def resolve_third_party(request: ThirdPartyRequest, python_setup: PythonSetup) -> ThirdPartyTree:
+async def resolve_third_party(
+    request: ThirdPartyRequest, python_setup: PythonSetup
+) -> ThirdPartyTree:
     """The requirements installed by PEX for the platform, after the lockfile's wheels are checked."""
     known_version = _check_known_version(request, python_setup)
     check = await Get(

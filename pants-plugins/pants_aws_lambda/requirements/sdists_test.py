@@ -16,13 +16,13 @@ import pytest
 from pants.engine.addresses import Address
 from pants.testutil.rule_runner import RuleRunner
 
+from pants_aws_lambda.testutil import TESTDATA
 from pants_aws_lambda.testutil.rules import (  # noqa: F401 (the fixture)
     assert_package_error,
     package_zip,
     rule_runner,
     set_options,
 )
-from pants_aws_lambda.testutil import TESTDATA
 
 DOCOPT_APP = """\
 from docopt import docopt
@@ -50,7 +50,9 @@ def use_sdists_lock(rule_runner: RuleRunner) -> None:
     )
 
 
-def write(rule_runner: RuleRunner, app: str, requirement: str, fields: str, resolve: str | None) -> None:
+def write(
+    rule_runner: RuleRunner, app: str, requirement: str, fields: str, resolve: str | None
+) -> None:
     resolve_field = f", resolve={resolve!r}" if resolve else ""
     rule_runner.write_files(
         {
@@ -66,7 +68,9 @@ def write(rule_runner: RuleRunner, app: str, requirement: str, fields: str, reso
 
 @pytest.mark.parametrize("architecture", ["x86_64", "arm64"])
 @pytest.mark.parametrize("locked", [True, False], ids=["lockfile", "no-lockfile"])
-def test_pure_python_sdist_is_packaged(rule_runner: RuleRunner, architecture: str, locked: bool) -> None:
+def test_pure_python_sdist_is_packaged(
+    rule_runner: RuleRunner, architecture: str, locked: bool
+) -> None:
     if locked:
         use_sdists_lock(rule_runner)
     else:
@@ -94,7 +98,13 @@ def test_compiled_sdist_is_refused(rule_runner: RuleRunner, architecture: str) -
     # On the machine's own CPU PEX builds it and the plugin refuses the wheel; for another CPU,
     # PEX cannot use what it built, and the plugin says why.
     use_sdists_lock(rule_runner)
-    write(rule_runner, CRCMOD_APP, "crcmod==1.7", f"runtime='python3.12', architecture={architecture!r}", "sdists")
+    write(
+        rule_runner,
+        CRCMOD_APP,
+        "crcmod==1.7",
+        f"runtime='python3.12', architecture={architecture!r}",
+        "sdists",
+    )
     assert_package_error(
         rule_runner,
         Address("src/proj", target_name="fn"),

@@ -17,8 +17,8 @@ from pants.engine.rules import Get, collect_rules, rule
 from pants.util.strutil import softwrap
 
 from pants_aws_lambda.errors import LambdaPackagingError
-from pants_aws_lambda.runtimes.platform_rules import LambdaPlatform
 from pants_aws_lambda.requirements import glibc, wheels
+from pants_aws_lambda.runtimes.platform_rules import LambdaPlatform
 
 REQUIREMENTS_PEX = "requirements.pex"
 _DEPS_PREFIX = f"{REQUIREMENTS_PEX}/.deps/"
@@ -33,7 +33,11 @@ _CHROOT_PEX_INFO_SUFFIX = ".pex-info"
 
 def _is_pex_bookkeeping(rel: str) -> bool:
     top = rel.split("/", 1)[0]
-    return rel == _CHROOT_METADATA or rel.startswith(_CHROOT_STASH) or top.endswith(_CHROOT_PEX_INFO_SUFFIX)
+    return (
+        rel == _CHROOT_METADATA
+        or rel.startswith(_CHROOT_STASH)
+        or top.endswith(_CHROOT_PEX_INFO_SUFFIX)
+    )
 
 
 def _wheel_and_path(pex_path: str) -> tuple[str, str]:
@@ -95,14 +99,18 @@ def _installed(entries: DigestEntries) -> _Installed:
         if seen is not None and seen.entry.file_digest != entry.file_digest:
             conflicts[rel].update((seen.wheel, wheel))
             continue
-        by_path[rel] = ThirdPartyFile(rel, wheel, FileEntry(rel, entry.file_digest, entry.is_executable))
+        by_path[rel] = ThirdPartyFile(
+            rel, wheel, FileEntry(rel, entry.file_digest, entry.is_executable)
+        )
     return _Installed(frozenset(wheel_names), tuple(in_wheels), by_path, dict(conflicts))
 
 
 def _check_wheels(request: ThirdPartyTreeRequest, wheel_names: frozenset[str]) -> None:
     """Refuse wheels the platform cannot load, and wheels built for the machine running Pants."""
     incompatible = sorted(
-        w for w in wheel_names if not wheels.is_compatible_wheel(w, request.platform.compatible_tags)
+        w
+        for w in wheel_names
+        if not wheels.is_compatible_wheel(w, request.platform.compatible_tags)
     )
     if incompatible:
         raise LambdaPackagingError(
@@ -125,7 +133,8 @@ def _check_conflicts(address: Address, conflicts: dict[str, set[str]]) -> None:
     if not conflicts:
         return
     listing = "\n".join(
-        f"  - {path}: {', '.join(sorted(owners))}" for path, owners in sorted(conflicts.items())[:10]
+        f"  - {path}: {', '.join(sorted(owners))}"
+        for path, owners in sorted(conflicts.items())[:10]
     )
     raise LambdaPackagingError(
         f"Third-party distributions of {address} install different files at the same "
@@ -145,13 +154,17 @@ async def lay_out_third_party(request: ThirdPartyTreeRequest) -> ThirdPartyTree:
     # Only these wheels' shared objects are read, so other builds read no file contents.
     bare_linux = glibc.bare_linux_wheels(installed.wheels) if request.locked else []
     if bare_linux:
-        so_digest = await Get(Digest, CreateDigest(glibc.shared_objects(installed.entries, bare_linux)))
+        so_digest = await Get(
+            Digest, CreateDigest(glibc.shared_objects(installed.entries, bare_linux))
+        )
         so_contents = await Get(DigestContents, Digest, so_digest)
         needs = glibc.glibc_needs(bare_linux, so_contents, _wheel_and_path)
         glibc.check_glibc_needs(request.address, request.platform, needs)
     _check_conflicts(request.address, installed.conflicts)
     by_path = installed.by_path
-    return ThirdPartyTree(tuple(sorted(installed.wheels)), tuple(by_path[p] for p in sorted(by_path)))
+    return ThirdPartyTree(
+        tuple(sorted(installed.wheels)), tuple(by_path[p] for p in sorted(by_path))
+    )
 
 
 def _built_for_this_machine(wheel: str, request: ThirdPartyTreeRequest) -> bool:

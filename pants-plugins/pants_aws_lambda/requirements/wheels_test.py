@@ -5,8 +5,6 @@ from pathlib import Path
 
 import pytest
 
-from pants_aws_lambda.runtimes.complete_platforms import complete_platform
-from pants_aws_lambda.runtimes.table import RUNTIMES
 from pants_aws_lambda.requirements.diagnosis import describe_incompatible, describe_runtime
 from pants_aws_lambda.requirements.lockfile import (
     MIN_PEX_VERSION,
@@ -23,6 +21,8 @@ from pants_aws_lambda.requirements.wheels import (
     project_name,
     wheel_tags,
 )
+from pants_aws_lambda.runtimes.complete_platforms import complete_platform
+from pants_aws_lambda.runtimes.table import RUNTIMES
 
 # Declared as a `file` dependency of this test, so it is in the sandbox at this path.
 DEFAULT_LOCK = Path("3rdparty/python/default.lock")
@@ -518,12 +518,17 @@ def test_output_is_sorted_and_independent_of_input_order() -> None:
 def test_an_sdist_only_requirement_is_left_to_pex_to_build() -> None:
     lock = lock_of(locked("app", "legacy"), locked("legacy", wheels=()))
     assert find(lock, ["app"], "python3.12") == ()
-    assert find_sdist_only_requirements(lock, ["app"], platform("python3.12")["marker_environment"]) == (
-        "legacy",
-    )
+    assert find_sdist_only_requirements(
+        lock, ["app"], platform("python3.12")["marker_environment"]
+    ) == ("legacy",)
     # Only what is reached: an unreferenced sdist-only requirement is not built.
     assert find_sdist_only_requirements(lock, ["legacy"], {}) == ("legacy",)
-    assert find_sdist_only_requirements(lock_of(locked("app"), locked("legacy", wheels=())), ["app"], {}) == ()
+    assert (
+        find_sdist_only_requirements(
+            lock_of(locked("app"), locked("legacy", wheels=())), ["app"], {}
+        )
+        == ()
+    )
 
 
 def test_an_sdist_only_requirement_excluded_by_requires_python_is_reported() -> None:
@@ -557,7 +562,10 @@ def test_is_platform_specific(wheel: str, specific: bool) -> None:
 
 
 def test_project_name() -> None:
-    assert project_name("Pydantic_Core-2.46.5-cp313-cp313-manylinux_2_17_x86_64.whl") == "pydantic-core"
+    assert (
+        project_name("Pydantic_Core-2.46.5-cp313-cp313-manylinux_2_17_x86_64.whl")
+        == "pydantic-core"
+    )
 
 
 def test_requires_python_excluding_the_runtime_is_reported() -> None:
@@ -642,7 +650,11 @@ def test_a_lock_of_the_old_pex_explains_itself(
 
     # Pants runs the old pex: the way out is `[pex-cli]`.
     message = describe(
-        problems, runtime, architecture, resolve="python-default", origin=LockOrigin.of(lock, "v2.1.137")
+        problems,
+        runtime,
+        architecture,
+        resolve="python-default",
+        origin=LockOrigin.of(lock, "v2.1.137"),
     )
     for expected in (
         ADDRESS,
@@ -661,9 +673,18 @@ def test_a_lock_of_the_old_pex_explains_itself(
     assert f"cp3{version}-cp3{version}-manylinux_2_31_{machine}" not in message
 
     # Pants runs a current pex, but the lock is older: the way out is to regenerate it.
-    message = describe(problems, runtime, architecture, resolve="r", origin=LockOrigin.of(lock, f"v{MIN_PEX_VERSION}"))
+    message = describe(
+        problems,
+        runtime,
+        architecture,
+        resolve="r",
+        origin=LockOrigin.of(lock, f"v{MIN_PEX_VERSION}"),
+    )
     assert "The lockfile was written by pex 2.1.137" in message
-    assert "Regenerate the lockfile with the pex Pants runs now: `pants generate-lockfiles --resolve=r`" in message
+    assert (
+        "Regenerate the lockfile with the pex Pants runs now: `pants generate-lockfiles --resolve=r`"
+        in message
+    )
     assert "[pex-cli]" not in message
 
 
@@ -685,7 +706,10 @@ def test_a_resolve_spanning_old_pythons_explains_itself(
     lock["requires_python"] = ["CPython<3.15,>=3.12"]
     message = describe(problems, "python3.13", origin=LockOrigin.of(lock, f"v{MIN_PEX_VERSION}"))
     assert "a resolve of their own" not in message
-    assert "publishes wheels for CPython up to 3.12; a newer release may support Python 3.13" in message
+    assert (
+        "publishes wheels for CPython up to 3.12; a newer release may support Python 3.13"
+        in message
+    )
     assert "Pin a version of pydantic-core" in message
 
 
@@ -694,7 +718,10 @@ def test_the_al2023_lock_serves_todays_runtimes() -> None:
     assert lock["requires_python"] == ["CPython<3.15,>=3.12"]
     for runtime in ("python3.12", "python3.13", "python3.14"):
         for architecture in ("x86_64", "arm64"):
-            assert find(lock, lock["requirements"], runtime, architecture) == (), (runtime, architecture)
+            assert find(lock, lock["requirements"], runtime, architecture) == (), (
+                runtime,
+                architecture,
+            )
 
 
 def test_real_lock_refuses_python38_by_requires_python(default_lock: dict) -> None:
@@ -838,13 +865,17 @@ def test_message_about_old_pex_only_when_it_applies() -> None:
     assert "Pants runs pex v2.1.137" in describe([cp312_only], "python3.14", origin=old)
     assert "Pants runs pex v2.1.137" not in describe([cp312_only], "python3.11", origin=old)
     # A current pex everywhere: not the cause.
-    assert "pex" not in describe([cp312_only], "python3.13", origin=LockOrigin("2.105.2", "v2.105.2"))
+    assert "pex" not in describe(
+        [cp312_only], "python3.13", origin=LockOrigin("2.105.2", "v2.105.2")
+    )
     # Nothing version-specific in the lock: the pex is not what is missing.
     assert "Pants runs pex" not in describe(
         [problem("native", "py3-none-macosx_11_0_arm64")], "python3.13", origin=old
     )
     # Version-specific wheels only for other platforms: python3.12 would not help either.
-    assert "Pants runs pex" not in describe([problem("native", NATIVE_MAC)], "python3.13", origin=old)
+    assert "Pants runs pex" not in describe(
+        [problem("native", NATIVE_MAC)], "python3.13", origin=old
+    )
     # cp313 wheels exist in the lock, for other platforms: a platform problem.
     cp313_mac = problem("native", "cp313-cp313-macosx_11_0_arm64")
     message = describe([cp313_mac], "python3.13", origin=old)
@@ -853,7 +884,9 @@ def test_message_about_old_pex_only_when_it_applies() -> None:
 
 
 def test_message_suggests_building_a_wheel_only_when_there_is_an_sdist() -> None:
-    assert "`[python-repos].find_links`" not in describe([problem("native", NATIVE_MAC)], "python3.12")
+    assert "`[python-repos].find_links`" not in describe(
+        [problem("native", NATIVE_MAC)], "python3.12"
+    )
     assert "`[python-repos].find_links`" in describe(
         [problem("native", NATIVE_MAC, sdist=True)], "python3.12"
     )

@@ -32,9 +32,9 @@ REGENERATE = "./pants run pants-plugins/pants_aws_lambda/complete_platforms.py"
 
 def test_committed_platforms_equal_generator_output() -> None:
     directory = platforms_dir()
-    assert directory.is_dir(), (
-        f"{directory} is missing: the test needs the `:platforms` resources target as a dependency."
-    )
+    assert (
+        directory.is_dir()
+    ), f"{directory} is missing: the test needs the `:platforms` resources target as a dependency."
     committed = {path.name: path.read_text() for path in directory.glob("*.json")}
     expected = generate_all()
 
@@ -202,7 +202,8 @@ INSPECTED = [
         (runtime, architecture)
         for runtime in RUNTIMES.values()
         for architecture in ARCHITECTURES
-        if architecture != host_architecture() and (runtime.python_version_str, architecture) in emulated.ROOTS
+        if architecture != host_architecture()
+        and (runtime.python_version_str, architecture) in emulated.ROOTS
     ),
 ]
 
@@ -256,18 +257,22 @@ def _platform(command: list[str]) -> tuple[str, tuple[int, int] | None]:
 
 
 @pytest.mark.parametrize(
-    "runtime, architecture", INSPECTED, ids=[f"{runtime.name}-{arch}" for runtime, arch in INSPECTED]
+    "runtime, architecture",
+    INSPECTED,
+    ids=[f"{runtime.name}-{arch}" for runtime, arch in INSPECTED],
 )
-def test_matches_pex_interpreter_inspect(runtime: LambdaRuntime, architecture: str, tmp_path: Path) -> None:
+def test_matches_pex_interpreter_inspect(
+    runtime: LambdaRuntime, architecture: str, tmp_path: Path
+) -> None:
     version = runtime.python_version
     minor = version[1]
     interpreter, command = _interpreter(runtime.python_version_str, architecture, tmp_path)
     machine, glibc = _platform(command)
     if glibc is None:
         pytest.skip("This interpreter's C library is not glibc: manylinux tags do not apply.")
-    assert PEX3.is_file(), (
-        f"{PEX3} is missing: the test needs `3rdparty/python:pex3` as a runtime package."
-    )
+    assert (
+        PEX3.is_file()
+    ), f"{PEX3} is missing: the test needs `3rdparty/python:pex3` as a runtime package."
 
     # The PEX's shebang may land on a pyenv shim that fails; run it with the test's own CPython 3.9.
     result = subprocess.run(

@@ -22,7 +22,8 @@ class LambdaArchitecture:
 
 
 ARCHITECTURES: dict[str, LambdaArchitecture] = {
-    a.name: a for a in (LambdaArchitecture("x86_64", "x86_64"), LambdaArchitecture("arm64", "aarch64"))
+    a.name: a
+    for a in (LambdaArchitecture("x86_64", "x86_64"), LambdaArchitecture("arm64", "aarch64"))
 }
 DEFAULT_ARCHITECTURE = "x86_64"
 
@@ -125,7 +126,9 @@ def closest_runtime(
 ) -> LambdaRuntime:
     """The runtime of CPython `version`; for a version the table lacks (a `complete_platforms`
     target), the newest runtime not newer than it, or else the oldest runtime."""
-    ordered = sorted(RUNTIMES.values() if runtimes is None else runtimes, key=lambda r: r.python_version)
+    ordered = sorted(
+        RUNTIMES.values() if runtimes is None else runtimes, key=lambda r: r.python_version
+    )
     older = [r for r in ordered if r.python_version <= version]
     return older[-1] if older else ordered[0]
 

@@ -13,8 +13,8 @@ from packaging import tags
 from packaging.requirements import Requirement
 from packaging.utils import parse_wheel_filename
 
-from pants_aws_lambda.runtimes.complete_platforms import compatible_tags, file_name
 from pants_aws_lambda.invoke.runtime_client import Awslambdaric
+from pants_aws_lambda.runtimes.complete_platforms import compatible_tags, file_name
 from pants_aws_lambda.runtimes.table import (
     ARCHITECTURES,
     DATES_CHECKED_ON,
@@ -107,8 +107,12 @@ def test_newer_runtimes_never_run_on_an_older_os() -> None:
 
 @ids
 @pytest.mark.parametrize("architecture", sorted(ARCHITECTURES))
-def test_committed_complete_platform_matches_the_row(runtime: LambdaRuntime, architecture: str) -> None:
-    content = pkgutil.get_data("pants_aws_lambda.runtimes", f"platforms/{file_name(runtime.name, architecture)}")
+def test_committed_complete_platform_matches_the_row(
+    runtime: LambdaRuntime, architecture: str
+) -> None:
+    content = pkgutil.get_data(
+        "pants_aws_lambda.runtimes", f"platforms/{file_name(runtime.name, architecture)}"
+    )
     assert content is not None
     platform = json.loads(content)
     machine = ARCHITECTURES[architecture].machine
@@ -116,7 +120,10 @@ def test_committed_complete_platform_matches_the_row(runtime: LambdaRuntime, arc
     assert platform["marker_environment"]["platform_machine"] == machine
     interpreter = "cp" + runtime.python_version_str.replace(".", "")
     # Most preferred: a wheel for exactly this CPython and the newest glibc of the runtime's OS.
-    assert platform["compatible_tags"][0] == f"{interpreter}-{interpreter}-{runtime.manylinux}_{machine}"
+    assert (
+        platform["compatible_tags"][0]
+        == f"{interpreter}-{interpreter}-{runtime.manylinux}_{machine}"
+    )
     newer_glibc = "manylinux_{}_{}_{}".format(runtime.glibc[0], runtime.glibc[1] + 1, machine)
     assert not any(tag.endswith(newer_glibc) for tag in platform["compatible_tags"])
 
@@ -130,7 +137,9 @@ def test_committed_complete_platform_matches_the_row(runtime: LambdaRuntime, arc
 CHECKED = _day(DATES_CHECKED_ON)
 
 
-@pytest.mark.parametrize("today", [CHECKED, _day("2027-06-29"), _day("2027-06-30"), _day("2030-01-01")])
+@pytest.mark.parametrize(
+    "today", [CHECKED, _day("2027-06-29"), _day("2027-06-30"), _day("2030-01-01")]
+)
 def test_deprecated_runtimes_are_the_oldest(today: date) -> None:
     statuses = [r.is_deprecated(today) for r in BY_VERSION]
     assert statuses == sorted(statuses, reverse=True), "a runtime is deprecated before an older one"
@@ -147,13 +156,21 @@ def test_the_status_depends_on_the_day_given() -> None:
         "AWS deprecated the `python3.11` runtime on 2027-06-30; creating functions with it is "
         "blocked from 2027-07-31, updating them from 2027-08-31."
     )
-    assert [r.name for r in BY_VERSION if r.is_deprecated(CHECKED)] == ["python3.8", "python3.9", "python3.10"]
+    assert [r.name for r in BY_VERSION if r.is_deprecated(CHECKED)] == [
+        "python3.8",
+        "python3.9",
+        "python3.10",
+    ]
     assert not BY_VERSION[-1].is_deprecated(CHECKED), "the newest runtime is deprecated"
 
 
 @ids
 def test_dates(runtime: LambdaRuntime) -> None:
-    days = [_day(d) for d in (runtime.deprecation_on, runtime.create_blocked_on, runtime.update_blocked_on) if d]
+    days = [
+        _day(d)
+        for d in (runtime.deprecation_on, runtime.create_blocked_on, runtime.update_blocked_on)
+        if d
+    ]
     assert days == sorted(days) and len(set(days)) == len(days), runtime.name
     # A runtime deprecated by the day the dates were checked has AWS's block dates.
     if runtime.is_deprecated(CHECKED):
@@ -224,7 +241,9 @@ def test_awslambdaric_column_is_where_the_locked_client_has_wheels(runtime: Lamb
     wheel_tags = {str(tag) for wheel in wheels for tag in parse_wheel_filename(wheel)[3]}
     installable = {
         architecture: bool(
-            wheel_tags.intersection(compatible_tags(runtime.python_version, a.machine, runtime.glibc))
+            wheel_tags.intersection(
+                compatible_tags(runtime.python_version, a.machine, runtime.glibc)
+            )
         )
         for architecture, a in ARCHITECTURES.items()
     }
@@ -234,7 +253,9 @@ def test_awslambdaric_column_is_where_the_locked_client_has_wheels(runtime: Lamb
 def test_client_interpreter_constraints_are_the_supported_runtimes() -> None:
     constraints = runtime_client_interpreter_constraints()
     assert Awslambdaric.default_interpreter_constraints == constraints
-    assert _allowed_versions(constraints) == {r.python_version for r in BY_VERSION if r.awslambdaric}
+    assert _allowed_versions(constraints) == {
+        r.python_version for r in BY_VERSION if r.awslambdaric
+    }
 
 
 def test_client_lockfile_is_for_these_constraints() -> None:

@@ -9,7 +9,12 @@ from typing import Sequence
 def run_checked(argv: Sequence[str], timeout: float, **kwargs) -> subprocess.CompletedProcess:
     """`argv` with no stdin and captured text output; a non-zero exit raises with the output's end."""
     proc = subprocess.run(
-        list(argv), stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout, **kwargs
+        list(argv),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        **kwargs,
     )
     if proc.returncode != 0:
         raise RuntimeError(

@@ -37,8 +37,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from pants_aws_lambda.testutil.commands import run_checked
 from pants_aws_lambda.testutil import cache_root
+from pants_aws_lambda.testutil.commands import run_checked
 from pants_aws_lambda.testutil.require import (
     REQUIRE_EMULATION_ENV,
     REQUIRE_INTERPRETERS_ENV,
@@ -126,9 +126,7 @@ def _tool(name: str, package: str) -> str:
         (p for p in (f"/usr/sbin/{name}", f"/usr/bin/{name}") if os.access(p, os.X_OK)), None
     )
     if not found:
-        raise Unavailable(
-            f"`{name}` is not installed (Debian/Ubuntu: `apt-get install {package}`)"
-        )
+        raise Unavailable(f"`{name}` is not installed (Debian/Ubuntu: `apt-get install {package}`)")
     return found
 
 
@@ -219,9 +217,7 @@ def _build(root: DebianRoot, dest: Path) -> int:
 
 
 def _size_bytes(path: Path) -> int:
-    return sum(
-        p.lstat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink()
-    )
+    return sum(p.lstat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
 
 
 def ensure_root(root: DebianRoot) -> Path:
@@ -287,7 +283,10 @@ def find_root(python_version: str, architecture: str) -> str | None:
     pattern = f"*-{_LAMBDA_ARCHES[architecture]}-python{python_version}"
     cached = sorted(str(p) for p in roots_dir().glob(pattern))
     for root in named + cached:
-        if _elf_architecture(os.path.realpath(f"{root}/usr/bin/python{python_version}")) == architecture:
+        if (
+            _elf_architecture(os.path.realpath(f"{root}/usr/bin/python{python_version}"))
+            == architecture
+        ):
             return root
     return None
 

@@ -83,7 +83,11 @@ def repository_options() -> list[str]:
 def subprocess_environment_names() -> set[str]:
     """The variables pants.toml passes to processes, which the rule runner must inherit."""
     config = toml.loads(PANTS_TOML.read_text())
-    return {name.split("=", 1)[0] for name in config["subprocess-environment"]["env_vars"] if "=" not in name}
+    return {
+        name.split("=", 1)[0]
+        for name in config["subprocess-environment"]["env_vars"]
+        if "=" not in name
+    }
 
 
 def _union_members(base: type) -> tuple[type, ...]:
@@ -140,7 +144,11 @@ def set_options(rule_runner: RuleRunner, *extra: str) -> None:
             "--python-resolves={'python-default': 'lock/default.lock'}",
             f"--python-interpreter-constraints=['{INTERPRETER_CONSTRAINTS}']",
             "--python-bootstrap-search-path=['<PATH>', '<PYENV>']",
-            *(o for o in repository_options() if o.split("=", 1)[0] not in {e.split("=", 1)[0] for e in extra}),
+            *(
+                o
+                for o in repository_options()
+                if o.split("=", 1)[0] not in {e.split("=", 1)[0] for e in extra}
+            ),
             *extra,
         ],
         env_inherit={"PATH", "PYENV_ROOT", "HOME", *subprocess_environment_names()},
@@ -188,7 +196,11 @@ def assert_metadata_agrees(data: dict, artifact: str, files: dict[str, bytes]) -
             sizes = [i.file_size for i in zf.infolist() if not i.is_dir()]
     else:
         prefix = f"{artifact}/"
-        tree = {path[len(prefix) :]: content for path, content in files.items() if path.startswith(prefix)}
+        tree = {
+            path[len(prefix) :]: content
+            for path, content in files.items()
+            if path.startswith(prefix)
+        }
         lines = "".join(f"{hashlib.sha256(tree[p]).hexdigest()}  {p}\n" for p in sorted(tree))
         assert data["tree_sha256"] == hashlib.sha256(lines.encode()).hexdigest()
         assert "zipped_bytes" not in data["size"]
@@ -197,7 +209,9 @@ def assert_metadata_agrees(data: dict, artifact: str, files: dict[str, bytes]) -
     assert data["size"]["files"] == len(sizes)
 
 
-def build_package(rule_runner: RuleRunner, address: Address) -> tuple[BuiltPackage, dict[str, bytes]]:
+def build_package(
+    rule_runner: RuleRunner, address: Address
+) -> tuple[BuiltPackage, dict[str, bytes]]:
     """Package the function or layer at `address`: the result, and its artifact's files by path."""
     built, files, _ = build_package_and_metadata(rule_runner, address)
     return built, files

@@ -33,7 +33,14 @@ def cached_virtualenv(
         if (venv / ".complete").is_file():
             return venv
         shutil.rmtree(venv, ignore_errors=True)
-        pip_install = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+        pip_install = [
+            str(venv / "bin" / "python"),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+        ]
         try:
             for argv in ([python, "-m", "venv", str(venv)], [*pip_install, *requirements]):
                 subprocess.run(

@@ -23,7 +23,9 @@ def _record_line(name: str, data: bytes) -> str:
     return f"{name},sha256={digest},{len(data)}"
 
 
-def write_wheel(directory: Path, name: str, version: str, tag: str, files: Mapping[str, bytes]) -> Path:
+def write_wheel(
+    directory: Path, name: str, version: str, tag: str, files: Mapping[str, bytes]
+) -> Path:
     """`name-version-tag.whl` in `directory`, holding `files` and its metadata (with a RECORD)."""
     dist_info = f"{name}-{version}.dist-info"
     contents = {

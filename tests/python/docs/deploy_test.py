@@ -14,7 +14,10 @@ import pytest
 from pants.engine.addresses import Address
 from pants.testutil.rule_runner import RuleRunner
 
-from pants_aws_lambda.testutil.rules import build_package_and_metadata, rule_runner  # noqa: F401 (the fixture)
+from pants_aws_lambda.testutil.rules import (  # noqa: F401 (the fixture)
+    build_package_and_metadata,
+    rule_runner,
+)
 
 
 def deploy_doc() -> str:
@@ -72,10 +75,14 @@ def examples(rule_runner: RuleRunner) -> dict[str, dict]:
 
 def test_every_key_the_snippet_reads_exists(examples: dict[str, dict]) -> None:
     hcl = terraform_snippet()
-    files = dict(re.findall(r'^\s*(\w+)\s*=\s*jsondecode\(file\("[^"]*/([^"/]+/[^"/]+)"\)\)', hcl, re.M))
+    files = dict(
+        re.findall(r'^\s*(\w+)\s*=\s*jsondecode\(file\("[^"]*/([^"/]+/[^"/]+)"\)\)', hcl, re.M)
+    )
     assert set(files) == {"hello", "shared"}, files
     kinds = {"hello": "function", "shared": "layer"}
-    metadata = {local: examples["lambda" if kinds[local] == "function" else "shared"] for local in files}
+    metadata = {
+        local: examples["lambda" if kinds[local] == "function" else "shared"] for local in files
+    }
     for local, path in files.items():
         assert path.endswith(".metadata.json"), path
         assert metadata[local]["kind"] == kinds[local]
@@ -83,4 +90,3 @@ def test_every_key_the_snippet_reads_exists(examples: dict[str, dict]) -> None:
     assert reads
     missing = sorted({f"{local}.{key}" for local, key in reads if key not in metadata[local]})
     assert not missing, f"docs/deploy.md's Terraform reads keys no metadata file has: {missing}"
-

@@ -39,4 +39,3 @@ def test_every_field_is_documented(target_type) -> None:
         "describe every field there (see `./pants help "
         f"{target_type.alias}`)."
     )
-

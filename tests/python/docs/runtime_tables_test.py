@@ -52,7 +52,11 @@ def read_docs() -> dict[str, str]:
     for parent in Path(__file__).resolve().parents:
         if (parent / "docs" / "reference.md").is_file():
             return {
-                name: " ".join((parent / name).read_text().split()) if (parent / name).is_file() else ""
+                name: (
+                    " ".join((parent / name).read_text().split())
+                    if (parent / name).is_file()
+                    else ""
+                )
                 for name in DOCUMENTS
             }
     raise AssertionError("docs/reference.md is not in the test's sandbox")
@@ -119,7 +123,8 @@ def required_phrases(runtimes: Sequence[LambdaRuntime]) -> dict[str, list[str]]:
     by_encoding = spans(runtimes, lambda r: r.json_ensure_ascii)
     phrases: dict[str, list[str]] = {
         "docs/quickstart.md": [
-            f"`{first.manylinux}` for {_range(first, last)} ({os})" for os, (first, last) in by_os.items()
+            f"`{first.manylinux}` for {_range(first, last)} ({os})"
+            for os, (first, last) in by_os.items()
         ],
         "docs/troubleshooting.md": [
             f"{_range(first, last)} run on {os} (glibc {_dotted(first.glibc)})"
@@ -136,7 +141,9 @@ def required_phrases(runtimes: Sequence[LambdaRuntime]) -> dict[str, list[str]]:
     return phrases
 
 
-def docs_problems(docs: dict[str, str], table: list[list[str]], runtimes: Sequence[LambdaRuntime]) -> list[str]:
+def docs_problems(
+    docs: dict[str, str], table: list[list[str]], runtimes: Sequence[LambdaRuntime]
+) -> list[str]:
     """What the docs say about runtimes that `runtimes` does not; empty when they agree."""
     ordered = sorted(runtimes, key=lambda r: r.python_version)
     names = [r.name for r in ordered]
@@ -147,15 +154,28 @@ def docs_problems(docs: dict[str, str], table: list[list[str]], runtimes: Sequen
             "docs/reference.md's `## Runtimes` table is not the runtime table; its rows should be:\n"
             + "\n".join("| " + " | ".join(row) + " |" for row in expected_rows)
         )
-    if f"last compared with AWS's runtimes page on {DATES_CHECKED_ON}" not in docs["docs/reference.md"]:
-        problems.append(f"docs/reference.md does not say: last compared with AWS's runtimes page on {DATES_CHECKED_ON}")
+    if (
+        f"last compared with AWS's runtimes page on {DATES_CHECKED_ON}"
+        not in docs["docs/reference.md"]
+    ):
+        problems.append(
+            f"docs/reference.md does not say: last compared with AWS's runtimes page on {DATES_CHECKED_ON}"
+        )
     for document, wanted in required_phrases(ordered).items():
-        problems.extend(f"{document} does not say: {phrase}" for phrase in wanted if phrase not in docs[document])
+        problems.extend(
+            f"{document} does not say: {phrase}"
+            for phrase in wanted
+            if phrase not in docs[document]
+        )
     # Every range of runtimes is one the table has: all, one OS's, the deprecated or supported ones,
     # or those with one encoding rule.
     allowed = {(ordered[0].name, ordered[-1].name)} | {
         (first.name, last.name)
-        for key in (lambda r: r.os, lambda r: r.is_deprecated(CHECKED), lambda r: r.json_ensure_ascii)
+        for key in (
+            lambda r: r.os,
+            lambda r: r.is_deprecated(CHECKED),
+            lambda r: r.json_ensure_ascii,
+        )
         for first, last in spans(ordered, key).values()
     }
     for document, text in docs.items():
@@ -169,7 +189,9 @@ def docs_problems(docs: dict[str, str], table: list[list[str]], runtimes: Sequen
                 listed = match.group(1).split(", ")
                 expected = names if kind == "all" else supported
                 if listed != expected:
-                    problems.append(f"{document}: lists {', '.join(listed)}, not {', '.join(expected)}")
+                    problems.append(
+                        f"{document}: lists {', '.join(listed)}, not {', '.join(expected)}"
+                    )
     return problems
 
 
@@ -178,7 +200,9 @@ def read_universe() -> list[str]:
     for parent in Path(__file__).resolve().parents:
         path = parent / "pants.toml"
         if path.is_file():
-            match = re.search(r"^interpreter_versions_universe\s*=\s*\[([^\]]*)\]", path.read_text(), re.M)
+            match = re.search(
+                r"^interpreter_versions_universe\s*=\s*\[([^\]]*)\]", path.read_text(), re.M
+            )
             assert match, "pants.toml sets no [python].interpreter_versions_universe"
             return re.findall(r'"([^"]+)"', match.group(1))
     raise AssertionError("pants.toml is not in the test's sandbox")
@@ -186,10 +210,14 @@ def read_universe() -> list[str]:
 
 def universe_problems(universe: list[str], runtimes: Sequence[LambdaRuntime]) -> list[str]:
     missing = [r.python_version_str for r in runtimes if r.python_version_str not in universe]
-    return [
-        f"pants.toml's [python].interpreter_versions_universe lacks {', '.join(missing)}: Pants "
-        "would not know the Python of every runtime."
-    ] if missing else []
+    return (
+        [
+            f"pants.toml's [python].interpreter_versions_universe lacks {', '.join(missing)}: Pants "
+            "would not know the Python of every runtime."
+        ]
+        if missing
+        else []
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -218,13 +246,17 @@ def test_the_check_sees_the_docs() -> None:
 def test_an_extra_row_flows_everywhere() -> None:
     """A python3.15 row, and nothing else, changes every value derived from the table."""
     newest = list(RUNTIMES.values())[-1]
-    extra = dataclasses.replace(newest, name="python3.15", python_version=(3, 15), deprecation_on="2030-10-31")
+    extra = dataclasses.replace(
+        newest, name="python3.15", python_version=(3, 15), deprecation_on="2030-10-31"
+    )
     runtimes = [*RUNTIMES.values(), extra]
 
     # The `[awslambdaric]` interpreter constraints now reach 3.15.
     (constraints,) = runtime_client_interpreter_constraints(runtimes)
     assert constraints.endswith(",<3.16")
-    assert runtime_client_interpreter_constraints() != runtime_client_interpreter_constraints(runtimes)
+    assert runtime_client_interpreter_constraints() != runtime_client_interpreter_constraints(
+        runtimes
+    )
     # The local runner's encoding rule is the row's.
     assert closest_runtime((3, 15), runtimes) is extra
     assert encoding_args(extra) == encoding_args(newest)
@@ -241,7 +273,9 @@ def test_an_extra_row_flows_everywhere() -> None:
         "not announced",
     ]
     assert spans(runtimes, lambda r: r.os)[newest.os][1] is extra
-    assert any("`python3.15`" in p for phrases in required_phrases(runtimes).values() for p in phrases)
+    assert any(
+        "`python3.15`" in p for phrases in required_phrases(runtimes).values() for p in phrases
+    )
     # pants.toml must know its Python.
     assert universe_problems([*read_universe(), "3.15"], runtimes) == []
     assert "3.15" in universe_problems(read_universe(), runtimes)[0]

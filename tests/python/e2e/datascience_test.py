@@ -120,7 +120,9 @@ def packaged(work_dir: Path) -> dict[str, tuple[Path, PantsResult]]:
         if artifacts:
             buildroot = copy_repo(work_dir / mode)
             options = (*options, *proof_options(mode))
-            result = package(buildroot, sorted(artifacts, key=str), *options, timeout=PACKAGE_TIMEOUT_S)
+            result = package(
+                buildroot, sorted(artifacts, key=str), *options, timeout=PACKAGE_TIMEOUT_S
+            )
             done[mode] = (buildroot, result)
     return done
 
@@ -170,7 +172,9 @@ def test_fits_and_native_code_is_for_the_runtime(buildroots: dict[str, Path], ce
             t.endswith(CPUS[artifact.architecture]) and f"-cp{nodot}-" in t for t in tags
         ), f"{project} in {artifact.dist_path}: WHEEL tags {sorted(tags)}"
     for stem in ("numpy/_core/_multiarray_umath", "pandas/_libs/lib", "scipy/special/_ufuncs"):
-        assert any(n.startswith(f"{stem}.") for n in libraries), f"{artifact.dist_path} lacks {stem}"
+        assert any(
+            n.startswith(f"{stem}.") for n in libraries
+        ), f"{artifact.dist_path} lacks {stem}"
 
 
 def _slope(values: list[float]) -> float:
@@ -183,7 +187,9 @@ def _slope(values: list[float]) -> float:
 
 def twin(cell: Cell) -> Cell:
     """A slim cell's sources-only twin, not slim."""
-    return next(c for c in CELLS if c.mode == cell.mode and c.name == cell.name.replace("-slim", "-none"))
+    return next(
+        c for c in CELLS if c.mode == cell.mode and c.name == cell.name.replace("-slim", "-none")
+    )
 
 
 # A slim cell's sources-only twin is only there to measure what slim saved: it is not run.
@@ -239,7 +245,9 @@ def test_handler_runs_with_the_runtime_cpython(
 def package_log(result: PantsResult, cell: Cell) -> list[str]:
     """The lines `./pants package` wrote about the cell's artifact."""
     lines = result.output.splitlines()
-    start = next(i for i, line in enumerate(lines) if line.endswith(f"Wrote {cell.artifact.dist_path}"))
+    start = next(
+        i for i, line in enumerate(lines) if line.endswith(f"Wrote {cell.artifact.dist_path}")
+    )
     block = [lines[start]]
     for line in lines[start + 1 :]:
         if not line.startswith("    "):
@@ -308,7 +316,10 @@ def proof_options(mode: str) -> tuple[str, ...]:
 def test_slim_saves_what_its_log_reports(
     packaged: dict[str, tuple[Path, PantsResult]], buildroots: dict[str, Path], cell: Cell
 ) -> None:
-    with zipfile.ZipFile(zip_path(buildroots, twin(cell))) as fat, zipfile.ZipFile(zip_path(buildroots, cell)) as slim:
+    with (
+        zipfile.ZipFile(zip_path(buildroots, twin(cell))) as fat,
+        zipfile.ZipFile(zip_path(buildroots, cell)) as slim,
+    ):
         # Files only: a directory whose files all went is not in the slim zip either.
         fat_sizes = {i.filename: i.file_size for i in fat.infolist() if not i.is_dir()}
         slim_sizes = {i.filename: i.file_size for i in slim.infolist() if not i.is_dir()}
@@ -322,7 +333,14 @@ def test_slim_saves_what_its_log_reports(
     saved = sum(fat_sizes[p] for p in left_out) + sum(stripped.values())
     block = "\n".join(package_log(packaged[cell.mode][1], cell))
     assert f"Slim: {limits.format_bytes(saved)} saved: tests " in block, block
-    assert f"stripped symbols {limits.format_bytes(sum(stripped.values()))} ({len(stripped)} files)" in block, block
-    how = "natively" if (cell.artifact.python_version, cell.architecture) in NATIVE else "under QEMU"
-    assert re.search(rf"Slim proof: [1-9][0-9]+ extension modules, .* checked with CPython 3.13 \({how}\)", block), block
+    assert (
+        f"stripped symbols {limits.format_bytes(sum(stripped.values()))} ({len(stripped)} files)"
+        in block
+    ), block
+    how = (
+        "natively" if (cell.artifact.python_version, cell.architecture) in NATIVE else "under QEMU"
+    )
+    assert re.search(
+        rf"Slim proof: [1-9][0-9]+ extension modules, .* checked with CPython 3.13 \({how}\)", block
+    ), block
     assert sum(slim_sizes.values()) == sum(fat_sizes.values()) - saved

@@ -99,10 +99,18 @@ def tool_env(**extra: str) -> dict[str, str]:
 def run_tool(argv: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
     started = time.monotonic()
     proc = subprocess.run(
-        argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=TOOL_TIMEOUT_S
+        argv,
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=TOOL_TIMEOUT_S,
     )
     print(f"{' '.join(argv[:3])}: exit {proc.returncode} in {time.monotonic() - started:.1f}s")
-    assert proc.returncode == 0, f"`{' '.join(argv)}` exited {proc.returncode}:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
+    assert (
+        proc.returncode == 0
+    ), f"`{' '.join(argv)}` exited {proc.returncode}:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
     return proc
 
 
@@ -188,7 +196,9 @@ def first(buildroot: Path) -> dict[str, dict]:
 # ---------------------------------------------------------------------------------------------
 
 
-def test_metadata_agrees_with_every_artifact(buildroot: Path, first: dict[str, dict], tools: Tools) -> None:
+def test_metadata_agrees_with_every_artifact(
+    buildroot: Path, first: dict[str, dict], tools: Tools
+) -> None:
     dist = buildroot / "dist"
     assert len(first) == len(ADDRESSES), sorted(first)
     assert {m["address"] for m in first.values()} == set(ADDRESSES)
@@ -197,14 +207,21 @@ def test_metadata_agrees_with_every_artifact(buildroot: Path, first: dict[str, d
         if data["package_type"] == "zip":
             content = path.read_bytes()
             digest = hashlib.sha256(content).digest()
-            assert (data["sha256"], data["code_sha256"]) == (digest.hex(), base64.b64encode(digest).decode())
+            assert (data["sha256"], data["code_sha256"]) == (
+                digest.hex(),
+                base64.b64encode(digest).decode(),
+            )
             assert data["size"]["zipped_bytes"] == len(content)
             with zipfile.ZipFile(path) as zf:
                 sizes = [i.file_size for i in zf.infolist() if not i.is_dir()]
         else:
             listing = subprocess.run(
                 "find . -type f | sed 's|^\\./||' | LC_ALL=C sort | xargs -d '\\n' sha256sum | sha256sum",
-                shell=True, cwd=path, check=True, capture_output=True, text=True,
+                shell=True,
+                cwd=path,
+                check=True,
+                capture_output=True,
+                text=True,
             ).stdout.split()[0]
             assert data["tree_sha256"] == listing
             sizes = [p.stat().st_size for p in path.rglob("*") if p.is_file()]
@@ -228,7 +245,9 @@ def test_metadata_agrees_with_every_artifact(buildroot: Path, first: dict[str, d
         "assert not jsonschema.Draft202012Validator(schema).is_valid(bad)\n"
     )
     files = [str(p) for p in sorted(dist.rglob("*.metadata.json"))]
-    run_tool([Tools.bin(tools.sam, "python"), "-c", check, str(schema), *files], buildroot, tool_env())
+    run_tool(
+        [Tools.bin(tools.sam, "python"), "-c", check, str(schema), *files], buildroot, tool_env()
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -251,7 +270,10 @@ def lambda_api(tools: Tools, work_dir: Path) -> Iterator[str]:
     env = tool_env(DOCKER_HOST=f"unix://{work_dir}/no-docker.sock")
     server = subprocess.Popen(
         [Tools.bin(tools.lambda_api, "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-        stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
     )
     try:
         deadline = time.monotonic() + 60
@@ -270,11 +292,24 @@ def lambda_api(tools: Tools, work_dir: Path) -> Iterator[str]:
         log.close()
 
 
-def call_lambda_api(tools: Tools, endpoint: str, buildroot: Path, action: str, metadata: dict[str, dict]) -> dict:
+def call_lambda_api(
+    tools: Tools, endpoint: str, buildroot: Path, action: str, metadata: dict[str, dict]
+) -> dict:
     client = Path(__file__).with_name("lambda_api_client.py")
-    files = [f"{artifact}.metadata.json" for artifact, m in metadata.items() if m["package_type"] == "zip"]
+    files = [
+        f"{artifact}.metadata.json"
+        for artifact, m in metadata.items()
+        if m["package_type"] == "zip"
+    ]
     proc = run_tool(
-        [Tools.bin(tools.lambda_api, "python"), str(client), endpoint, str(buildroot / "dist"), action, *files],
+        [
+            Tools.bin(tools.lambda_api, "python"),
+            str(client),
+            endpoint,
+            str(buildroot / "dist"),
+            action,
+            *files,
+        ],
         buildroot,
         tool_env(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing"),
     )
@@ -291,7 +326,10 @@ def test_lambda_api_answers_the_metadata_code_sha256(created: dict, first: dict[
     assert set(created) == set(zips)
     for artifact, data in zips.items():
         answer = created[artifact]
-        assert (answer["CodeSha256"], answer["CodeSize"]) == (data["code_sha256"], data["size"]["zipped_bytes"])
+        assert (answer["CodeSha256"], answer["CodeSize"]) == (
+            data["code_sha256"],
+            data["size"]["zipped_bytes"],
+        )
         if data["kind"] == "function":
             assert answer["Handler"] == data["handler"] == "lambda_function.handler"
             assert answer["Runtime"] == data["runtime"]
@@ -316,7 +354,11 @@ class Synth:
 
 def cdk_synth(tools: Tools, buildroot: Path, out: Path) -> Synth:
     app = buildroot / DEPLOY_DIR / "cdk"
-    env = tool_env(CDK_OUTDIR=str(out), PANTS_DIST=str(buildroot / "dist"), JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION="1")
+    env = tool_env(
+        CDK_OUTDIR=str(out),
+        PANTS_DIST=str(buildroot / "dist"),
+        JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION="1",
+    )
     run_tool([Tools.bin(tools.cdk, "python"), "app.py"], app, env)
     raw = (out / "PantsLambdas.template.json").read_text()
     template = json.loads(raw)
@@ -336,19 +378,25 @@ def synth_first(tools: Tools, buildroot: Path, work_dir: Path, first: dict[str, 
 
 
 @pytest.fixture(scope="module")
-def repackaged(buildroot: Path, first: dict[str, dict], synth_first: Synth, created: dict) -> dict[str, dict]:
+def repackaged(
+    buildroot: Path, first: dict[str, dict], synth_first: Synth, created: dict
+) -> dict[str, dict]:
     """`./pants package` again, nothing changed (after the first synth and deploy)."""
     package(buildroot)
     return snapshot(buildroot)
 
 
 @pytest.fixture(scope="module")
-def synth_unchanged(tools: Tools, buildroot: Path, work_dir: Path, repackaged: dict[str, dict]) -> Synth:
+def synth_unchanged(
+    tools: Tools, buildroot: Path, work_dir: Path, repackaged: dict[str, dict]
+) -> Synth:
     return cdk_synth(tools, buildroot, work_dir / "cdk-unchanged")
 
 
 @pytest.fixture(scope="module")
-def edited(buildroot: Path, repackaged: dict, synth_unchanged: Synth, updated: dict) -> dict[str, dict]:
+def edited(
+    buildroot: Path, repackaged: dict, synth_unchanged: Synth, updated: dict
+) -> dict[str, dict]:
     """`./pants package` after an edit of the hello function's source."""
     app = buildroot / "src/python/examples/hello/app.py"
     app.write_text(app.read_text() + "\n\n# An edit.\nEDITED = True\n")
@@ -365,7 +413,9 @@ def by_address(synth: Synth) -> dict[str, Path]:
     return {address: asset for address, asset in synth.assets.values()}
 
 
-def test_cdk_app_takes_everything_from_the_metadata(synth_first: Synth, first: dict[str, dict], buildroot: Path) -> None:
+def test_cdk_app_takes_everything_from_the_metadata(
+    synth_first: Synth, first: dict[str, dict], buildroot: Path
+) -> None:
     zips = {m["address"]: m for m in first.values() if m["package_type"] == "zip"}
     assert set(by_address(synth_first)) == set(zips)
     resources = synth_first.template["Resources"]
@@ -403,16 +453,22 @@ def updated(tools: Tools, lambda_api: str, buildroot: Path, repackaged: dict[str
     return call_lambda_api(tools, lambda_api, buildroot, "update", repackaged)
 
 
-def test_lambda_api_update_of_unchanged_code_answers_the_same_code_sha256(updated: dict, created: dict) -> None:
+def test_lambda_api_update_of_unchanged_code_answers_the_same_code_sha256(
+    updated: dict, created: dict
+) -> None:
     assert updated, "no function was updated"
     for artifact, answer in updated.items():
         assert answer["CodeSha256"] == created[artifact]["CodeSha256"]
 
 
-def test_an_edit_changes_that_function_only(first: dict, edited: dict, synth_first: Synth, synth_edited: Synth) -> None:
+def test_an_edit_changes_that_function_only(
+    first: dict, edited: dict, synth_first: Synth, synth_edited: Synth
+) -> None:
     hello = "src.python.examples.hello/lambda.zip"
     assert edited[hello]["code_sha256"] != first[hello]["code_sha256"]
-    assert {a: m for a, m in edited.items() if a != hello} == {a: m for a, m in first.items() if a != hello}
+    assert {a: m for a, m in edited.items() if a != hello} == {
+        a: m for a, m in first.items() if a != hello
+    }
     before, after = by_address(synth_first), by_address(synth_edited)
     changed = {address for address in before if before[address].name != after[address].name}
     assert changed == {HELLO}
@@ -427,14 +483,24 @@ def sam_env(work_dir: Path) -> dict[str, str]:
     """No telemetry, and a version check that already happened: the SAM CLI stays offline."""
     app_dir = work_dir / "sam-config"
     app_dir.mkdir(exist_ok=True)
-    (app_dir / "metadata.json").write_text(json.dumps({"telemetryEnabled": False, "lastVersionCheck": 4102444800}))
+    (app_dir / "metadata.json").write_text(
+        json.dumps({"telemetryEnabled": False, "lastVersionCheck": 4102444800})
+    )
     return tool_env(__SAM_CLI_APP_DIR=str(app_dir), SAM_CLI_TELEMETRY="0")
 
 
 def test_sam_validate_lint(tools: Tools, buildroot: Path, work_dir: Path) -> None:
     sam = buildroot / DEPLOY_DIR / "sam"
     proc = run_tool(
-        [Tools.bin(tools.sam, "sam"), "validate", "--lint", "--template", "template.yaml", "--region", "us-east-1"],
+        [
+            Tools.bin(tools.sam, "sam"),
+            "validate",
+            "--lint",
+            "--template",
+            "template.yaml",
+            "--region",
+            "us-east-1",
+        ],
         sam,
         sam_env(work_dir),
     )
@@ -447,14 +513,30 @@ def test_sam_build_runs_pants(tools: Tools, buildroot: Path, work_dir: Path) -> 
     env = sam_env(work_dir)
     env["PATH"] = f"{tools.sam / 'bin'}{os.pathsep}{env.get('PATH', '')}"
     run_tool(
-        [Tools.bin(tools.sam, "sam"), "build", "--template", "template.yaml", "--build-dir", str(build_dir), "--region", "us-east-1"],
+        [
+            Tools.bin(tools.sam, "sam"),
+            "build",
+            "--template",
+            "template.yaml",
+            "--build-dir",
+            str(build_dir),
+            "--region",
+            "us-east-1",
+        ],
         sam,
         env,
     )
     built = json.loads(
         subprocess.run(
-            [Tools.bin(tools.sam, "python"), "-c", "import json,sys,samcli.yamlhelper as y;print(json.dumps(y.yaml_parse(open(sys.argv[1]).read())))", str(build_dir / "template.yaml")],
-            check=True, capture_output=True, text=True,
+            [
+                Tools.bin(tools.sam, "python"),
+                "-c",
+                "import json,sys,samcli.yamlhelper as y;print(json.dumps(y.yaml_parse(open(sys.argv[1]).read())))",
+                str(build_dir / "template.yaml"),
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
         ).stdout
     )
     resources = built["Resources"]
@@ -473,7 +555,9 @@ def test_sam_build_runs_pants(tools: Tools, buildroot: Path, work_dir: Path) -> 
         # The artifacts directory holds the zip's tree, file for file.
         with zipfile.ZipFile(dist / artifact) as zf:
             expected = {i.filename: zf.read(i) for i in zf.infolist() if not i.is_dir()}
-        found = {str(p.relative_to(code_dir)): p.read_bytes() for p in code_dir.rglob("*") if p.is_file()}
+        found = {
+            str(p.relative_to(code_dir)): p.read_bytes() for p in code_dir.rglob("*") if p.is_file()
+        }
         assert found == expected, logical_id
         if data["kind"] == "function":
             assert properties["Handler"] == data["handler"] == "lambda_function.handler"

@@ -129,22 +129,34 @@ def test_one_version_everywhere() -> None:
     # The newest released entry: an "Unreleased" section may come first.
     newest = re.search(r"^## (\d\S*)", changelog, flags=re.MULTILINE)
     assert newest is not None, "CHANGELOG.md has no `## <version>` entry"
-    assert newest.group(1) == version, f"CHANGELOG.md's newest entry is {newest.group(1)}, the wheel {version}"
+    assert (
+        newest.group(1) == version
+    ), f"CHANGELOG.md's newest entry is {newest.group(1)}, the wheel {version}"
 
 
 def test_the_wheel_admits_every_supported_pants() -> None:
     """The wheel's `pantsbuild.pants` requirement is the supported series (`pants_versions.py`)."""
     with zipfile.ZipFile(built_wheel()) as zf:
-        metadata = next(zf.read(n).decode() for n in zf.namelist() if n.endswith(".dist-info/METADATA"))
+        metadata = next(
+            zf.read(n).decode() for n in zf.namelist() if n.endswith(".dist-info/METADATA")
+        )
         names = zf.namelist()
-        shipped = zf.read("pants_aws_lambda/SUPPORTED_PANTS").decode() if "pants_aws_lambda/SUPPORTED_PANTS" in names else ""
-    requires = re.findall(r"^Requires-Dist: pantsbuild\.pants \((.+)\)$", metadata, flags=re.MULTILINE)
+        shipped = (
+            zf.read("pants_aws_lambda/SUPPORTED_PANTS").decode()
+            if "pants_aws_lambda/SUPPORTED_PANTS" in names
+            else ""
+        )
+    requires = re.findall(
+        r"^Requires-Dist: pantsbuild\.pants \((.+)\)$", metadata, flags=re.MULTILINE
+    )
     first, last = pants_versions.FIRST_SUPPORTED, pants_versions.LAST_SUPPORTED
     assert requires and set(requires[0].split(",")) == {
         f">={first[0]}.{first[1]}.0a0",
         f"<{last[0]}.{last[1] + 1}",
     }, metadata
-    assert shipped.startswith(f"Pants {pants_versions.series(first)} to {pants_versions.series(last)}:"), shipped
+    assert shipped.startswith(
+        f"Pants {pants_versions.series(first)} to {pants_versions.series(last)}:"
+    ), shipped
     # The check against each release's source is a development tool, not shipped.
     assert not [n for n in names if "/apicheck/" in n]
 
@@ -205,7 +217,9 @@ def test_a_new_repository_packages_and_invokes_with_the_published_plugin(new_rep
         assert zf.read("lambda_function.py") == b"from greeter.handler import handler as handler"
     assert "greeter/handler.py" in names
     assert f"greeter/__pycache__/handler.cpython-{PYTHON_VERSION.replace('.', '')}.pyc" in names
-    native = [n for n in names if n.startswith("pydantic_core/_pydantic_core.") and n.endswith(".so")]
+    native = [
+        n for n in names if n.startswith("pydantic_core/_pydantic_core.") and n.endswith(".so")
+    ]
     assert native and "x86_64-linux-gnu" in native[0], sorted(names)[:40]
     # The plugin's data files came with the wheel: the complete platform of the runtime was used.
     assert f"{RUNTIME} on x86_64" in result.output, result.describe()

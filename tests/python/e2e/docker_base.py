@@ -54,7 +54,10 @@ def cache_dir() -> Path:
 
 def image_exists(tag: str) -> bool:
     proc = subprocess.run(
-        ["docker", "image", "inspect", tag], stdin=subprocess.DEVNULL, capture_output=True, timeout=60
+        ["docker", "image", "inspect", tag],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        timeout=60,
     )
     return proc.returncode == 0
 
@@ -66,28 +69,43 @@ def _rootfs_tarball() -> Path:
         return tarball
     debootstrap = shutil.which("debootstrap") or "/usr/sbin/debootstrap"
     if not os.path.exists(debootstrap):
-        raise RuntimeError("debootstrap is needed to build the base image (apt-get install debootstrap)")
+        raise RuntimeError(
+            "debootstrap is needed to build the base image (apt-get install debootstrap)"
+        )
     tarball.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="rootfs-", dir=tarball.parent) as tmp:
         root = Path(tmp) / "root"
         run_checked(
-            (debootstrap, "--variant=minbase", "--include=python3", DEBIAN_SUITE, str(root), DEBIAN_MIRROR),
+            (
+                debootstrap,
+                "--variant=minbase",
+                "--include=python3",
+                DEBIAN_SUITE,
+                str(root),
+                DEBIAN_MIRROR,
+            ),
             timeout=1800,
         )
         # Nothing of apt's caches is needed in the image.
         shutil.rmtree(root / "var/cache/apt/archives", ignore_errors=True)
         (root / "var/cache/apt/archives/partial").mkdir(parents=True, exist_ok=True)
         partial = Path(tmp) / "rootfs.tar"
-        run_checked(("tar", "-C", str(root), "--numeric-owner", "-cf", str(partial), "."), timeout=600)
+        run_checked(
+            ("tar", "-C", str(root), "--numeric-owner", "-cf", str(partial), "."), timeout=600
+        )
         partial.replace(tarball)
     return tarball
 
 
 def _host_pip() -> list[str]:
     for candidate in (sys.executable, shutil.which("python3")):
-        if candidate and subprocess.run(
-            [candidate, "-m", "pip", "--version"], capture_output=True, stdin=subprocess.DEVNULL
-        ).returncode == 0:
+        if (
+            candidate
+            and subprocess.run(
+                [candidate, "-m", "pip", "--version"], capture_output=True, stdin=subprocess.DEVNULL
+            ).returncode
+            == 0
+        ):
             return [candidate, "-m", "pip"]
     raise RuntimeError("No Python with pip on this machine to fetch awslambdaric's wheels.")
 
@@ -121,7 +139,9 @@ def ensure_base_image() -> str:
             env={**os.environ, "PIP_CONFIG_FILE": "/dev/null"},
         )
         (context / "Dockerfile").write_text(DOCKERFILE)
-        run_checked(("docker", "build", "--network", "none", "-t", BASE_IMAGE, str(context)), timeout=600)
+        run_checked(
+            ("docker", "build", "--network", "none", "-t", BASE_IMAGE, str(context)), timeout=600
+        )
     return BASE_IMAGE
 
 

@@ -99,7 +99,11 @@ def run_function_container(image: str, api: invoke_runner.RuntimeApi, name: str)
 
 def container_logs(name: str) -> str:
     proc = subprocess.run(
-        ["docker", "logs", name], stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60
+        ["docker", "logs", name],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     return proc.stdout + proc.stderr
 
@@ -130,7 +134,9 @@ def invoke_in_container(image: str, event: dict[str, Any]) -> tuple[invoke_runne
     return api, logs
 
 
-def test_without_an_engine_the_test_skips_or_fails_as_configured(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_an_engine_the_test_skips_or_fails_as_configured(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
     monkeypatch.delenv(REQUIRE_DOCKER_ENV, raising=False)
     with pytest.raises(pytest.skip.Exception, match="no Docker engine answers"):
@@ -154,7 +160,9 @@ def test_dockerfile_copy_of_the_flat_layout_is_an_inferred_dependency(tmp_path: 
     assert "src/python/examples/container:lambda" in result.stdout.split(), result.describe()
 
 
-def test_container_image_runs_the_function_under_the_runtime_interface_client(tmp_path: Path) -> None:
+def test_container_image_runs_the_function_under_the_runtime_interface_client(
+    tmp_path: Path,
+) -> None:
     require_docker()
     started = time.monotonic()
     base_image = docker_base.ensure_base_image()
@@ -177,7 +185,19 @@ def test_container_image_runs_the_function_under_the_runtime_interface_client(tm
 
     # The image holds the flat layout as it is in dist/, in ${LAMBDA_TASK_ROOT}.
     listing = subprocess.run(
-        ["docker", "run", "--rm", "--network", "none", "--entrypoint", "find", image, ".", "-type", "f"],
+        [
+            "docker",
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "--entrypoint",
+            "find",
+            image,
+            ".",
+            "-type",
+            "f",
+        ],
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
@@ -185,14 +205,20 @@ def test_container_image_runs_the_function_under_the_runtime_interface_client(tm
         check=True,
     ).stdout
     in_image = sorted(line[2:] for line in listing.split())
-    in_dist = sorted(str(p.relative_to(function_dir)) for p in function_dir.rglob("*") if p.is_file())
+    in_dist = sorted(
+        str(p.relative_to(function_dir)) for p in function_dir.rglob("*") if p.is_file()
+    )
     assert in_image == in_dist
 
     good, logs = invoke_in_container(image, {"name": "container"})
     ok, body, content_type = good.outcome
     assert ok and content_type == "application/json", (good.outcome, logs)
     response = json.loads(body)
-    assert response == {"greeting": "Hello, container!", "function": FUNCTION_NAME, "python": response["python"]}
+    assert response == {
+        "greeting": "Hello, container!",
+        "function": FUNCTION_NAME,
+        "python": response["python"],
+    }
     assert response["python"].startswith("3.11."), response
 
     bad, logs = invoke_in_container(image, {"name": ""})

@@ -52,7 +52,9 @@ class Target:
         return f"dist/{spec_path.replace('/', '.')}/{name}" + ("" if self.flat else ".zip")
 
 
-ZIP = Target("src/python/examples/pydantic_app:lambda", "src/python/examples/pydantic_app/app.py", False)
+ZIP = Target(
+    "src/python/examples/pydantic_app:lambda", "src/python/examples/pydantic_app/app.py", False
+)
 FLAT = Target("src/python/examples/container:lambda", "src/python/examples/container/app.py", True)
 
 # Pants' message when a run waits for, or gives up on, another run (pantsd only, Pants 2.17).
@@ -245,7 +247,9 @@ def sandboxed_step(run: Run, buildroot: Path, marker: str = "python") -> str | N
     return None
 
 
-def kill_when(run: Run, buildroot: Path, target: Target, point: str, deadline_s: float = 300) -> str:
+def kill_when(
+    run: Run, buildroot: Path, target: Target, point: str, deadline_s: float = 300
+) -> str:
     """Kill `run` at `point`, and say when it was killed.
 
     `step`: a build process runs in a Pants sandbox (the first is an interpreter check); `late`:
@@ -269,7 +273,9 @@ def kill_when(run: Run, buildroot: Path, target: Target, point: str, deadline_s:
             run.kill()
             size = path.stat().st_size if path.is_file() else len(list(path.rglob("*")))
             unit = "bytes" if path.is_file() else "entries"
-            return f"killed the moment {target.dist_path} appeared ({size} {unit} just after the kill)"
+            return (
+                f"killed the moment {target.dist_path} appeared ({size} {unit} just after the kill)"
+            )
         elif time.monotonic() - last_refresh > 0.25:
             # `write` polls without sleeping (Pants writes a few MB in milliseconds), and notes
             # the run's processes now and then rather than at the kill.
@@ -368,7 +374,9 @@ def test_concurrent_package_runs(buildroot: Path) -> None:
         outcome = "both runs succeeded"
     else:
         outcome = f"exit codes {codes}"
-    note(f"FAULT two concurrent `package {' '.join(addresses)}` (--no-pantsd, same build root): {outcome}.")
+    note(
+        f"FAULT two concurrent `package {' '.join(addresses)}` (--no-pantsd, same build root): {outcome}."
+    )
     for run, name in ((first, "first"), (second, "second")):
         other = [line for line in run.lines if _OTHER_RUN.search(line)]
         if other:
@@ -391,9 +399,9 @@ def test_concurrent_package_runs(buildroot: Path) -> None:
     clean = run_pants(buildroot, "package", *addresses)
     assert clean.returncode == 0, clean.describe()
     for target in targets:
-        assert snapshot(buildroot, target) == together[target.address], (
-            f"{target.dist_path} after the concurrent runs differs from a clean build's"
-        )
+        assert (
+            snapshot(buildroot, target) == together[target.address]
+        ), f"{target.dist_path} after the concurrent runs differs from a clean build's"
     note(
         "  CHECK the artifacts the concurrent runs left are valid (zip testzip, flat tree) and "
         "identical to a later clean build's, byte for byte."

@@ -23,7 +23,9 @@ _PRESERVED = re.compile(r"[Pp]reserving local process execution dir (\S+) for (.
 
 def executed_processes(output: str) -> dict[str, str]:
     """Description -> preserved sandbox path of every process the run executed."""
-    return {m.group(2).strip().rstrip('"'): m.group(1).strip('`"') for m in _PRESERVED.finditer(output)}
+    return {
+        m.group(2).strip().rstrip('"'): m.group(1).strip('`"') for m in _PRESERVED.finditer(output)
+    }
 
 
 def test_source_only_edit_reuses_the_third_party_part(tmp_path: Path) -> None:
@@ -43,22 +45,30 @@ def test_source_only_edit_reuses_the_third_party_part(tmp_path: Path) -> None:
 
         address = PYDANTIC.address
         ours = {d for d in executed if address in d}
-        assert not [d for d in ours if "third-party" in d], (
-            f"A source-only edit re-ran third-party steps: {sorted(ours)}"
-        )
+        assert not [
+            d for d in ours if "third-party" in d
+        ], f"A source-only edit re-ran third-party steps: {sorted(ours)}"
         # What must be redone, and nothing else of the plugin's.
-        assert any(d.startswith("Compiling bytecode of the first-party sources") for d in ours), executed
+        assert any(
+            d.startswith("Compiling bytecode of the first-party sources") for d in ours
+        ), executed
         assert any(d.startswith("Writing ") for d in ours), executed
         # The edit is to the handler's module: the runtime's CPython checks it again.
-        assert any(d.startswith("Checking examples/pydantic_app/app.py of ") for d in ours), executed
-        assert len(ours) == 3, f"Unexpected steps ran again after a source-only edit: {sorted(ours)}"
+        assert any(
+            d.startswith("Checking examples/pydantic_app/app.py of ") for d in ours
+        ), executed
+        assert (
+            len(ours) == 3
+        ), f"Unexpected steps ran again after a source-only edit: {sorted(ours)}"
 
         # The zip writer compresses only the first-party files: the third-party entries come
         # compressed from the cached part.
         writer = Path(next(executed[d] for d in ours if d.startswith("Writing ")))
         content = writer / "content"
         written = sorted(p.relative_to(content).as_posix() for p in content.rglob("*.py"))
-        assert "lambda_function.py" in written and "examples/pydantic_app/app.py" in written, written
+        assert (
+            "lambda_function.py" in written and "examples/pydantic_app/app.py" in written
+        ), written
         assert not [p for p in written if p.startswith(("pydantic", "annotated_types"))], written
         assert (writer / "__lambda_part/third-party.zip").is_file(), sorted(writer.iterdir())
     finally:

@@ -20,7 +20,13 @@ import boto3  # pants: no-infer-dep (the deploy tools' virtualenv has it)
 ROLE = "pants-aws-lambda-test"
 TRUST = {
     "Version": "2012-10-17",
-    "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "lambda.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+        }
+    ],
 }
 
 
@@ -29,7 +35,9 @@ def function_name(address: str) -> str:
 
 
 def main(endpoint: str, dist: Path, action: str, metadata_files: list[str]) -> None:
-    session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1")
+    session = boto3.session.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
+    )
     client = session.client("lambda", endpoint_url=endpoint)
     answers: dict[str, dict] = {}
     all_metadata = [json.loads((dist / name).read_text()) for name in metadata_files]
@@ -49,7 +57,10 @@ def main(endpoint: str, dist: Path, action: str, metadata_files: list[str]) -> N
                 CompatibleArchitectures=m["compatible_architectures"],
             )
             layer_arns[m["artifact"]] = answer["LayerVersionArn"]
-            answers[m["artifact"]] = {"CodeSha256": answer["Content"]["CodeSha256"], "CodeSize": answer["Content"]["CodeSize"]}
+            answers[m["artifact"]] = {
+                "CodeSha256": answer["Content"]["CodeSha256"],
+                "CodeSize": answer["Content"]["CodeSize"],
+            }
         for m in functions:
             answer = client.create_function(
                 FunctionName=function_name(m["address"]),
@@ -62,16 +73,23 @@ def main(endpoint: str, dist: Path, action: str, metadata_files: list[str]) -> N
                 Publish=False,
             )
             answers[m["artifact"]] = {
-                key: answer.get(key) for key in ("CodeSha256", "CodeSize", "Handler", "Runtime", "Architectures")
+                key: answer.get(key)
+                for key in ("CodeSha256", "CodeSize", "Handler", "Runtime", "Architectures")
             }
             answers[m["artifact"]]["Layers"] = [layer["Arn"] for layer in answer.get("Layers", [])]
-            answers[m["artifact"]]["LayerArns"] = [layer_arns[layer["artifact"]] for layer in m["layers"]]
+            answers[m["artifact"]]["LayerArns"] = [
+                layer_arns[layer["artifact"]] for layer in m["layers"]
+            ]
     else:
         for m in functions:
             answer = client.update_function_code(
-                FunctionName=function_name(m["address"]), ZipFile=(dist / m["artifact"]).read_bytes()
+                FunctionName=function_name(m["address"]),
+                ZipFile=(dist / m["artifact"]).read_bytes(),
             )
-            answers[m["artifact"]] = {"CodeSha256": answer["CodeSha256"], "CodeSize": answer["CodeSize"]}
+            answers[m["artifact"]] = {
+                "CodeSha256": answer["CodeSha256"],
+                "CodeSize": answer["CodeSize"],
+            }
     print(json.dumps(answers, indent=2, sort_keys=True))
 
 

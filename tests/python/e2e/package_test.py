@@ -80,9 +80,10 @@ def assert_bytecode_used(report: dict) -> None:
     read-only task root."""
     assert report["bytecode"]["pyc"] > 0, "the artifact ships no bytecode"
     assert report["bytecode"]["invalid"] == 0, report["bytecode"]["problems"]
-    assert report["compiled_from_source"] == [], (
-        "compiled at import, for lack of valid bytecode: "
-        + ", ".join(report["compiled_from_source"][:20])
+    assert (
+        report["compiled_from_source"] == []
+    ), "compiled at import, for lack of valid bytecode: " + ", ".join(
+        report["compiled_from_source"][:20]
     )
 
 
@@ -200,20 +201,24 @@ def test_wheels_and_native_code_are_for_the_runtime(first_build: Path, artifact:
     abi = "cp{}{}".format(*runtime.python_version)
     with zipfile.ZipFile(zip_path(first_build, artifact)) as zf:
         dists = zip_facts.distributions(zf)
-        incompatible = {d.dist_info: sorted(d.tags) for d in dists.values() if not d.tags & compatible}
-        assert not incompatible, f"wheels {artifact.runtime} on {machine} cannot load: {incompatible}"
+        incompatible = {
+            d.dist_info: sorted(d.tags) for d in dists.values() if not d.tags & compatible
+        }
+        assert (
+            not incompatible
+        ), f"wheels {artifact.runtime} on {machine} cannot load: {incompatible}"
 
         libraries = zip_facts.native_libraries(zf)
         assert libraries, f"{artifact.dist_path} has no native code; pydantic-core needs some"
         for lib in libraries:
             owner = zip_facts.owner_of(lib, dists)
             assert owner is not None, f"{lib} belongs to none of {sorted(dists)}"
-            assert owner.tags and all(tag.endswith(f"_{machine}") for tag in owner.tags), (
-                f"{lib} comes from {owner.dist_info}, tagged {sorted(owner.tags)}, not {machine}"
-            )
-            assert zip_facts.elf_machine(zf.read(lib)) == zip_facts.ELF_MACHINES[
-                artifact.architecture
-            ], f"{lib} is not {machine} code"
+            assert owner.tags and all(
+                tag.endswith(f"_{machine}") for tag in owner.tags
+            ), f"{lib} comes from {owner.dist_info}, tagged {sorted(owner.tags)}, not {machine}"
+            assert (
+                zip_facts.elf_machine(zf.read(lib)) == zip_facts.ELF_MACHINES[artifact.architecture]
+            ), f"{lib} is not {machine} code"
             if ".cpython-" in lib:
                 assert lib.endswith(f".cpython-{abi[2:]}-{machine}-linux-gnu.so"), lib
 
@@ -227,4 +232,6 @@ def test_builds_are_reproducible(first_build: Path, second_build: Path) -> None:
         for artifact in ARTIFACTS
     }
     differing = {address: pair for address, pair in digests.items() if pair[0] != pair[1]}
-    assert not differing, f"sha256 differs between two clean builds: {json.dumps(differing, indent=2)}"
+    assert (
+        not differing
+    ), f"sha256 differs between two clean builds: {json.dumps(differing, indent=2)}"

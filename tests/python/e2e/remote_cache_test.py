@@ -85,7 +85,9 @@ def _install_buildgrid() -> Path:
     if python is None:
         _unavailable(f"no CPython 3.13 or 3.12 found to run BuildGrid {BUILDGRID_VERSION}")
     try:
-        venv = cached_virtualenv(f"buildgrid-{BUILDGRID_VERSION}", python, [f"buildgrid=={BUILDGRID_VERSION}"])
+        venv = cached_virtualenv(
+            f"buildgrid-{BUILDGRID_VERSION}", python, [f"buildgrid=={BUILDGRID_VERSION}"]
+        )
     except VirtualenvError as e:
         _unavailable(str(e))
     return venv / "bin" / "bgd"
@@ -205,14 +207,15 @@ def test_first_run_writes_every_plugin_process_to_the_remote_cache(runs) -> None
     _, first, _, _ = runs
     ran = _plugin_processes(_looked_up(first, "miss"))
     for kind in ("Resolving", "Compiling", "Writing", "Building"):
-        assert any(d.startswith(kind) for d in ran), (
-            f"the first run ran no `{kind} ...` process of the plugin; it ran:\n"
-            + "\n".join(sorted(ran))
+        assert any(
+            d.startswith(kind) for d in ran
+        ), f"the first run ran no `{kind} ...` process of the plugin; it ran:\n" + "\n".join(
+            sorted(ran)
         )
     counters = _counters(first)
-    assert counters.get("remote_cache_write_errors") == 0, (
-        f"the first run failed to write to the remote cache: {counters}\n{first.describe()}"
-    )
+    assert (
+        counters.get("remote_cache_write_errors") == 0
+    ), f"the first run failed to write to the remote cache: {counters}\n{first.describe()}"
     assert counters.get("remote_cache_write_successes", 0) >= len(ran), counters
 
 
@@ -225,10 +228,12 @@ def test_second_run_gets_every_plugin_process_from_the_remote_cache(runs) -> Non
     # (see pants_aws_lambda/caching.py).
     not_hit = sorted(missed | (expected - hits))
     counters = _counters(second)
-    assert not not_hit, (
-        "processes of the plugin that the second machine ran instead of taking from the remote "
-        "cache:\n  " + "\n  ".join(not_hit) + f"\nremote cache counters: "
-        + json.dumps({k: v for k, v in counters.items() if k.startswith("remote_cache")})
+    assert (
+        not not_hit
+    ), "processes of the plugin that the second machine ran instead of taking from the remote " "cache:\n  " + "\n  ".join(
+        not_hit
+    ) + f"\nremote cache counters: " + json.dumps(
+        {k: v for k, v in counters.items() if k.startswith("remote_cache")}
     )
     assert counters.get("remote_cache_requests_cached", 0) >= len(expected), counters
     print(
@@ -242,6 +247,4 @@ def test_artifacts_are_byte_identical(runs, artifact: Artifact) -> None:
     first_root, _, second_root, _ = runs
     first, second = first_root / artifact.dist_path, second_root / artifact.dist_path
     assert first.is_file() and second.is_file(), f"{artifact.dist_path} missing"
-    assert sha256(first) == sha256(second), (
-        f"{artifact.dist_path} differs between the two machines"
-    )
+    assert sha256(first) == sha256(second), f"{artifact.dist_path} differs between the two machines"

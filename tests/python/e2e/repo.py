@@ -80,12 +80,10 @@ def _skipped(rel: Path) -> bool:
 def copy_repo(dest: Path) -> Path:
     """Copy the repository's files into `dest`, a fresh build root, and return it."""
     src = source_repo()
-    missing = [
-        name for name in (*REPO_FILES, *REPO_DIRS) if not (src / name).exists()
-    ]
-    assert not missing, (
-        f"{src} lacks {', '.join(missing)}: does the test depend on the `//:repo` files target?"
-    )
+    missing = [name for name in (*REPO_FILES, *REPO_DIRS) if not (src / name).exists()]
+    assert (
+        not missing
+    ), f"{src} lacks {', '.join(missing)}: does the test depend on the `//:repo` files target?"
     dest.mkdir(parents=True, exist_ok=True)
     for name in REPO_FILES:
         shutil.copy2(src / name, dest / name)
@@ -169,7 +167,9 @@ def run_pants(
         text=True,
         timeout=timeout,
     )
-    result = PantsResult(argv, proc.returncode, proc.stdout, proc.stderr, time.monotonic() - started)
+    result = PantsResult(
+        argv, proc.returncode, proc.stdout, proc.stderr, time.monotonic() - started
+    )
     print(f"./pants {' '.join(argv)}: exit {result.returncode} in {result.seconds:.1f}s")
     return result
 
@@ -189,9 +189,14 @@ def stop_pantsd(buildroot: Path) -> None:
 
 
 def package(
-    buildroot: Path, artifacts: Iterable[Artifact], *options: str, timeout: float = NESTED_PANTS_TIMEOUT_S
+    buildroot: Path,
+    artifacts: Iterable[Artifact],
+    *options: str,
+    timeout: float = NESTED_PANTS_TIMEOUT_S,
 ) -> PantsResult:
-    result = run_pants(buildroot, *options, "package", *(a.address for a in artifacts), timeout=timeout)
+    result = run_pants(
+        buildroot, *options, "package", *(a.address for a in artifacts), timeout=timeout
+    )
     assert result.returncode == 0, result.describe()
     return result
 
@@ -294,4 +299,3 @@ def invoke(
     report = json.loads(output.read_text())
     report["request_id"] = request_id
     return report
-

@@ -179,9 +179,7 @@ def _expected_summary(name: str, values: list[float]) -> dict[str, object]:
 
 
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
-def test_handler_runs_with_the_runtime_cpython(
-    work_dir: Path, buildroot: Path, case: Case
-) -> None:
+def test_handler_runs_with_the_runtime_cpython(work_dir: Path, buildroot: Path, case: Case) -> None:
     artifact = case.artifact
     python = interpreter(case)
     task_root = unpacked(work_dir, buildroot, case)

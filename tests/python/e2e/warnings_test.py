@@ -67,7 +67,9 @@ def test_no_pyparsing_warnings_from_the_plugin(buildroot: Path) -> None:
         text=True,
         check=True,
     )
-    assert any("PyparsingDeprecationWarning" in line for line in warning_lines(control.stderr)), control.stderr
+    assert any(
+        "PyparsingDeprecationWarning" in line for line in warning_lines(control.stderr)
+    ), control.stderr
 
     env = {**_nested_env(), "NO_SCIE_WARNING": "1"}
     proc = subprocess.run(

@@ -89,7 +89,9 @@ def distributions(zf: zipfile.ZipFile) -> dict[str, Distribution]:
         if f"{dist_info}/RECORD" in names:
             record = zf.read(f"{dist_info}/RECORD").decode()
             files = frozenset(row[0] for row in csv.reader(io.StringIO(record)) if row)
-        found[normalise(project)] = Distribution(dist_info, normalise(project), version, tags, files)
+        found[normalise(project)] = Distribution(
+            dist_info, normalise(project), version, tags, files
+        )
     return found
 
 
@@ -104,9 +106,7 @@ def owner_of(path: str, dists: dict[str, Distribution]) -> Distribution | None:
 
 
 def native_libraries(zf: zipfile.ZipFile) -> list[str]:
-    return sorted(
-        n for n in zf.namelist() if n.endswith(".so") or ".so." in PurePosixPath(n).name
-    )
+    return sorted(n for n in zf.namelist() if n.endswith(".so") or ".so." in PurePosixPath(n).name)
 
 
 def elf_machine(data: bytes) -> int:
