@@ -13,7 +13,7 @@ import sys
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterable, Optional, Tuple
+from typing import Any, Dict, Iterable, Optional, Tuple
 
 HERE = Path(__file__).resolve().parent
 SOURCE_ROOT = HERE.parent.parent  # pants-plugins/
@@ -31,8 +31,8 @@ from pants_aws_lambda.apicheck.uses import (  # noqa: E402
 
 FACTS = HERE / "pants_facts.json"
 EXTRACT_COMMAND = (
-    "python3 pants-plugins/pants_aws_lambda/apicheck/extract.py --git-dir <clone of pantsbuild/pants>/.git "
-    "--series 2.17-<newest series>"
+    "python3 pants-plugins/pants_aws_lambda/apicheck/extract.py"
+    " --git-dir <clone of pantsbuild/pants>/.git --series 2.17-<newest series>"
 )
 _NOT_EXTRACTED = object()
 
@@ -78,8 +78,9 @@ class Problem:
         if self.not_extracted:
             return (
                 f"{use.where()}: {self.what} is not in the facts of Pants "
-                f"{_series(self.missing)} (apicheck/pants_facts.json): the facts hold only the Pants "
-                f"modules the backend used when they were extracted. Run `{EXTRACT_COMMAND}` and "
+                f"{_series(self.missing)} (apicheck/pants_facts.json): the facts hold only the "
+                "Pants modules the backend used when they were extracted. Run "
+                f"`{EXTRACT_COMMAND}` and "
                 "commit the file."
             )
         text = f"{use.where()}: {self.what} does not exist on Pants {_series(self.missing)}"
@@ -90,18 +91,25 @@ class Problem:
         if use.path == COMPAT_MODULE:
             return text + (
                 f"This use in pants_compat.py runs on {_series(self.missing)}: narrow the "
-                "`if PANTS_VERSION ...` condition around it so that it runs only where the name exists."
+                "`if PANTS_VERSION ...` condition around it so that it runs only where the name "
+                "exists."
             )
         if self.present and first_missing > min(self.present):
-            branch = f"`if PANTS_VERSION < {first_missing}:` (the old name) with the replacement under `else:`"
+            branch = (
+                f"`if PANTS_VERSION < {first_missing}:` (the old name) with the replacement "
+                "under `else:`"
+            )
         elif self.present:
-            branch = f"`if PANTS_VERSION >= {min(self.present)}:` with a fallback for older releases under `else:`"
+            branch = (
+                f"`if PANTS_VERSION >= {min(self.present)}:` with a fallback for older releases "
+                "under `else:`"
+            )
         else:
             branch = "`if PANTS_VERSION ...:` branches, one per spelling"
         return text + (
             "Route it through pants_aws_lambda/pants_compat.py: there, import or use it under "
-            f"{branch}, and import what pants_compat.py defines from `pants_aws_lambda.pants_compat` "
-            f"in {use.path} instead of from `{use.module}`."
+            f"{branch}, and import what pants_compat.py defines from "
+            f"`pants_aws_lambda.pants_compat` in {use.path} instead of from `{use.module}`."
         )
 
 
@@ -109,7 +117,7 @@ def _series(versions: Iterable[Version]) -> str:
     return ", ".join("{}.{}".format(*v) for v in sorted(versions))
 
 
-def _find(release: Release, module: str, name: str, depth: int = 0):
+def _find(release: Release, module: str, name: str, depth: int = 0) -> Any:
     """("class" | "function" | "module" | "name", facts) for `name` in `module`, following
     re-exports; None if absent; _NOT_EXTRACTED if the module is not in the facts."""
     if module not in release.modules:
@@ -144,7 +152,9 @@ def _find(release: Release, module: str, name: str, depth: int = 0):
     return None
 
 
-def _class_chain(release: Release, cls: dict, module: str, seen=None):
+def _class_chain(
+    release: Release, cls: dict, module: str, seen: set[str] | None = None
+) -> tuple[list[dict], bool]:
     """The class and its bases' facts; the flag says whether every base was known."""
     seen = seen or set()
     chain, complete = [cls], True
@@ -172,7 +182,7 @@ def _class_chain(release: Release, cls: dict, module: str, seen=None):
     return chain, complete
 
 
-def _holds(use: Use, release: Release):
+def _holds(use: Use, release: Release) -> Any:
     """True, False, None (nothing known to check) or _NOT_EXTRACTED."""
     found = _find(release, use.module, use.name)
     if found is _NOT_EXTRACTED:
@@ -208,7 +218,10 @@ def _describe(use: Use) -> str:
     if use.kind == "call":
         return f"the keyword `{use.detail}=` of `{use.name}(...)` (from `{use.module}`)"
     if use.kind == "override":
-        return f"the attribute `{use.detail}` that a backend class sets or reads over `{use.name}`'s (from `{use.module}`)"
+        return (
+            f"the attribute `{use.detail}` that a backend class sets or reads over "
+            f"`{use.name}`'s (from `{use.module}`)"
+        )
     return f"the attribute `{use.detail}` of `{use.name}` (from `{use.module}`)"
 
 
@@ -292,18 +305,20 @@ def main() -> None:
             print(f"  {problem.message()}")
     sites = get_call_sites()
     print(
-        f"Call-by-name port: {sum(sites['Get'].values())} Get calls, {sum(sites['MultiGet'].values())} "
-        f"MultiGet calls, {sum(sites['@rule'].values())} @rules, {len(sites['Get pairs'])} distinct "
-        "Get(Output, Input) pairs"
+        f"Call-by-name port: {sum(sites['Get'].values())} Get calls, "
+        f"{sum(sites['MultiGet'].values())} MultiGet calls, {sum(sites['@rule'].values())} "
+        f"@rules, {len(sites['Get pairs'])} distinct Get(Output, Input) pairs"
     )
     modules = sorted(set(sites["Get"]) | set(sites["MultiGet"]) | set(sites["@rule"]))
     for module in modules:
         print(
-            f"  {module}: {sites['Get'][module]} Get, {sites['MultiGet'][module]} MultiGet, {sites['@rule'][module]} @rule"
+            f"  {module}: {sites['Get'][module]} Get, {sites['MultiGet'][module]} MultiGet, "
+            f"{sites['@rule'][module]} @rule"
         )
     owners = Counter(pair.split(":")[0] for pair in sites["Get pairs"])
     print(
-        f"  Get pairs whose output is a Pants type: {owners['Pants']}, a backend type: {owners['backend']}"
+        f"  Get pairs whose output is a Pants type: {owners['Pants']}, "
+        f"a backend type: {owners['backend']}"
     )
     for pair, count in sorted(sites["Get pairs"].items()):
         print(f"  {pair}: {count}")

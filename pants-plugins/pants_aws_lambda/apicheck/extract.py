@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import ast
-import json
 import re
 import subprocess
 import sys
@@ -109,6 +108,12 @@ def last_releases(git_dir: str, first: tuple[int, int], last: tuple[int, int]) -
     return {series: tag for series, (_, tag) in sorted(best.items())}
 
 
+def _series(text: str) -> tuple[int, int]:
+    """`2.17` -> (2, 17)."""
+    major, minor = text.split(".")
+    return int(major), int(minor)
+
+
 def builtin_lambda_aliases(source: Optional[str]) -> list:
     """The aliases (and deprecated aliases) of the target types of Pants' Lambda backend."""
     if source is None:
@@ -151,7 +156,7 @@ def main() -> None:
     args = parser.parse_args()
 
     if args.series:
-        first, last = (tuple(int(p) for p in s.split(".")) for s in args.series.split("-"))
+        first, last = (_series(s) for s in args.series.split("-"))
         tags = last_releases(args.git_dir, first, last)
     else:
         tags = {}

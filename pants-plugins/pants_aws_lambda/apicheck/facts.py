@@ -93,9 +93,9 @@ def _class_facts(node: ast.ClassDef, resolve: Callable[[str], str]) -> Dict[str,
                 fields.append(item.target.id)
         elif isinstance(item, ast.Assign):
             for target in item.targets:
-                for name in ast.walk(target):
-                    if isinstance(name, ast.Name):
-                        members.append(name.id)
+                for leaf in ast.walk(target):
+                    if isinstance(leaf, ast.Name):
+                        members.append(leaf.id)
     bases = [resolve(d) for d in (_dotted(b) for b in node.bases) if d]
     facts = {
         node.name: {
@@ -137,12 +137,12 @@ def module_facts(source: str, module: str, is_package: bool) -> dict:
                 and len(node.targets) == 1
                 and isinstance(node.targets[0], ast.Name)
                 and isinstance(node.value, (ast.Name, ast.Attribute))
-                and _dotted(node.value)
-                and resolve(_dotted(node.value)).startswith("pants.")
+                and (assigned := _dotted(node.value))
+                and resolve(assigned).startswith("pants.")
             ):
                 # A re-export by assignment: `LockfileRules = lockfile.LockfileRules`.
                 names.add(node.targets[0].id)
-                imports[node.targets[0].id] = resolve(_dotted(node.value))
+                imports[node.targets[0].id] = resolve(assigned)
             elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 for target in targets:
@@ -185,11 +185,10 @@ def release_facts(
                 is_package = source is not None
             if source is None:
                 source = read(stub)
-            parsed[module] = (
-                module_facts(source, module, is_package) if source is not None else None
-            )
-            if parsed[module] is not None:
-                parsed[module]["package"] = is_package
+            found = module_facts(source, module, is_package) if source is not None else None
+            if found is not None:
+                found["package"] = is_package
+            parsed[module] = found
         return parsed[module]
 
     def split(dotted: str) -> Optional[tuple[str, str]]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ast
 import operator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, FrozenSet, Iterable, Iterator, Optional, Tuple
 
@@ -108,7 +108,8 @@ class _Collector(ast.NodeVisitor):
         self.inherited_reads: list = []
 
     def _add(self, node: ast.AST, kind: str, module: str, name: str, detail: str = "") -> None:
-        self.uses.append(Use(self.path, node.lineno, kind, module, name, detail, self.scope))
+        line = getattr(node, "lineno", 0)
+        self.uses.append(Use(self.path, line, kind, module, name, detail, self.scope))
 
     def visit_If(self, node: ast.If) -> None:
         versions = _branch_versions(node.test, self.all_versions) if self.honour_branches else None
@@ -146,7 +147,7 @@ class _Collector(ast.NodeVisitor):
                 plugin_bases.append(self.plugin_imported[base.id])
             elif isinstance(base, ast.Name):
                 plugin_bases.append((self.module, base.id))
-        assigned = []
+        assigned: list[str] = []
         for item in node.body:
             targets = (
                 item.targets
@@ -193,7 +194,7 @@ class _Collector(ast.NodeVisitor):
                 return self.module, node.id
         return None
 
-    def _function(self, node) -> None:
+    def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         saved, saved_plugin = dict(self.typed), dict(self.plugin_typed)
         for arg in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs):
             resolved = self._annotation(arg.annotation)
@@ -278,7 +279,7 @@ def _overrides(collectors: Iterable[_Collector]) -> list[Use]:
     collectors = list(collectors)
     classes = {(c.module, name): (c, cls) for c in collectors for name, cls in c.classes.items()}
 
-    def pants_ancestors(key, seen) -> set:
+    def pants_ancestors(key: tuple[str, str], seen: set[tuple[str, str]]) -> set:
         if key in seen or key not in classes:
             return set()
         seen.add(key)
