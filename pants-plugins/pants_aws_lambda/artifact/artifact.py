@@ -249,7 +249,8 @@ async def _fit_within_limit(
     `bytecode` value when it is over its limit, for the remedies of the size error.
 
     Nothing is measured for a `flat` artifact (a container image has the larger
-    `CONTAINER_IMAGE_BYTES`), nor for one that fits: those are built exactly as `compiled` (or their explicit mode) builds them.
+    `CONTAINER_IMAGE_BYTES`), nor for one that fits: those are built exactly as `compiled` (or
+    their explicit mode) builds them.
     """
     unchanged = _Fitted(third_party, None, SizeFacts())
     if request.layout is Layout.FLAT:

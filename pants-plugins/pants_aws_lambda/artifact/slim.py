@@ -494,7 +494,7 @@ async def slim_third_party(request: SlimRequest) -> SlimTree:
         # Still failing: nothing of slim is shipped.
         taken.whole |= frozenset(f.wheel for f in request.files)
         first = None
-    result = first
+    proven = first
     kept = tuple(
         sorted(
             taken.kept(owners)
@@ -517,10 +517,10 @@ async def slim_third_party(request: SlimRequest) -> SlimTree:
         p: (sizes[p], _size(e)) for p, e in stripped.items() if final_paths.get(p) == e
     }
     proof_line = (
-        f"{result.extensions} extension modules, {result.packages} top-level modules and "
-        f"{result.distributions} distributions' metadata checked with "
+        f"{proven.extensions} extension modules, {proven.packages} top-level modules and "
+        f"{proven.distributions} distributions' metadata checked with "
         f"{command.describe(request.platform.python_version)}"
-        if result is not None
+        if proven is not None
         else "taken back entirely: the proof kept failing"
     )
     report = SlimReport(slimming.savings(kept_removed, kept_stripped, sizes), kept, proof_line)

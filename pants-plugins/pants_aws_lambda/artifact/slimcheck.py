@@ -7,12 +7,12 @@ module of the tree, every top-level package and module, and asks `importlib.meta
 distribution named on the command line (found at that version, its metadata readable).
 
 It prints the checks it will make first (`{"plan": [[kind, name, path], ...]}`), then one line
-per check to its standard output, as JSON: `{"start": [kind, name, path]}` before a check and `{"done": [kind, name, path], "error": null | message, "files": [...]}` after
-it, where `files` are the extension modules whose loading raised during the check (a package's
-import fails because of the shared object it loads). Around the loading of every extension
-module it prints `{"loading": path}` and `{"loaded": path}`, so that a shared object that crashes
-the interpreter (a broken one can) is the last one loading. What the imported code prints goes to
-standard error.
+per check to its standard output, as JSON: `{"start": [kind, name, path]}` before a check and
+`{"done": [kind, name, path], "error": null | message, "files": [...]}` after it, where `files`
+are the extension modules whose loading raised during the check (a package's import fails because
+of the shared object it loads). Around the loading of every extension module it prints
+`{"loading": path}` and `{"loaded": path}`, so that a shared object that crashes the interpreter
+(a broken one can) is the last one loading. What the imported code prints goes to standard error.
 
 Standard library only, for every CPython from 3.8 on: it runs in a sandbox with the runtime's
 interpreter, natively or under an emulator, and imports nothing of the plugin.
