@@ -169,10 +169,10 @@ async def package_python_aws_lambda_function(
     field_set: PythonAwsLambdaFunctionFieldSet,
 ) -> BuiltPackage:
     built = await Get(BuiltFunction, PythonAwsLambdaFunctionFieldSet, field_set)
-    handler_line = (
-        f"    Handler: {reexport.REEXPORTED_HANDLER_MODULE}."
-        f"{reexport.REEXPORTED_HANDLER_FUNC} (calls {built.handler.module}:{built.handler.func})"
-    )
+    # What to configure as the function's handler: the re-export, which calls the target's handler.
+    handler = f"{reexport.REEXPORTED_HANDLER_MODULE}.{reexport.REEXPORTED_HANDLER_FUNC}"
+    wrapped_handler = f"{built.handler.module}:{built.handler.func}"
+    handler_line = f"    Handler: {handler} (calls {wrapped_handler})"
     layer_lines = (
         [f"    Layers: {', '.join(str(layer.address) for layer in built.layers)}"]
         if built.layers
@@ -192,8 +192,8 @@ async def package_python_aws_lambda_function(
     data = metadata.function_metadata(
         facts,
         *_platform_names(built.platform),
-        handler=f"{reexport.REEXPORTED_HANDLER_MODULE}.{reexport.REEXPORTED_HANDLER_FUNC}",
-        wrapped_handler=f"{built.handler.module}:{built.handler.func}",
+        handler=handler,
+        wrapped_handler=wrapped_handler,
         layers=[_facts(layer.address, layer.artifact, layer.output_path) for layer in built.layers],
     )
     return await _built_package(
