@@ -16,7 +16,7 @@ from typing import Iterable
 
 from pants.engine.addresses import Address
 from pants.engine.fs import AddPrefix, CreateDigest, Digest, DigestEntries, FileEntry, MergeDigests
-from pants.engine.rules import Get, MultiGet, collect_rules, rule
+from pants.engine.rules import Get, MultiGet, Rule, collect_rules, rule
 
 from pants_aws_lambda.artifact import (
     bytecode,
@@ -38,7 +38,13 @@ from pants_aws_lambda.artifact.output import (
     ThirdPartyZipPartRequest,
     ZipRequest,
 )
-from pants_aws_lambda.artifact.selection import Provided, Selection
+from pants_aws_lambda.artifact.selection import (
+    OmittedDistribution,
+    ProtectedFile,
+    Provided,
+    Selection,
+    TopLevelOwner,
+)
 from pants_aws_lambda.artifact.slim import SlimReport, SlimRequest, SlimTree
 from pants_aws_lambda.errors import LambdaPackagingError
 from pants_aws_lambda.requirements.wheels import Distribution
@@ -50,7 +56,8 @@ from pants_aws_lambda.target_types import BytecodeMode, Layout
 
 
 class ArtifactKind(Enum):
-    """A function's code is unpacked to `/var/task`; a layer's `python/` directory is `/opt/python`."""
+    """A function's code is unpacked to `/var/task`; a layer's `python/` directory is
+    `/opt/python`."""
 
     FUNCTION = "function"
     LAYER = "layer"
@@ -76,8 +83,8 @@ class LambdaArtifactRequest:
     generated: Digest
     bytecode: BytecodeMode
     exclude: tuple[str, ...]
-    # Files that `exclude` must not drop (the handler's module): path -> why.
-    protected: tuple[tuple[str, str], ...]
+    # Files that `exclude` must not drop (the handler's module).
+    protected: tuple[ProtectedFile, ...]
     provided: Provided
     output_path: str
     layout: Layout = Layout.ZIP
@@ -109,11 +116,11 @@ class LambdaArtifact:
     bytecode_modules: int
     excluded_files: int
     excluded_bytes: int
-    # What a layer already provides and so was left out: (layer, distribution).
-    omitted_distributions: tuple[tuple[str, str], ...]
+    # What a layer already provides and so was left out.
+    omitted_distributions: tuple[OmittedDistribution, ...]
     omitted_first_party: int
-    # Top-level entry -> label naming the distribution it belongs to.
-    owners: tuple[tuple[str, str], ...]
+    # The distribution each third-party top-level entry belongs to.
+    owners: tuple[TopLevelOwner, ...]
     # What `bytecode="auto"` chose, when it measured alternatives (None: it did not need to).
     auto_choice: AutoChoice | None = None
     size_facts: SizeFacts = SizeFacts()
@@ -178,7 +185,7 @@ def _bytecode_request(
 
 async def _slimmed(
     request: LambdaArtifactRequest, chosen: Selection, aws_lambda: AwsLambdaSubsystem
-):
+) -> tuple[Selection, SlimReport | None]:
     """The chosen selection with slim mode applied when the target asks for it, and its report."""
     if not aws_lambda.slim_for(request.slim) or not chosen.third_party:
         return chosen, None
@@ -241,8 +248,9 @@ async def _fit_within_limit(
     """Apply `bytecode="auto"` (see `bytecode_policy.py`), and measure the artifact with each
     `bytecode` value when it is over its limit, for the remedies of the size error.
 
-    Nothing is measured for a `flat` artifact (a container image's limit is 10 GiB), nor for
-    one that fits: those are built exactly as `compiled` (or their explicit mode) builds them.
+    Nothing is measured for a `flat` artifact (a container image has the larger
+    `CONTAINER_IMAGE_BYTES`), nor for one that fits: those are built exactly as `compiled` (or
+    their explicit mode) builds them.
     """
     unchanged = _Fitted(third_party, None, SizeFacts())
     if request.layout is Layout.FLAT:
@@ -391,7 +399,7 @@ def _artifact(
     )
 
 
-def rules():
+def rules() -> Iterable[Rule]:
     return (
         *collect_rules(),
         *content.rules(),

@@ -6,6 +6,7 @@ import json
 import logging
 import pkgutil
 from dataclasses import dataclass
+from typing import Iterable
 
 from pants.core.util_rules.system_binaries import BinaryPath
 from pants.engine.addresses import Address
@@ -20,7 +21,7 @@ from pants.engine.fs import (
     RemovePrefix,
 )
 from pants.engine.process import Process, ProcessResult
-from pants.engine.rules import Get, MultiGet, collect_rules, rule
+from pants.engine.rules import Get, MultiGet, Rule, collect_rules, rule
 from pants.util.strutil import softwrap
 
 from pants_aws_lambda.artifact import pycompile
@@ -137,5 +138,5 @@ async def compile_bytecode(request: BytecodeRequest) -> Bytecode:
     return Bytecode(digest, report["compiled"], failed)
 
 
-def rules():
+def rules() -> Iterable[Rule]:
     return (*collect_rules(), *interpreter.rules())

@@ -20,9 +20,12 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Callable, Mapping
 
+from pants_aws_lambda.artifact.limits import UNZIPPED_BYTES, format_quota
+
 
 class AutoPlan(Enum):
-    """What `auto` did with the third-party part; first-party code is always compiled beside its sources."""
+    """What `auto` did with the third-party part; first-party code is always compiled beside its
+    sources."""
 
     COMPILED = "compiled"
     THIRD_PARTY_SOURCELESS = "third-party-sourceless"
@@ -64,7 +67,8 @@ class AutoChoice:
 
 
 def choose(budget: int, sizes: Mapping[AutoPlan, int]) -> AutoChoice:
-    """The first plan, in order of preference, whose artifact fits `budget`; `compiled` if none does.
+    """The first plan, in order of preference, whose artifact fits `budget`; `compiled` if none
+    does.
 
     `sizes` holds the unzipped bytes of each plan that was measured; `compiled` must be among them,
     and the others need only be measured when `compiled` does not fit.
@@ -81,10 +85,11 @@ def log_line(choice: AutoChoice, format_bytes: Callable[[int], str], limit: int)
     """The package log's line about what `auto` did, or None when it kept `compiled`."""
     if choice.plan is AutoPlan.COMPILED:
         return None
+    unzipped = f"Lambda's {format_quota(UNZIPPED_BYTES)} unzipped"
     over = (
-        f"over the {format_bytes(choice.budget)} its layers leave of Lambda's 250 MiB unzipped"
+        f"over the {format_bytes(choice.budget)} its layers leave of {unzipped}"
         if choice.budget < limit
-        else "over Lambda's 250 MiB unzipped"
+        else f"over {unzipped}"
     )
     keep = (
         'bytecode="compiled" keeps every source (it must fit by other means), bytecode="only" '

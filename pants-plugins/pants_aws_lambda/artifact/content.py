@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Iterable, NamedTuple
 
 from pants.backend.python.subsystems.setup import PythonSetup
 from pants.backend.python.target_types import PythonRequirementsField, PythonResolveField
@@ -19,7 +20,7 @@ from pants.backend.python.util_rules.python_sources import (
 from pants.core.target_types import FileSourceField
 from pants.engine.addresses import Address
 from pants.engine.fs import Digest, DigestEntries, FileEntry
-from pants.engine.rules import Get, collect_rules, rule
+from pants.engine.rules import Get, Rule, collect_rules, rule
 from pants.engine.target import TransitiveTargets, TransitiveTargetsRequest
 from pants.util.strutil import softwrap
 
@@ -82,7 +83,9 @@ async def assemble_lambda_content(
 
     first_party: tuple[FileEntry, ...] = ()
     if request.include_sources:
-        _warn_about_file_targets(request.address, transitive)
+        file_targets = _file_targets(transitive)
+        if file_targets:
+            logger.warning(_file_targets_warning(request.address, file_targets))
         sources = await Get(
             StrippedPythonSourceFiles,
             PythonSourceFilesRequest(
@@ -91,39 +94,55 @@ async def assemble_lambda_content(
         )
         entries = await Get(DigestEntries, Digest, sources.stripped_source_files.snapshot.digest)
         first_party = tuple(e for e in entries if isinstance(e, FileEntry))
-    _check_clashes(request.address, third_party, first_party)
+    found = clashes(third_party, first_party)
+    if found:
+        raise _clashes_error(request.address, found)
     return LambdaContent(third_party, first_party)
 
 
-def _warn_about_file_targets(address: Address, transitive: TransitiveTargets) -> None:
-    file_targets = sorted(
-        str(t.address) for t in transitive.closure if t.has_field(FileSourceField)
+def _file_targets(transitive: TransitiveTargets) -> list[str]:
+    """The `file` targets among the dependencies, which artifacts do not hold."""
+    return sorted(str(t.address) for t in transitive.closure if t.has_field(FileSourceField))
+
+
+def _file_targets_warning(address: Address, file_targets: list[str]) -> str:
+    return softwrap(
+        f"""
+        {address} depends on `file` targets, which are not put into Lambda
+        artifacts: {', '.join(file_targets)}. Code reads packaged data relative to
+        its module, so use `resource` targets for data the function needs.
+        """
     )
-    if file_targets:
-        logger.warning(
-            softwrap(
-                f"""
-                {address} depends on `file` targets, which are not put into Lambda
-                artifacts: {', '.join(file_targets)}. Code reads packaged data relative to
-                its module, so use `resource` targets for data the function needs.
-                """
-            )
-        )
 
 
-def _check_clashes(
-    address: Address, third_party: ThirdPartyTree, first_party: tuple[FileEntry, ...]
-) -> None:
+class PathClash(NamedTuple):
+    """A first-party file with the path of a file of a third-party distribution."""
+
+    path: str
+    # The wheel that also has a file at `path`.
+    wheel: str
+
+
+def clashes(
+    third_party: ThirdPartyTree, first_party: tuple[FileEntry, ...]
+) -> tuple[PathClash, ...]:
+    """First-party files that third-party files would overwrite (or be overwritten by), sorted."""
     third_party_paths = {f.path: f.wheel for f in third_party.files}
-    clashes = sorted(e.path for e in first_party if e.path in third_party_paths)
-    if clashes:
-        listing = "\n".join(f"  - {p} (also in {third_party_paths[p]})" for p in clashes[:10])
-        raise LambdaPackagingError(
-            f"First-party files of {address} have the same paths as files of its "
-            f"third-party distributions:\n{listing}\n"
-            "Rename the first-party module, or drop the requirement with a `!!` exclude in `dependencies`."
-        )
+    return tuple(
+        PathClash(path, third_party_paths[path])
+        for path in sorted(e.path for e in first_party if e.path in third_party_paths)
+    )
 
 
-def rules():
+def _clashes_error(address: Address, found: tuple[PathClash, ...]) -> LambdaPackagingError:
+    listing = "\n".join(f"  - {c.path} (also in {c.wheel})" for c in found[:10])
+    return LambdaPackagingError(
+        f"First-party files of {address} have the same paths as files of its "
+        f"third-party distributions:\n{listing}\n"
+        "Rename the first-party module, or drop the requirement with a `!!` exclude in "
+        "`dependencies`."
+    )
+
+
+def rules() -> Iterable[Rule]:
     return (*collect_rules(), *resolve.rules())

@@ -1,4 +1,5 @@
-"""Path globs of the `exclude` field: `*` and `?` stay within a path segment, `**` spans segments."""
+"""Path globs of the `exclude` field: `*` and `?` stay within a path segment, `**` spans
+segments."""
 
 from __future__ import annotations
 

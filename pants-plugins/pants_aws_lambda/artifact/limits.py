@@ -1,19 +1,20 @@
-"""Lambda's deployment limits, checked on built artifacts, with the size breakdown shown when over one."""
+"""Lambda's deployment limits, and the checks of built artifacts against them.
+
+The size error that lists the ways out of the unzipped limit is rendered by `remedies.py`.
+"""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Mapping, Sequence
+from typing import TYPE_CHECKING, Mapping, NamedTuple, Sequence
 
 from pants.engine.addresses import Address
 from pants.util.strutil import softwrap
 
-from pants_aws_lambda.artifact import remedies
-from pants_aws_lambda.errors import LambdaPackagingError
-
 if TYPE_CHECKING:
-    # Only for annotations: the artifact's modules use the field types, whose help quotes the limits.
+    # Only for annotations: the artifact's modules use the field types, whose help quotes
+    # the limits.
     from pants_aws_lambda.artifact.artifact import LambdaArtifact
     from pants_aws_lambda.artifact.output import ArtifactOutput
 
@@ -35,9 +36,12 @@ LAYERS_PER_FUNCTION = Limit(5, "5 layers per function")
 CONTAINER_IMAGE_BYTES = Limit(10 * 2**30, "10 GiB per container image")
 
 
+_BINARY_UNITS = (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10))
+
+
 def format_bytes(size: int) -> str:
     """A size in binary units, as AWS's limits count: `243.2 MiB` is 243.2 x 2^20 bytes."""
-    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+    for unit, scale in _BINARY_UNITS:
         if size >= scale:
             # Never round up to the next tenth: a size just under a limit must not read as it.
             tenths = size * 10 // scale
@@ -45,14 +49,29 @@ def format_bytes(size: int) -> str:
     return f"{size} B"
 
 
+def format_quota(limit: Limit) -> str:
+    """A limit's size as AWS states it, in whole binary units: `250 MiB`, `10 GiB`."""
+    for unit, scale in _BINARY_UNITS:
+        if limit.value >= scale and limit.value % scale == 0:
+            return f"{limit.value // scale} {unit}"
+    return format_bytes(limit.value)
+
+
 def format_exact(size: int) -> str:
     """A size in binary units with its exact byte count, for messages about a crossed limit."""
     return f"{format_bytes(size)} ({size:,} bytes)"
 
 
+class LabelledSize(NamedTuple):
+    """A part of an artifact in the size breakdown: what it is, and its unzipped bytes."""
+
+    label: str
+    bytes: int
+
+
 def size_breakdown(
     top_level_sizes: Mapping[str, int], owners: Mapping[str, str], *, limit: int = 8
-) -> list[tuple[str, int]]:
+) -> list[LabelledSize]:
     """The largest contributors: top-level entries, labelled with the distribution they come from.
 
     `owners` maps a top-level entry to a label (e.g. the distribution providing it); entries of
@@ -60,94 +79,70 @@ def size_breakdown(
     """
     totals: dict[str, int] = {}
     for top, size in top_level_sizes.items():
-        label = owners.get(top, f"{top}{'/' if '.' not in top else ''} (first-party)")
+        label = owners.get(top, first_party_label(top))
         totals[label] = totals.get(label, 0) + size
-    return sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+    ordered = sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+    return [LabelledSize(label, size) for label, size in ordered]
+
+
+def first_party_label(top: str, where: str = "") -> str:
+    """How the size breakdown names a first-party top-level entry: `proj/ (first-party)`."""
+    return f"{top}{'/' if '.' not in top else ''} (first-party{where})"
+
+
+def over_direct_upload(output: ArtifactOutput) -> int | None:
+    """The zipped bytes of an artifact over the direct-upload limit; None within it (or flat)."""
+    zipped_bytes = output.zipped_bytes
+    if zipped_bytes is not None and zipped_bytes > DIRECT_UPLOAD_ZIPPED_BYTES.value:
+        return zipped_bytes
+    return None
+
+
+def direct_upload_warning(address: Address, output_path: str, zipped_bytes: int) -> str:
+    """The warning for a zip over the direct-upload limit."""
+    return softwrap(
+        f"""
+        {address}: {output_path} is {format_exact(zipped_bytes)}
+        zipped, over Lambda's {DIRECT_UPLOAD_ZIPPED_BYTES.what}
+        ({DIRECT_UPLOAD_ZIPPED_BYTES.value:,} bytes): upload it to S3
+        and deploy from there (e.g. `aws lambda update-function-code --s3-bucket ...`),
+        or move distributions to a `python_aws_lambda_layer` listed in `layers`: each zip
+        is uploaded apart, so each counts on its own against this limit (not against
+        the {format_quota(UNZIPPED_BYTES)} unzipped, which counts the function and its layers
+        together).
+        """
+    )
 
 
 def warn_if_too_big_to_upload(address: Address, output: ArtifactOutput, output_path: str) -> None:
-    zipped_bytes = output.zipped_bytes
-    if zipped_bytes is not None and zipped_bytes > DIRECT_UPLOAD_ZIPPED_BYTES.value:
-        logger.warning(
-            softwrap(
-                f"""
-                {address}: {output_path} is {format_exact(zipped_bytes)}
-                zipped, over Lambda's {DIRECT_UPLOAD_ZIPPED_BYTES.what}
-                ({DIRECT_UPLOAD_ZIPPED_BYTES.value:,} bytes): upload it to S3
-                and deploy from there (e.g. `aws lambda update-function-code --s3-bucket ...`),
-                or move distributions to a `python_aws_lambda_layer` listed in `layers`: each zip
-                is uploaded apart, so each counts on its own against this limit (not against
-                the 250 MiB unzipped, which counts the function and its layers together).
-                """
-            )
-        )
+    zipped_bytes = over_direct_upload(output)
+    if zipped_bytes is not None:
+        logger.warning(direct_upload_warning(address, output_path, zipped_bytes))
 
 
-def check_unzipped_size(
-    address: Address,
-    artifact: LambdaArtifact,
-    layers: Sequence[tuple[Address, LambdaArtifact]] = (),
-) -> int:
-    """The unzipped size of a function with its layers (or of a layer); an error over the limit."""
-    total = artifact.output.unzipped_bytes + sum(layer.output.unzipped_bytes for _, layer in layers)
+class LayerArtifact(NamedTuple):
+    """A layer a function deploys with, for the unzipped size they count together."""
+
+    address: Address
+    artifact: LambdaArtifact
+
+
+@dataclass(frozen=True)
+class UnzippedSize:
+    """The unzipped bytes of a function with its layers (or of a layer), and the limit they meet."""
+
+    total: int
+    limit: Limit
+
+    @property
+    def over(self) -> bool:
+        return self.total > self.limit.value
+
+
+def unzipped_size(artifact: LambdaArtifact, layers: Sequence[LayerArtifact] = ()) -> UnzippedSize:
+    total = artifact.output.unzipped_bytes + sum(
+        layer.artifact.output.unzipped_bytes for layer in layers
+    )
     # A `flat` artifact goes into a container image, which has its own, larger limit.
     limit = UNZIPPED_BYTES if artifact.output.zipped_bytes is not None else CONTAINER_IMAGE_BYTES
-    if total <= limit.value:
-        return total
-    sizes: dict[str, int] = {}
-    owners: dict[str, str] = {}
-    for built, suffix in [(artifact, "")] + [
-        (layer, f" in layer {layer_address}") for layer_address, layer in layers
-    ]:
-        artifact_owners = dict(built.owners)
-        for top, size in built.output.top_level:
-            key = f"{top}{suffix}"
-            sizes[key] = size
-            if top in artifact_owners:
-                owners[key] = f"{artifact_owners[top]}{suffix}"
-            else:
-                owners[key] = f"{top}{'/' if '.' not in top else ''} (first-party{suffix})"
-    listing = "\n".join(
-        f"  - {label}: {format_bytes(size)}" for label, size in size_breakdown(sizes, owners)
-    )
-    with_layers = (
-        f" together with its layers {', '.join(str(a) for a, _ in layers)}" if layers else ""
-    )
-    if limit is UNZIPPED_BYTES:
-        ways_out = (
-            "Ways out, with what each saves here (best first; set the field on the target):\n"
-            + remedies.format_rows(remedy_facts(artifact, total, bool(layers)), format_bytes)
-        )
-    else:
-        ways_out = "Cut what the image does not need: drop requirements, or use `exclude`."
-    raise LambdaPackagingError(
-        f"{address} is {format_exact(total)} unzipped{with_layers}, over Lambda's limit of "
-        f"{limit.what} ({limit.value:,} bytes). The largest "
-        f"parts:\n{listing}\n{ways_out}\nNo artifact was written."
-    )
-
-
-def remedy_facts(artifact: LambdaArtifact, total: int, has_layers: bool) -> remedies.RemedyFacts:
-    """What the remedies need to know of a function (or layer) over the limit."""
-    owners = dict(artifact.owners)
-    by_label: dict[str, list[tuple[str, int]]] = {}
-    for top, size in artifact.output.top_level:
-        if top in owners:
-            by_label.setdefault(owners[top], []).append((top, size))
-    distributions = sorted(
-        (remedies.Distribution(label, tuple(entries)) for label, entries in by_label.items()),
-        key=lambda d: (-d.bytes, d.label),
-    )
-    facts = artifact.size_facts
-    return remedies.RemedyFacts(
-        function_bytes=artifact.output.unzipped_bytes,
-        total_bytes=total,
-        limit=UNZIPPED_BYTES.value,
-        bytecode=facts.bytecode,
-        by_bytecode=facts.by_bytecode,
-        tests_bytes=facts.tests_bytes,
-        distributions=tuple(distributions),
-        has_layers=has_layers,
-        first_party_dirs=facts.first_party_dirs,
-        slim_bytes=artifact.slim_removable_bytes,
-    )
+    return UnzippedSize(total, limit)

@@ -6,7 +6,7 @@ import pytest
 from pants.engine.addresses import Address
 from pants.engine.fs import EMPTY_DIGEST
 
-from pants_aws_lambda.artifact import limits
+from pants_aws_lambda.artifact import limits, remedies
 from pants_aws_lambda.artifact.artifact import LambdaArtifact
 from pants_aws_lambda.artifact.output import ArtifactOutput
 from pants_aws_lambda.errors import LambdaPackagingError
@@ -66,12 +66,12 @@ def artifact(unzipped: int, *, zipped: int | None = 1) -> LambdaArtifact:
 @pytest.mark.parametrize("unzipped", [255_000_000, 262_144_000 - 1, 262_144_000])
 def test_a_function_at_or_just_under_250_mib_packages(unzipped: int) -> None:
     # 255 MB in SI units is under AWS's 250 MB (MiB): it must pass, and read as under.
-    assert limits.check_unzipped_size(ADDRESS, artifact(unzipped)) == unzipped
+    assert remedies.check_unzipped_size(ADDRESS, artifact(unzipped)) == unzipped
 
 
 def test_a_function_just_over_250_mib_fails_with_exact_bytes() -> None:
     with pytest.raises(LambdaPackagingError) as e:
-        limits.check_unzipped_size(ADDRESS, artifact(262_144_001))
+        remedies.check_unzipped_size(ADDRESS, artifact(262_144_001))
     message = str(e.value)
     assert "src/proj:fn is 250.0 MiB (262,144,001 bytes) unzipped" in message
     assert (
@@ -82,8 +82,8 @@ def test_a_function_just_over_250_mib_fails_with_exact_bytes() -> None:
 
 
 def test_a_flat_artifact_has_the_container_limit() -> None:
-    assert limits.check_unzipped_size(ADDRESS, artifact(262_144_001, zipped=None)) == 262_144_001
+    assert remedies.check_unzipped_size(ADDRESS, artifact(262_144_001, zipped=None)) == 262_144_001
     with pytest.raises(
         LambdaPackagingError, match=r"10 GiB per container image \(10,737,418,240 bytes\)"
     ):
-        limits.check_unzipped_size(ADDRESS, artifact(10 * 2**30 + 1, zipped=None))
+        remedies.check_unzipped_size(ADDRESS, artifact(10 * 2**30 + 1, zipped=None))

@@ -36,7 +36,8 @@ def code_sha256(sha256_hex: str) -> str:
 def tree_sha256(files: Iterable[tuple[str, str]]) -> str:
     """The hash of a `flat` artifact: given (path relative to the directory, SHA-256 hex of the
     file) for every file, the SHA-256 hex of the lines `<sha256 hex>  <path>\\n` sorted by path,
-    which is what `sha256sum` prints for the sorted files. Directories, modes and times do not count.
+    which is what `sha256sum` prints for the sorted files. Directories, modes and times do not
+    count.
     """
     lines = "".join(f"{digest}  {path}\n" for path, digest in sorted(files))
     return hashlib.sha256(lines.encode("utf-8")).hexdigest()
@@ -100,7 +101,8 @@ def function_metadata(
     wrapped_handler: str,
     layers: Iterable[ArtifactFacts] = (),
 ) -> dict[str, Any]:
-    """`layers` in the order of the function's `layers` field, which is the order Lambda merges them."""
+    """`layers` in the order of the function's `layers` field, which is the order Lambda merges
+    them."""
     layers = tuple(layers)
     data = function.common("function", runtime, architecture)
     data["handler"] = handler

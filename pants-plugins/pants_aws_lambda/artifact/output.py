@@ -7,6 +7,7 @@ import dataclasses
 import json
 import pkgutil
 from dataclasses import dataclass
+from typing import Iterable
 
 from pants.backend.python.target_types import EntryPoint
 from pants.backend.python.util_rules.interpreter_constraints import InterpreterConstraints
@@ -22,7 +23,7 @@ from pants.engine.fs import (
     MergeDigests,
 )
 from pants.engine.process import Process, ProcessResult
-from pants.engine.rules import Get, MultiGet, collect_rules, rule
+from pants.engine.rules import Get, MultiGet, Rule, collect_rules, rule
 from pants.util.logging import LogLevel
 
 from pants_aws_lambda.artifact import metadata, zipwriter
@@ -198,5 +199,5 @@ def _size(entry: FileEntry) -> int:
     return entry.file_digest.serialized_bytes_length
 
 
-def rules():
+def rules() -> Iterable[Rule]:
     return collect_rules()

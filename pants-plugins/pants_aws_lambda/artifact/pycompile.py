@@ -14,8 +14,9 @@ directory the tree lands in on Lambda (`/var/task`, `/opt/python`): tracebacks f
 bytecode show it. PYTHONHASHSEED=0 makes the
 output byte-reproducible (set constants are marshalled in hash order); `-I` would ignore it.
 
-Prints a JSON report: `compiled` (count) and `failed`, the files that did not compile, each with its relative `path`, the `line` of the error (null when it has none, as for
-undecodable bytes) and its `message`.
+Prints a JSON report: `compiled` (count) and `failed`, the files that did not compile, each with
+its relative `path`, the `line` of the error (null when it has none, as for undecodable bytes) and
+its `message`.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ def describe_failure(rel: str, error: Exception) -> dict:
 def compile_tree(mode: str, source_dir: str, output_dir: str, display_prefix: str) -> dict:
     compiled = 0
     failed = []
-    sources = []
+    sources: list[str] = []
     for dirpath, dirnames, filenames in os.walk(source_dir):
         dirnames.sort()
         sources.extend(os.path.join(dirpath, f) for f in sorted(filenames) if f.endswith(".py"))

@@ -5,12 +5,35 @@
 bytes saved, and last a container image, which lifts the limit instead. Each row names the exact
 field value to set. A kind of remedy is a function from `RemedyFacts` to rows, listed in
 `REMEDY_KINDS`: a new kind is one more function there.
+
+`check_unzipped_size` measures a built artifact against its limit (`limits.py`) and raises the
+size error, with its breakdown and these rows, when it is over.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Sequence
+
+from pants.engine.addresses import Address
+
+from pants_aws_lambda.artifact.limits import (
+    CONTAINER_IMAGE_BYTES,
+    DIRECT_UPLOAD_ZIPPED_BYTES,
+    UNZIPPED_BYTES,
+    LayerArtifact,
+    UnzippedSize,
+    first_party_label,
+    format_bytes,
+    format_exact,
+    format_quota,
+    size_breakdown,
+    unzipped_size,
+)
+from pants_aws_lambda.errors import LambdaPackagingError
+
+if TYPE_CHECKING:
+    from pants_aws_lambda.artifact.artifact import LambdaArtifact
 
 # How much a remedy costs the function, lowest first, among the rows that fit.
 COST_BYTECODE_ONLY = 10  # tracebacks without source lines
@@ -114,7 +137,8 @@ def _slim(facts: RemedyFacts) -> Iterable[Remedy]:
             "slim=True",
             facts.slim_bytes,
             "leaves out test suites, type stubs, C and Cython sources and strips shared objects "
-            "(which saves more than this), proven by importing everything with the runtime's CPython",
+            "(which saves more than this), proven by importing everything with the runtime's "
+            "CPython",
             COST_SLIM,
         )
 
@@ -147,7 +171,7 @@ def _container(facts: RemedyFacts) -> Iterable[Remedy]:
     yield Remedy(
         'layout="flat" with a `docker_image` that copies it',
         None,
-        "a container image, up to 10 GiB (docs/docker.md)",
+        f"a container image, up to {format_quota(CONTAINER_IMAGE_BYTES)} (docs/docker.md)",
         COST_CONTAINER,
     )
 
@@ -166,7 +190,8 @@ REMEDY_KINDS: list[Callable[[RemedyFacts], Iterable[Remedy]]] = [
 def remedy_rows(
     facts: RemedyFacts, kinds: Sequence[Callable[[RemedyFacts], Iterable[Remedy]]] = ()
 ) -> list[Remedy]:
-    """Every remedy for `facts`, best first: the ones that fit by cost, then the others by bytes saved."""
+    """Every remedy for `facts`, best first: the ones that fit by cost, then the others by bytes
+    saved."""
     rows = [row for kind in (kinds or REMEDY_KINDS) for row in kind(facts)]
     return sorted(
         rows, key=lambda r: (0, r.cost, 0) if r.fits(facts) else (1, -(r.saves or 0), r.cost)
@@ -175,8 +200,9 @@ def remedy_rows(
 
 def format_rows(facts: RemedyFacts, format_bytes: Callable[[int], str]) -> str:
     """The rows as the size error lists them."""
+    rows = remedy_rows(facts)
     lines = []
-    for i, row in enumerate(remedy_rows(facts), 1):
+    for i, row in enumerate(rows, 1):
         if row.saves is None:
             effect = "lifts the limit"
         else:
@@ -184,10 +210,93 @@ def format_rows(facts: RemedyFacts, format_bytes: Callable[[int], str]) -> str:
             verdict = "fits" if row.fits(facts) else "still over"
             effect = f"saves {format_bytes(row.saves)} here ({format_bytes(after)}, {verdict})"
         lines.append(f"  {i}. {row.field}: {effect}; {row.tradeoff}")
-    if any(not row.fits(facts) for row in remedy_rows(facts)):
+    if any(not row.fits(facts) for row in rows):
         lines.append("  Remedies still over the limit can be combined.")
     layer = (
         "A layer does not help with this limit: Lambda counts the function and its layers together "
-        "(a layer only helps the 50 MiB zipped upload limit, being uploaded apart)."
+        f"(a layer only helps the {format_quota(DIRECT_UPLOAD_ZIPPED_BYTES)} zipped upload limit, "
+        "being uploaded apart)."
     )
     return "\n".join(lines + [layer])
+
+
+def remedy_facts(artifact: LambdaArtifact, total: int, has_layers: bool) -> RemedyFacts:
+    """What the remedies need to know of a function (or layer) over the limit."""
+    by_label: dict[str, list[tuple[str, int]]] = {}
+    owners = {owner.entry: owner.distribution for owner in artifact.owners}
+    for top, size in artifact.output.top_level:
+        if top in owners:
+            by_label.setdefault(owners[top], []).append((top, size))
+    distributions = sorted(
+        (Distribution(label, tuple(entries)) for label, entries in by_label.items()),
+        key=lambda d: (-d.bytes, d.label),
+    )
+    facts = artifact.size_facts
+    return RemedyFacts(
+        function_bytes=artifact.output.unzipped_bytes,
+        total_bytes=total,
+        limit=UNZIPPED_BYTES.value,
+        bytecode=facts.bytecode,
+        by_bytecode=facts.by_bytecode,
+        tests_bytes=facts.tests_bytes,
+        distributions=tuple(distributions),
+        has_layers=has_layers,
+        first_party_dirs=facts.first_party_dirs,
+        slim_bytes=artifact.slim_removable_bytes,
+    )
+
+
+def _largest_parts(artifact: LambdaArtifact, layers: Sequence[LayerArtifact]) -> str:
+    """The size breakdown of a function and its layers, one line per part."""
+    sizes: dict[str, int] = {}
+    owners: dict[str, str] = {}
+    parts = [("", artifact)] + [(f" in layer {layer.address}", layer.artifact) for layer in layers]
+    for where, built in parts:
+        built_owners = {owner.entry: owner.distribution for owner in built.owners}
+        for top, size in built.output.top_level:
+            key = f"{top}{where}"
+            sizes[key] = size
+            if top in built_owners:
+                owners[key] = f"{built_owners[top]}{where}"
+            else:
+                owners[key] = first_party_label(top, where)
+    return "\n".join(
+        f"  - {part.label}: {format_bytes(part.bytes)}" for part in size_breakdown(sizes, owners)
+    )
+
+
+def size_error(
+    address: Address,
+    artifact: LambdaArtifact,
+    layers: Sequence[LayerArtifact],
+    size: UnzippedSize,
+) -> LambdaPackagingError:
+    """The error for an artifact over its unzipped limit: its largest parts, and the ways out."""
+    with_layers = (
+        f" together with its layers {', '.join(str(layer.address) for layer in layers)}"
+        if layers
+        else ""
+    )
+    if size.limit is UNZIPPED_BYTES:
+        ways_out = (
+            "Ways out, with what each saves here (best first; set the field on the target):\n"
+            + format_rows(remedy_facts(artifact, size.total, bool(layers)), format_bytes)
+        )
+    else:
+        ways_out = "Cut what the image does not need: drop requirements, or use `exclude`."
+    return LambdaPackagingError(
+        f"{address} is {format_exact(size.total)} unzipped{with_layers}, over Lambda's limit of "
+        f"{size.limit.what} ({size.limit.value:,} bytes). The largest "
+        f"parts:\n{_largest_parts(artifact, layers)}\n{ways_out}\nNo artifact was written."
+    )
+
+
+def check_unzipped_size(
+    address: Address, artifact: LambdaArtifact, layers: Sequence[LayerArtifact] = ()
+) -> int:
+    """The unzipped size of a function with its layers (or of a layer); the size error over the
+    limit."""
+    size = unzipped_size(artifact, layers)
+    if size.over:
+        raise size_error(address, artifact, layers, size)
+    return size.total

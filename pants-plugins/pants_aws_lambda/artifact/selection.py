@@ -7,6 +7,7 @@ error), then files that `exclude` matches, except the ones that must stay (the h
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from pants.engine.addresses import Address
 from pants.engine.fs import FileEntry
@@ -18,13 +19,48 @@ from pants_aws_lambda.errors import LambdaPackagingError
 from pants_aws_lambda.requirements.wheels import Distribution
 
 
+class LayerDistribution(NamedTuple):
+    """A distribution that one of a function's layers holds."""
+
+    # Canonical project name.
+    name: str
+    version: str
+    # The address of the layer.
+    layer: str
+
+
 @dataclass(frozen=True)
 class Provided:
     """What a function's layers already put on `sys.path`."""
 
-    # Canonical project name -> (version, the layer that provides it).
-    distributions: tuple[tuple[str, str, str], ...] = ()
+    distributions: tuple[LayerDistribution, ...] = ()
     first_party_files: frozenset[str] = frozenset()
+
+
+class OmittedDistribution(NamedTuple):
+    """A distribution left out of an artifact because a layer already provides it."""
+
+    # The address of the layer.
+    layer: str
+    # `name==version`.
+    distribution: str
+
+
+class ProtectedFile(NamedTuple):
+    """A file that `exclude` must not drop (the handler's module)."""
+
+    path: str
+    # Why it must stay, e.g. "the module of the handler `app.handler`".
+    why: str
+
+
+class TopLevelOwner(NamedTuple):
+    """A top-level entry of the artifact and the distribution it belongs to."""
+
+    # `numpy`, `numpy.libs`, `numpy-2.2.0.dist-info`, `six.py`.
+    entry: str
+    # The distribution as `name==version`.
+    distribution: str
 
 
 @dataclass(frozen=True)
@@ -35,8 +71,8 @@ class Selection:
     first_party: tuple[FileEntry, ...]
     excluded_files: int
     excluded_bytes: int
-    # What a layer already provides and so was left out: (layer, distribution).
-    omitted_distributions: tuple[tuple[str, str], ...]
+    # What a layer already provides and so was left out.
+    omitted_distributions: tuple[OmittedDistribution, ...]
     omitted_first_party: int
 
     @property
@@ -49,7 +85,7 @@ def size(entry: FileEntry) -> int:
 
 
 def _check_protected(
-    address: Address, exclude: tuple[str, ...], protected: tuple[tuple[str, str], ...]
+    address: Address, exclude: tuple[str, ...], protected: tuple[ProtectedFile, ...]
 ) -> None:
     patterns = [globs.glob_to_regex(p) for p in exclude]
     for path, why in protected:
@@ -66,29 +102,29 @@ def _check_protected(
 
 def _wheels_not_provided(
     address: Address, wheels: tuple[str, ...], provided: Provided
-) -> tuple[set[str], list[tuple[str, str]]]:
-    """The wheels to keep, and the (layer, distribution) pairs that layers provide instead."""
-    provided_versions = {name: (version, layer) for name, version, layer in provided.distributions}
-    omitted: list[tuple[str, str]] = []
+) -> tuple[set[str], list[OmittedDistribution]]:
+    """The wheels to keep, and the distributions that layers provide instead."""
+    provided_by_name = {d.name: d for d in provided.distributions}
+    omitted: list[OmittedDistribution] = []
     keep: set[str] = set()
     for wheel in wheels:
         dist = Distribution.from_wheel(wheel)
-        if dist.name not in provided_versions:
+        if dist.name not in provided_by_name:
             keep.add(wheel)
             continue
-        version, layer = provided_versions[dist.name]
-        if version != dist.version:
+        held = provided_by_name[dist.name]
+        if held.version != dist.version:
             raise LambdaPackagingError(
                 softwrap(
                     f"""
-                    {address} needs {dist.name} {dist.version}, but its layer {layer}
-                    provides {dist.name} {version}. On Lambda the function's copy would shadow
+                    {address} needs {dist.name} {dist.version}, but its layer {held.layer}
+                    provides {dist.name} {held.version}. On Lambda the function's copy would shadow
                     the layer's for some modules and not others. Make both use one version (the
                     same resolve and lockfile), or drop the requirement from one of them.
                     """
                 )
             )
-        omitted.append((layer, str(dist)))
+        omitted.append(OmittedDistribution(held.layer, str(dist)))
     return keep, omitted
 
 
@@ -96,7 +132,7 @@ def select(
     address: Address,
     content: LambdaContent,
     exclude: tuple[str, ...],
-    protected: tuple[tuple[str, str], ...],
+    protected: tuple[ProtectedFile, ...],
     provided: Provided,
 ) -> Selection:
     _check_protected(address, exclude, protected)
@@ -132,11 +168,11 @@ def select(
     )
 
 
-def owners(content: LambdaContent, selection: Selection) -> tuple[tuple[str, str], ...]:
-    """Top-level entry -> the kept distribution it belongs to, for the size breakdown."""
+def owners(content: LambdaContent, selection: Selection) -> tuple[TopLevelOwner, ...]:
+    """The kept distribution each third-party top-level entry belongs to, for the size breakdown."""
     kept = set(selection.wheels)
     found = {}
     for f in content.third_party.files:
         if f.wheel in kept:
             found[f.path.split("/", 1)[0]] = str(Distribution.from_wheel(f.wheel))
-    return tuple(sorted(found.items()))
+    return tuple(TopLevelOwner(entry, dist) for entry, dist in sorted(found.items()))

@@ -17,6 +17,7 @@ import json
 import logging
 import pkgutil
 from dataclasses import dataclass
+from typing import Iterable, Mapping, NamedTuple
 
 from pants.core.util_rules.system_binaries import (
     BashBinary,
@@ -36,7 +37,7 @@ from pants.engine.fs import (
     MergeDigests,
 )
 from pants.engine.process import FallibleProcessResult, Process, ProcessResult
-from pants.engine.rules import Get, MultiGet, collect_rules, rule
+from pants.engine.rules import Get, MultiGet, Rule, collect_rules, rule
 from pants.util.logging import LogLevel
 from pants.util.strutil import softwrap
 
@@ -80,11 +81,19 @@ class SlimRequest:
     files: tuple[ThirdPartyFile, ...]
 
 
+class KeptAsItWas(NamedTuple):
+    """A file kept unstripped, or a distribution kept whole, by slim mode."""
+
+    # A path in the tree, a distribution's wheel, or a check (`import numpy`).
+    item: str
+    # Why, as the warning and the package log say it: `kept unstripped: ...`.
+    why: str
+
+
 @dataclass(frozen=True)
 class SlimReport:
     saved: tuple[Saving, ...]
-    # (file or distribution, why it was kept as it was).
-    kept: tuple[tuple[str, str], ...]
+    kept: tuple[KeptAsItWas, ...]
     # What the proof imported, and with what.
     proof: str
 
@@ -139,7 +148,10 @@ async def strip_slim_shared_objects(
         )
     digest = await Get(Digest, CreateDigest(request.entries))
     # One file at a time, so that a file the tool cannot read (not ELF after all) stays as it was.
-    script = 'strip="$1"; shift; for f in "$@"; do "$strip" --strip-unneeded "$f" 2>/dev/null || true; done'
+    script = (
+        'strip="$1"; shift; '
+        'for f in "$@"; do "$strip" --strip-unneeded "$f" 2>/dev/null || true; done'
+    )
     paths_in = tuple(e.path for e in request.entries)
     result = await Get(
         ProcessResult,
@@ -362,7 +374,13 @@ class _TakenBack:
     inherent: dict[str, str] = dataclasses.field(default_factory=dict)
 
     def take_back(
-        self, failures: list[CheckFailure], owners, stripped, *, per_file: bool, reason: str
+        self,
+        failures: list[CheckFailure],
+        owners: Mapping[str, str],
+        stripped: Mapping[str, FileEntry],
+        *,
+        per_file: bool,
+        reason: str,
     ) -> None:
         unstrip, whole = slimming.changes_to_take_back(
             failures, owners, stripped, whole_wheels=not per_file
@@ -375,7 +393,9 @@ class _TakenBack:
         self.unstripped |= unstrip
         self.whole |= whole
 
-    def note_inherent(self, failures: list[CheckFailure], stripped) -> None:
+    def note_inherent(
+        self, failures: list[CheckFailure], stripped: Mapping[str, FileEntry]
+    ) -> None:
         for f in failures:
             files = [p for p in f.files if p in stripped]
             self.unstripped |= frozenset(files)
@@ -385,19 +405,19 @@ class _TakenBack:
                 + (f"; kept unstripped: {', '.join(files)}" if files else ""),
             )
 
-    def kept(self, owners: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    def kept(self, owners: dict[str, str]) -> tuple[KeptAsItWas, ...]:
         return tuple(
             sorted(
                 [
-                    (p, f"kept unstripped: {self.why[p]}")
+                    KeptAsItWas(p, f"kept unstripped: {self.why[p]}")
                     for p in self.unstripped
                     if owners[p] not in self.whole
                 ]
                 + [
-                    (w, f"kept as it was: {self.why.get(w, 'slim was taken back')}")
+                    KeptAsItWas(w, f"kept as it was: {self.why.get(w, 'slim was taken back')}")
                     for w in self.whole
                 ]
-                + [(what, why) for what, why in self.inherent.items()]
+                + [KeptAsItWas(what, why) for what, why in self.inherent.items()]
             )
         )
 
@@ -424,7 +444,9 @@ async def slim_third_party(request: SlimRequest) -> SlimTree:
     owners.update({f.path.split("/", 1)[0]: f.wheel for f in request.files})
     distributions = tuple(sorted({str(Distribution.from_wheel(f.wheel)) for f in request.files}))
 
-    def proof(entries: tuple[FileEntry, ...], what: str, only: tuple[tuple[str, str], ...] | None):
+    def proof(
+        entries: tuple[FileEntry, ...], what: str, only: tuple[tuple[str, str], ...] | None
+    ) -> Get[_Proof]:
         return Get(
             _Proof,
             _ProofRequest(request.address, command.command, what, entries, distributions, only),
@@ -472,12 +494,12 @@ async def slim_third_party(request: SlimRequest) -> SlimTree:
         # Still failing: nothing of slim is shipped.
         taken.whole |= frozenset(f.wheel for f in request.files)
         first = None
-    result = first
+    proven = first
     kept = tuple(
         sorted(
             taken.kept(owners)
             + tuple(
-                (
+                KeptAsItWas(
                     p,
                     "kept unstripped: stripped, its loadable segments would be misaligned "
                     "(ELF load command address/offset not page-aligned)",
@@ -486,8 +508,7 @@ async def slim_third_party(request: SlimRequest) -> SlimTree:
             )
         )
     )
-    for item, reason in kept:
-        logger.warning(f"{request.address}: slim mode: {item} {reason}.")
+    _warn_kept(request.address, kept)
     final = _tree(request.files, removed, stripped, taken.unstripped, taken.whole)
     final_paths = {e.path: e for e in final}
     sizes = {f.path: _size(f.entry) for f in request.files}
@@ -496,14 +517,19 @@ async def slim_third_party(request: SlimRequest) -> SlimTree:
         p: (sizes[p], _size(e)) for p, e in stripped.items() if final_paths.get(p) == e
     }
     proof_line = (
-        f"{result.extensions} extension modules, {result.packages} top-level modules and "
-        f"{result.distributions} distributions' metadata checked with "
+        f"{proven.extensions} extension modules, {proven.packages} top-level modules and "
+        f"{proven.distributions} distributions' metadata checked with "
         f"{command.describe(request.platform.python_version)}"
-        if result is not None
+        if proven is not None
         else "taken back entirely: the proof kept failing"
     )
     report = SlimReport(slimming.savings(kept_removed, kept_stripped, sizes), kept, proof_line)
     return SlimTree(final, report)
+
+
+def _warn_kept(address: Address, kept: tuple[KeptAsItWas, ...]) -> None:
+    for item, why in kept:
+        logger.warning(f"{address}: slim mode: {item} {why}.")
 
 
 def _label(failure: CheckFailure) -> str:
@@ -512,5 +538,5 @@ def _label(failure: CheckFailure) -> str:
     return f"`import {failure.name}`" + (f" ({failure.path})" if failure.path else "")
 
 
-def rules():
+def rules() -> Iterable[Rule]:
     return (*collect_rules(), *interpreters.rules())

@@ -6,17 +6,19 @@ With TREE first on `sys.path` (as Lambda puts its task root first), it imports e
 module of the tree, every top-level package and module, and asks `importlib.metadata` for every
 distribution named on the command line (found at that version, its metadata readable).
 
-It prints the checks it will make first (`{"plan": [[kind, name, path], ...]}`), then one line per check to its standard output, as JSON: `{"start": [kind, name, path]}`
-before a check and `{"done": [kind, name, path], "error": null | message, "files": [...]}` after
-it, where `files` are the extension modules whose loading raised during the check (a package's
-import fails because of the shared object it loads). Around the loading of every extension
-module it prints `{"loading": path}` and `{"loaded": path}`, so that a shared object that crashes
-the interpreter (a broken one can) is the last one loading. What the imported code prints goes to
-standard error.
+It prints the checks it will make first (`{"plan": [[kind, name, path], ...]}`), then one line
+per check to its standard output, as JSON: `{"start": [kind, name, path]}` before a check and
+`{"done": [kind, name, path], "error": null | message, "files": [...]}` after it, where `files`
+are the extension modules whose loading raised during the check (a package's import fails because
+of the shared object it loads). Around the loading of every extension module it prints
+`{"loading": path}` and `{"loaded": path}`, so that a shared object that crashes the interpreter
+(a broken one can) is the last one loading. What the imported code prints goes to standard error.
 
 Standard library only, for every CPython from 3.8 on: it runs in a sandbox with the runtime's
 interpreter, natively or under an emulator, and imports nothing of the plugin.
 """
+
+from __future__ import annotations
 
 import importlib
 import importlib.machinery
@@ -24,16 +26,21 @@ import importlib.metadata
 import json
 import os
 import sys
+from types import ModuleType
+from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
+
+# A check returns None when it passes, or the reason it fails (or raises).
+Check = Callable[[], Optional[str]]
 
 
-def _identifiers(parts):
+def _identifiers(parts: Sequence[str]) -> bool:
     return all(p.isidentifier() for p in parts)
 
 
-def extension_modules(tree):
+def extension_modules(tree: str) -> List[Tuple[str, str]]:
     """(module name, path) of every importable extension module of the tree, sorted by path."""
     suffixes = sorted(importlib.machinery.EXTENSION_SUFFIXES, key=len, reverse=True)
-    found = []
+    found: List[Tuple[str, str]] = []
     for directory, dirnames, filenames in os.walk(tree):
         dirnames.sort()
         rel_dir = os.path.relpath(directory, tree)
@@ -53,7 +60,7 @@ def extension_modules(tree):
     return sorted(found, key=lambda item: item[1])
 
 
-def top_level_modules(tree):
+def top_level_modules(tree: str) -> List[str]:
     """Top-level packages (directories with `__init__.py`) and modules of the tree."""
     suffixes = [".py"] + list(importlib.machinery.EXTENSION_SUFFIXES)
     names = set()
@@ -69,37 +76,37 @@ def top_level_modules(tree):
     return sorted(names)
 
 
-def _canonical(name):
+def _canonical(name: str) -> str:
     return name.lower().replace("_", "-").replace(".", "-")
 
 
-def check_distribution(tree, name, version):
-    found = {}
+def check_distribution(tree: str, name: str, version: str) -> Optional[str]:
+    found: Dict[str, importlib.metadata.Distribution] = {}
     for dist in importlib.metadata.distributions(path=[tree]):
         found.setdefault(_canonical(dist.metadata["Name"] or ""), dist)
-    dist = found.get(_canonical(name))
-    if dist is None:
+    wanted = found.get(_canonical(name))
+    if wanted is None:
         return "importlib.metadata finds no distribution of this name"
-    if dist.version != version:
-        return "importlib.metadata finds version %s" % dist.version
+    if wanted.version != version:
+        return "importlib.metadata finds version %s" % wanted.version
     return None
 
 
 class _Reporter:
-    def __init__(self, tree):
+    def __init__(self, tree: str) -> None:
         self._tree = tree
-        self._failed_files = []
+        self._failed_files: List[str] = []
         # Our own copy of the standard output; what imported code prints goes to standard error.
         self._out = os.fdopen(os.dup(1), "w", encoding="utf-8")
         os.dup2(2, 1)
         self._watch_extension_loading()
 
-    def _watch_extension_loading(self):
+    def _watch_extension_loading(self) -> None:
         loader_class = importlib.machinery.ExtensionFileLoader
         create_module = loader_class.create_module
         reporter = self
 
-        def watched(loader, spec):
+        def watched(loader: Any, spec: Any) -> ModuleType:
             path = os.path.relpath(loader.path, reporter._tree).replace(os.sep, "/")
             reporter.write({"loading": path})
             try:
@@ -110,9 +117,10 @@ class _Reporter:
             reporter.write({"loaded": path})
             return module
 
-        loader_class.create_module = watched
+        # The class attribute, not a method of ours: every extension module loads through it.
+        setattr(loader_class, "create_module", watched)
 
-    def run(self, kind, name, path, check):
+    def run(self, kind: str, name: str, path: Optional[str], check: Check) -> None:
         self._failed_files = []
         self.write({"start": [kind, name, path]})
         try:
@@ -124,13 +132,13 @@ class _Reporter:
             {"done": [kind, name, path], "error": error, "files": sorted(set(self._failed_files))}
         )
 
-    def write(self, record):
+    def write(self, record: Dict[str, Any]) -> None:
         self._out.write(json.dumps(record) + "\n")
         self._out.flush()
 
 
-def _import(name):
-    def check():
+def _import(name: str) -> Check:
+    def check() -> None:
         # The package first, as code imports it: a package whose `__init__` imports its own
         # extension modules would otherwise see one of them partially initialized.
         parent = name.rpartition(".")[0]
@@ -141,9 +149,11 @@ def _import(name):
     return check
 
 
-def plan(tree, distributions):
+def plan(tree: str, distributions: Sequence[str]) -> List[Tuple[str, str, Optional[str], Check]]:
     """Every check of the tree, in order: (kind, name, path, check)."""
-    checks = [("extension", name, path, _import(name)) for name, path in extension_modules(tree)]
+    checks: List[Tuple[str, str, Optional[str], Check]] = [
+        ("extension", name, path, _import(name)) for name, path in extension_modules(tree)
+    ]
     checks += [("package", name, None, _import(name)) for name in top_level_modules(tree)]
     for requirement in distributions:
         name, _, version = requirement.partition("==")
@@ -152,18 +162,22 @@ def plan(tree, distributions):
                 "distribution",
                 requirement,
                 None,
-                lambda n=name, v=version: check_distribution(tree, n, v),
+                _distribution_check(tree, name, version),
             )
         )
     return checks
 
 
-def main(argv):
+def _distribution_check(tree: str, name: str, version: str) -> Check:
+    return lambda: check_distribution(tree, name, version)
+
+
+def main(argv: List[str]) -> None:
     """`TREE [--only ONLY.json] NAME==VERSION...`: with `--only`, just the checks it lists as
     `[kind, name]` pairs (a proof run again after a change was taken back)."""
     tree = os.path.abspath(argv[0])
     args = argv[1:]
-    only = None
+    only: Optional[Set[Tuple[str, ...]]] = None
     if args[:1] == ["--only"]:
         with open(args[1], encoding="utf-8") as fp:
             only = {tuple(pair) for pair in json.load(fp)}

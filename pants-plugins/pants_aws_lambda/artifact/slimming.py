@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Iterable, Mapping
 
+from pants.util.strutil import pluralize
+
 from pants_aws_lambda.artifact.limits import format_bytes
 from pants_aws_lambda.requirements.elf import is_shared_object
 
@@ -120,7 +122,8 @@ def load_segments_aligned(data: bytes) -> bool:
 
 @dataclass(frozen=True)
 class SlimPlan:
-    """What slim mode would change: path -> kind of the files left out, and the shared objects to strip."""
+    """What slim mode would change: path -> kind of the files left out, and the shared objects to
+    strip."""
 
     removed: tuple[tuple[str, SlimKind], ...]
     to_strip: tuple[str, ...]
@@ -191,7 +194,8 @@ class CheckFailure:
 
 
 def owner_of(failure: CheckFailure, owners: Mapping[str, str]) -> str | None:
-    """The wheel a failed check belongs to; `owners` maps a path (or top-level name) to its wheel."""
+    """The wheel a failed check belongs to; `owners` maps a path (or top-level name) to its
+    wheel."""
     if failure.path is not None and failure.path in owners:
         return owners[failure.path]
     if failure.kind is CheckKind.DISTRIBUTION:
@@ -259,7 +263,8 @@ def describe_savings(saved: Iterable[Saving]) -> str:
     saved = list(saved)
     total = sum(s.bytes for s in saved)
     parts = [
-        f"{s.kind.value} {format_bytes(s.bytes)} ({s.files:,} {'file' if s.files == 1 else 'files'})"
+        f"{s.kind.value} {format_bytes(s.bytes)} "
+        f"({s.files:,} {pluralize(s.files, 'file', include_count=False)})"
         for s in saved
     ]
     return f"{format_bytes(total)} saved" + (f": {', '.join(parts)}" if parts else "")

@@ -11,7 +11,7 @@ from pants.engine.fs import EMPTY_DIGEST, Digest
 
 from pants_aws_lambda.artifact.artifact import ArtifactKind, LambdaArtifactRequest
 from pants_aws_lambda.artifact.content import LambdaContent, LambdaContentRequest
-from pants_aws_lambda.artifact.selection import Provided
+from pants_aws_lambda.artifact.selection import ProtectedFile, Provided
 from pants_aws_lambda.pants_compat import EnvironmentField
 from pants_aws_lambda.runtimes.platform_rules import LambdaPlatform, LambdaPlatformRequest
 from pants_aws_lambda.target_types import (
@@ -68,7 +68,7 @@ class _LambdaFieldSet(PackageFieldSet):
         content: LambdaContent,
         *,
         generated: Digest = EMPTY_DIGEST,
-        protected: tuple[tuple[str, str], ...] = (),
+        protected: tuple[ProtectedFile, ...] = (),
         provided: Provided = Provided(),
         layers_unzipped_bytes: int = 0,
     ) -> LambdaArtifactRequest:

@@ -7,19 +7,22 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Iterable
 
 from pants.backend.python.util_rules.faas import (
     ResolvedPythonFaaSHandler,
     ResolvePythonFaaSHandlerRequest,
 )
 from pants.engine.addresses import Address
-from pants.engine.rules import Get, MultiGet, collect_rules, rule
+from pants.engine.rules import Get, MultiGet, Rule, collect_rules, rule
 from pants.util.logging import LogLevel
 from pants.util.strutil import softwrap
 
-from pants_aws_lambda.artifact import limits
+from pants_aws_lambda.artifact import limits, remedies
 from pants_aws_lambda.artifact.artifact import ArtifactKind, LambdaArtifact, LambdaArtifactRequest
 from pants_aws_lambda.artifact.content import LambdaContent, LambdaContentRequest
+from pants_aws_lambda.artifact.limits import LayerArtifact
+from pants_aws_lambda.artifact.selection import ProtectedFile
 from pants_aws_lambda.build import layers
 from pants_aws_lambda.build.field_sets import PythonAwsLambdaFunctionFieldSet
 from pants_aws_lambda.build.layers import BuiltLayer, FunctionLayers, FunctionLayersRequest
@@ -76,7 +79,7 @@ async def build_function(field_set: PythonAwsLambdaFunctionFieldSet) -> BuiltFun
         Get(FunctionLayers, FunctionLayersRequest(field_set.address, field_set.layers, platform)),
     )
     handler_shim = await Get(HandlerShim, HandlerShimRequest(field_set, handler, content, platform))
-    handler_module = (
+    handler_module = ProtectedFile(
         handler_shim.module_file,
         f"the module of the handler `{field_set.handler.value}`",
     )
@@ -94,10 +97,10 @@ async def build_function(field_set: PythonAwsLambdaFunctionFieldSet) -> BuiltFun
     artifact = await Get(LambdaArtifact, LambdaArtifactRequest, request)
     output_path = request.output_path
     _warn_if_packages_are_split(field_set.address, artifact, function_layers)
-    total = limits.check_unzipped_size(
+    total = remedies.check_unzipped_size(
         field_set.address,
         artifact,
-        [(layer.address, layer.artifact) for layer in function_layers.layers],
+        [LayerArtifact(layer.address, layer.artifact) for layer in function_layers.layers],
     )
     limits.warn_if_too_big_to_upload(field_set.address, artifact.output, output_path)
     return BuiltFunction(
@@ -105,5 +108,5 @@ async def build_function(field_set: PythonAwsLambdaFunctionFieldSet) -> BuiltFun
     )
 
 
-def rules():
+def rules() -> Iterable[Rule]:
     return (*collect_rules(), *layers.rules(), *shim.rules())

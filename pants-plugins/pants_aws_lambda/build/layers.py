@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterable
 
 from pants.engine.addresses import Address, Addresses, UnparsedAddressInputs
-from pants.engine.rules import Get, MultiGet, collect_rules, rule
+from pants.engine.rules import Get, MultiGet, Rule, collect_rules, rule
 from pants.engine.target import InvalidFieldException, WrappedTarget, WrappedTargetRequest
 from pants.util.logging import LogLevel
 from pants.util.strutil import softwrap
@@ -13,7 +14,7 @@ from pants.util.strutil import softwrap
 from pants_aws_lambda.artifact import artifact
 from pants_aws_lambda.artifact.artifact import ArtifactKind, LambdaArtifact, LambdaArtifactRequest
 from pants_aws_lambda.artifact.content import LambdaContent, LambdaContentRequest
-from pants_aws_lambda.artifact.selection import Provided
+from pants_aws_lambda.artifact.selection import LayerDistribution, Provided
 from pants_aws_lambda.build.field_sets import PythonAwsLambdaLayerFieldSet
 from pants_aws_lambda.runtimes.platform_rules import LambdaPlatform, LambdaPlatformRequest
 from pants_aws_lambda.target_types import PythonAwsLambdaLayer, PythonAwsLambdaLayersField
@@ -55,7 +56,7 @@ class FunctionLayers:
     def provided(self) -> Provided:
         return Provided(
             distributions=tuple(
-                (dist.name, dist.version, str(layer.address))
+                LayerDistribution(dist.name, dist.version, str(layer.address))
                 for layer in self.layers
                 for dist in layer.artifact.distributions
             ),
@@ -65,7 +66,7 @@ class FunctionLayers:
         )
 
     def split_regular_packages(self, function_files: frozenset[str]) -> list[str]:
-        """Regular packages (with `__init__.py`) that would have modules in both function and layers.
+        """Regular packages (with `__init__.py`) with modules in both the function and its layers.
 
         A regular package is a single directory: Python will not look for its modules in another
         `sys.path` entry, so the part on the other side cannot be imported.
@@ -129,5 +130,5 @@ async def resolve_function_layers(request: FunctionLayersRequest) -> FunctionLay
     return FunctionLayers(tuple(layers))
 
 
-def rules():
+def rules() -> Iterable[Rule]:
     return (*collect_rules(), *artifact.rules())

@@ -8,6 +8,7 @@ The imports are those Pants' dependency inference parses from the function's fir
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterable
 
 from pants.backend.python.dependency_inference.parse_python_dependencies import (
     ParsedPythonDependencies,
@@ -17,7 +18,7 @@ from pants.backend.python.subsystems.setup import PythonSetup
 from pants.backend.python.target_types import InterpreterConstraintsField, PythonSourceField
 from pants.backend.python.util_rules.interpreter_constraints import InterpreterConstraints
 from pants.engine.addresses import Address
-from pants.engine.rules import Get, MultiGet, collect_rules, rule
+from pants.engine.rules import Get, MultiGet, Rule, collect_rules, rule
 from pants.engine.target import TransitiveTargets, TransitiveTargetsRequest
 from pants.util.logging import LogLevel
 
@@ -79,5 +80,5 @@ async def find_runtime_provided_imports(
     return RuntimeProvidedImports(runtime_provided(imported, request.artifacts))
 
 
-def rules():
+def rules() -> Iterable[Rule]:
     return collect_rules()

@@ -6,16 +6,19 @@ holds: the handler to configure, the runtime, bytecode, what was left out, the s
 
 from __future__ import annotations
 
+from typing import Iterable
+
 from pants.backend.python.util_rules import pex_from_targets
 from pants.backend.python.util_rules.faas import rules as faas_rules
 from pants.core.goals.package import BuiltPackage, BuiltPackageArtifact, PackageFieldSet
 from pants.engine.addresses import Address
 from pants.engine.fs import CreateDigest, Digest, FileContent, MergeDigests
-from pants.engine.rules import Get, collect_rules, rule
+from pants.engine.rules import Get, Rule, collect_rules, rule
 from pants.engine.unions import UnionRule
 from pants.util.logging import LogLevel
+from pants.util.strutil import pluralize
 
-from pants_aws_lambda.artifact import bytecode_policy, limits, metadata, slimming
+from pants_aws_lambda.artifact import bytecode_policy, limits, metadata, remedies, slimming
 from pants_aws_lambda.artifact.artifact import ArtifactKind, LambdaArtifact
 from pants_aws_lambda.build import function, runtime_provided
 from pants_aws_lambda.build.field_sets import (
@@ -34,10 +37,6 @@ from pants_aws_lambda.runtimes.table import LAYERS_ROOT
 from pants_aws_lambda.target_types import Layout
 
 
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
-
-
 def _size_line(artifact: LambdaArtifact, with_layers: int | None = None) -> str:
     zipped = artifact.output
     together = (
@@ -49,17 +48,16 @@ def _size_line(artifact: LambdaArtifact, with_layers: int | None = None) -> str:
         if zipped.zipped_bytes is not None
         else f"{unzipped} (flat layout)"
     )
-    return (
-        f"    Size: {size}{together}; "
-        f"{_count(zipped.files, 'file')}, {_count(len(artifact.distributions), 'third-party distribution')}"
-    )
+    distributions = pluralize(len(artifact.distributions), "third-party distribution")
+    return f"    Size: {size}{together}; {pluralize(zipped.files, 'file')}, {distributions}"
 
 
 def _report_lines(platform: LambdaPlatform, artifact: LambdaArtifact) -> list[str]:
     lines = [f"    Runtime: {platform.description}"]
     version = ".".join(map(str, platform.python_version))
     lines.append(
-        f"    Bytecode: {_count(artifact.bytecode_modules, 'module')} compiled for CPython {version}"
+        f"    Bytecode: {pluralize(artifact.bytecode_modules, 'module')} compiled for "
+        f"CPython {version}"
         if artifact.bytecode_modules
         else "    Bytecode: none"
     )
@@ -71,19 +69,19 @@ def _report_lines(platform: LambdaPlatform, artifact: LambdaArtifact) -> list[st
             lines.append(f"    {auto}")
     if artifact.excluded_files:
         lines.append(
-            f"    Excluded: {_count(artifact.excluded_files, 'file')}, "
+            f"    Excluded: {pluralize(artifact.excluded_files, 'file')}, "
             f"{limits.format_bytes(artifact.excluded_bytes)} saved by `exclude`"
         )
     lines.extend(_slim_lines(artifact))
     if artifact.omitted_distributions or artifact.omitted_first_party:
         by_layer: dict[str, list[str]] = {}
-        for layer, dist in artifact.omitted_distributions:
-            by_layer.setdefault(layer, []).append(dist)
+        for omitted in artifact.omitted_distributions:
+            by_layer.setdefault(omitted.layer, []).append(omitted.distribution)
         provided = [
             f"{', '.join(dists)} (layer {layer})" for layer, dists in sorted(by_layer.items())
         ]
         if artifact.omitted_first_party:
-            provided.append(_count(artifact.omitted_first_party, "first-party file"))
+            provided.append(pluralize(artifact.omitted_first_party, "first-party file"))
         lines.append(f"    Left out, provided by layers: {'; '.join(provided)}")
     return lines
 
@@ -151,7 +149,7 @@ async def _built_package(
 @rule(desc="Packaging an AWS Lambda layer", level=LogLevel.DEBUG)
 async def package_python_aws_lambda_layer(field_set: PythonAwsLambdaLayerFieldSet) -> BuiltPackage:
     layer = await Get(BuiltLayer, PythonAwsLambdaLayerFieldSet, field_set)
-    limits.check_unzipped_size(field_set.address, layer.artifact)
+    remedies.check_unzipped_size(field_set.address, layer.artifact)
     limits.warn_if_too_big_to_upload(field_set.address, layer.artifact.output, layer.output_path)
     kind = ArtifactKind.LAYER
     facts = _facts(field_set.address, layer.artifact, layer.output_path)
@@ -171,10 +169,10 @@ async def package_python_aws_lambda_function(
     field_set: PythonAwsLambdaFunctionFieldSet,
 ) -> BuiltPackage:
     built = await Get(BuiltFunction, PythonAwsLambdaFunctionFieldSet, field_set)
-    handler_line = (
-        f"    Handler: {reexport.REEXPORTED_HANDLER_MODULE}."
-        f"{reexport.REEXPORTED_HANDLER_FUNC} (calls {built.handler.module}:{built.handler.func})"
-    )
+    # What to configure as the function's handler: the re-export, which calls the target's handler.
+    handler = f"{reexport.REEXPORTED_HANDLER_MODULE}.{reexport.REEXPORTED_HANDLER_FUNC}"
+    wrapped_handler = f"{built.handler.module}:{built.handler.func}"
+    handler_line = f"    Handler: {handler} (calls {wrapped_handler})"
     layer_lines = (
         [f"    Layers: {', '.join(str(layer.address) for layer in built.layers)}"]
         if built.layers
@@ -194,8 +192,8 @@ async def package_python_aws_lambda_function(
     data = metadata.function_metadata(
         facts,
         *_platform_names(built.platform),
-        handler=f"{reexport.REEXPORTED_HANDLER_MODULE}.{reexport.REEXPORTED_HANDLER_FUNC}",
-        wrapped_handler=f"{built.handler.module}:{built.handler.func}",
+        handler=handler,
+        wrapped_handler=wrapped_handler,
         layers=[_facts(layer.address, layer.artifact, layer.output_path) for layer in built.layers],
     )
     return await _built_package(
@@ -211,7 +209,7 @@ async def package_python_aws_lambda_function(
     )
 
 
-def rules():
+def rules() -> Iterable[Rule | UnionRule]:
     return (
         *collect_rules(),
         *function.rules(),

@@ -11,10 +11,12 @@ copies the `flat` directories) read-only with their file modes and has that CPyt
 from __future__ import annotations
 
 import pkgutil
+from typing import Iterable
 
 from pants.core.goals.run import RunRequest
 from pants.engine.fs import AddPrefix, CreateDigest, Digest, FileContent, MergeDigests
-from pants.engine.rules import Get, MultiGet, collect_rules, rule
+from pants.engine.rules import Get, MultiGet, Rule, collect_rules, rule
+from pants.engine.unions import UnionRule
 from pants.util.logging import LogLevel
 
 from pants_aws_lambda.build import function
@@ -131,7 +133,7 @@ async def invoke_lambda_function(
     return RunRequest(digest=digest, args=_runner_args(built, invoke, interpreter, client, sdk))
 
 
-def rules():
+def rules() -> Iterable[Rule | UnionRule]:
     return (
         *collect_rules(),
         *function.rules(),
