@@ -5,8 +5,8 @@ The runner is one program per file, shipped together into `pants run`'s sandbox
 (`runner_runtime_api.py`); the runtime it starts as a child, either `runner_direct_child.py` or
 `runner_client_child.py` (`awslambdaric`); and what they share (`runner_environment.py`).
 
-The parent runs as a standalone script, by the CPython of the Lambda runtime's minor version, stdlib only
-(CPython 3.8+); `pants run` of a `python_aws_lambda_function` target runs it as:
+The parent runs as a standalone script, by the CPython of the Lambda runtime's minor version,
+stdlib only (CPython 3.8+); `pants run` of a `python_aws_lambda_function` target runs it as:
 
     python3.X -I -S -B runner.py --function ZIP_OR_DIR [--layer ZIP_OR_DIR ...]
         --runtime NAME --non-ascii {escape,keep} [--timeout S] [--memory-size MB] [--region R]
@@ -63,7 +63,7 @@ import threading
 import time
 import uuid
 import zipfile
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING or __package__:
     from pants_aws_lambda.invoke.runner_environment import HANDLER, function_arn
@@ -91,7 +91,7 @@ class UsageError(Exception):
     pass
 
 
-def read_event(arg: str | None, stdin=None) -> str:
+def read_event(arg: str | None, stdin: TextIO | None = None) -> str:
     """The event's JSON text, from the command line, `@file` or `-` (stdin); checked to parse."""
     if arg is None:
         text, where = "{}", "the default event"
@@ -117,7 +117,7 @@ def read_event(arg: str | None, stdin=None) -> str:
     return text
 
 
-def read_events(arg: str | None, stdin=None) -> list[str]:
+def read_events(arg: str | None, stdin: TextIO | None = None) -> list[str]:
     """The events of one argument: a JSON Lines file (`@events.jsonl`, one event per non-empty
     line) gives several, anything else one (`read_event`)."""
     if arg is None or not (arg.startswith("@") and arg.endswith(".jsonl")):
@@ -210,7 +210,9 @@ def lambda_environment(
 
 def timeout_error(request_id: str, seconds: float) -> dict:
     return {
-        "errorMessage": f"RequestId: {request_id} Error: Task timed out after {seconds:.2f} seconds",
+        "errorMessage": (
+            f"RequestId: {request_id} Error: Task timed out after {seconds:.2f} seconds"
+        ),
         "errorType": "Sandbox.Timedout",
     }
 
@@ -226,7 +228,7 @@ def _kill(proc: subprocess.Popen) -> None:
 
 def _spawn(
     argv: list[str], env: dict[str, str], cwd: str, pass_fds: tuple[int, ...]
-) -> subprocess.Popen:
+) -> subprocess.Popen[bytes]:
     """Start the child (the direct runtime or the runtime client) the way both runners do."""
     return subprocess.Popen(
         argv,
@@ -339,8 +341,8 @@ class DirectRuntime:
         self.pending = bytearray()
         self.logs = LogCopier(log_read)
         self.init_timeout = init_timeout
-        self.init_duration = None  # seconds, once the handler is imported
-        self.init_error = None  # the report of a failed initialisation
+        self.init_duration: float | None = None  # seconds, once the handler is imported
+        self.init_error: bytes | None = None  # the report of a failed initialisation
 
     def _initialise(self) -> str | None:
         line = _read_line(self.report_fd, self.pending, self.begun + self.init_timeout)
@@ -376,6 +378,9 @@ class DirectRuntime:
             return f"crashed:{self.proc.wait()}", b"", elapsed
         return "ok", line, elapsed
 
+    def drain_logs(self) -> None:
+        self.logs.drain()
+
     def pid(self) -> int | None:
         return self.proc.pid if self.proc.poll() is None else None
 
@@ -387,8 +392,9 @@ class DirectRuntime:
 
 
 class ClientRuntime:
-    """`awslambdaric` as the runtime (`runner_client_child.py`), against a `RuntimeApi` on loopback that
-    offers it one invocation after the other: started once, as a warm execution environment."""
+    """`awslambdaric` as the runtime (`runner_client_child.py`), against a `RuntimeApi` on
+    loopback that offers it one invocation after the other: started once, as a warm execution
+    environment."""
 
     def __init__(
         self, argv: list[str], env: dict[str, str], cwd: str, function_arn: str, init_timeout: float
@@ -396,29 +402,34 @@ class ClientRuntime:
         self.argv, self.env, self.cwd = argv, env, cwd
         self.function_arn = function_arn
         self.init_timeout = init_timeout
-        self.api = None
-        self.proc = None
-        self.logs = None
-        self.init_duration = None
+        self.api: RuntimeApi | None = None
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.logs: LogCopier | None = None
+        self.init_duration: float | None = None
+        self.begun = 0.0
 
-    def _start(self, event: str, request_id: str, timeout: float) -> None:
-        self.api = RuntimeApi(event, request_id, self.function_arn, timeout).__enter__()
+    def _start(
+        self, event: str, request_id: str, timeout: float
+    ) -> tuple[RuntimeApi, subprocess.Popen[bytes]]:
+        api = self.api = RuntimeApi(event, request_id, self.function_arn, timeout).__enter__()
         # Like on Lambda, the client writes log records as frames to a telemetry fd: one record
         # per frame, multi-line tracebacks included. They are written to stderr line by line.
         read_fd, write_fd = os.pipe()
         env = dict(
             self.env,
-            AWS_LAMBDA_RUNTIME_API=self.api.address,
+            AWS_LAMBDA_RUNTIME_API=api.address,
             _LAMBDA_TELEMETRY_LOG_FD=str(write_fd),
         )
         self.begun = time.monotonic()
-        self.proc = _spawn(self.argv, env, self.cwd, (write_fd,))
+        proc = self.proc = _spawn(self.argv, env, self.cwd, (write_fd,))
         os.close(write_fd)
         self.logs = LogCopier(read_fd)
+        return api, proc
 
-    def _watch(self, begun: float, timeout: float) -> tuple[str, bytes, float] | None:
+    def _watch(
+        self, api: RuntimeApi, proc: subprocess.Popen[bytes], begun: float, timeout: float
+    ) -> tuple[str, bytes, float] | None:
         """None once the API has the client's result, else the outcome of a timeout or a crash."""
-        api, proc = self.api, self.proc
         while not api.done.wait(0.02):
             served_at = api.served_at
             now = time.monotonic()
@@ -434,20 +445,25 @@ class ClientRuntime:
         return None
 
     def invoke(self, event: str, request_id: str, timeout: float) -> tuple[str, bytes, float]:
-        if self.api is None:
-            self._start(event, request_id, timeout)
+        if self.api is None or self.proc is None:
+            api, proc = self._start(event, request_id, timeout)
             begun = self.begun
         else:
-            self.api.offer(event, request_id)
+            api, proc = self.api, self.proc
+            api.offer(event, request_id)
             begun = time.monotonic()
-        failed = self._watch(begun, timeout)
-        if self.init_duration is None and self.api.first_polled_at is not None:
-            self.init_duration = self.api.first_polled_at - self.begun
+        failed = self._watch(api, proc, begun, timeout)
+        if self.init_duration is None and api.first_polled_at is not None:
+            self.init_duration = api.first_polled_at - self.begun
         if failed is not None:
             return failed
-        if self.api.init_error is not None and self.init_duration is None:
+        if api.init_error is not None and self.init_duration is None:
             self.init_duration = time.monotonic() - self.begun
-        return "ok", self.api.report(), time.monotonic() - (self.api.served_at or begun)
+        return "ok", api.report(), time.monotonic() - (api.served_at or begun)
+
+    def drain_logs(self) -> None:
+        if self.logs is not None:
+            self.logs.drain()
 
     def pid(self) -> int | None:
         return self.proc.pid if self.proc is not None and self.proc.poll() is None else None
@@ -502,7 +518,8 @@ def _argument_parser() -> argparse.ArgumentParser:
     # runtime) is started the same way.
     parser.add_argument("--emulator", default=None)
     parser.add_argument("--emulator-root", default=None)
-    # Lambda's 10 seconds for the initialisation; more under an emulator, which is many times slower.
+    # Lambda's 10 seconds for the initialisation; more under an emulator, which is many times
+    # slower.
     parser.add_argument("--init-timeout", type=float, default=INIT_TIMEOUT_S)
     # One event, or several handled by one runtime process (a warm execution environment).
     parser.add_argument("events", nargs="*", default=[])
@@ -527,7 +544,9 @@ def _lay_out(work: str, args: argparse.Namespace) -> None:
     set_writable(opt, False)
 
 
-def _start_runtime(args: argparse.Namespace, work: str, env: dict[str, str]):
+def _start_runtime(
+    args: argparse.Namespace, work: str, env: dict[str, str]
+) -> DirectRuntime | ClientRuntime:
     """The runtime, not started yet: the direct child, or `awslambdaric`."""
     task_root, opt = _work_dirs(work)
     # `-u`: prints reach stderr as they happen (`-I` ignores PYTHONUNBUFFERED).
@@ -546,7 +565,7 @@ def _start_runtime(args: argparse.Namespace, work: str, env: dict[str, str]):
     return DirectRuntime(child, env, task_root, args.init_timeout)
 
 
-def _write_response(report: bytes) -> int:
+def _write_response(report: bytes) -> None:
     outcome = json.loads(report.decode("utf-8"))
     # The response exactly as the runtime encoded it; a `bytes` response as its bytes.
     if "bytes" in outcome:
@@ -554,47 +573,73 @@ def _write_response(report: bytes) -> int:
     else:
         sys.stdout.buffer.write(outcome["payload"].encode("utf-8") + b"\n")
     sys.stdout.flush()
-    return 0 if outcome["ok"] else EXIT_ERROR
 
 
-def _timed_out(state: str, args: argparse.Namespace, request_id: str) -> int:
+def _write_timeout(state: str, args: argparse.Namespace, request_id: str) -> None:
     seconds = args.timeout if state == "timeout" else args.init_timeout
     phase = "the handler" if state == "timeout" else "the initialisation (importing the handler)"
     print(
         f"{request_id} Task timed out after {seconds:.2f} seconds: {phase} ran out of time "
-        "and was killed. The timeout comes from `[lambda-invoke].timeout` (`--lambda-invoke-timeout`).",
+        "and was killed. The timeout comes from `[lambda-invoke].timeout` "
+        "(`--lambda-invoke-timeout`).",
         file=sys.stderr,
     )
     print(json.dumps(timeout_error(request_id, seconds)), flush=True)
-    return EXIT_TIMEOUT
 
 
-def _crashed(state: str, request_id: str) -> int:
+def _write_crash(state: str, request_id: str) -> None:
     status = state.split(":", 1)[1]
     print(f"The runtime process exited unexpectedly (status {status}).", file=sys.stderr)
     print(
         json.dumps(
             {
-                "errorMessage": f"RequestId: {request_id} Error: Runtime exited with status {status}",
+                "errorMessage": (
+                    f"RequestId: {request_id} Error: Runtime exited with status {status}"
+                ),
                 "errorType": "Runtime.ExitError",
             }
         ),
         flush=True,
     )
-    return EXIT_ERROR
 
 
 def _is_init_error(report: bytes) -> bool:
     return bool(report) and bool(json.loads(report.decode("utf-8")).get("init_error"))
 
 
-def _outcome(state: str, report: bytes, args: argparse.Namespace, request_id: str) -> int:
-    """The invocation's response on stdout (one JSON document per line); its exit status."""
+_TIMEOUT_STATES = ("timeout", "init-timeout")
+
+
+def _status(state: str, report: bytes) -> int:
+    """The invocation's exit status: 0 for a response, else its failure's."""
     if state == "ok":
-        return _write_response(report)
-    if state in ("timeout", "init-timeout"):
-        return _timed_out(state, args, request_id)
-    return _crashed(state, request_id)
+        return 0 if json.loads(report.decode("utf-8"))["ok"] else EXIT_ERROR
+    return EXIT_TIMEOUT if state in _TIMEOUT_STATES else EXIT_ERROR
+
+
+def _write_outcome(state: str, report: bytes, args: argparse.Namespace, request_id: str) -> None:
+    """The invocation's response on stdout (one JSON document per line)."""
+    if state == "ok":
+        _write_response(report)
+    elif state in _TIMEOUT_STATES:
+        _write_timeout(state, args, request_id)
+    else:
+        _write_crash(state, request_id)
+
+
+def _report_record(
+    request_id: str,
+    elapsed: float,
+    memory_size: int,
+    max_memory_mb: int,
+    init_duration: float | None,
+) -> str:
+    """The runtime's `REPORT` line of an invocation (`init_duration` for the first one)."""
+    return (
+        f"REPORT RequestId: {request_id}\tDuration: {elapsed * 1000:.2f} ms\t"
+        f"Memory Size: {memory_size} MB\tMax Memory Used: {max_memory_mb} MB"
+        + (f"\tInit Duration: {init_duration * 1000:.2f} ms" if init_duration is not None else "")
+    )
 
 
 def _exit_status(statuses: list[int]) -> int:
@@ -624,21 +669,19 @@ def parent_main(argv: list[str]) -> int:
             request_id = str(uuid.uuid4())
             print(f"START RequestId: {request_id} Version: $LATEST", file=sys.stderr, flush=True)
             state, report, elapsed = runtime.invoke(event, request_id, args.timeout)
-            runtime.logs.drain()
+            runtime.drain_logs()
             init = runtime.init_duration
             print(f"END RequestId: {request_id}", file=sys.stderr)
-            print(
-                f"REPORT RequestId: {request_id}\tDuration: {elapsed * 1000:.2f} ms\t"
-                f"Memory Size: {args.memory_size} MB\tMax Memory Used: {_max_rss_mb(runtime.pid())} MB"
-                + (
-                    f"\tInit Duration: {init * 1000:.2f} ms"
-                    if number == 1 and init is not None
-                    else ""
-                ),
-                file=sys.stderr,
-                flush=True,
+            report_record = _report_record(
+                request_id,
+                elapsed,
+                args.memory_size,
+                _max_rss_mb(runtime.pid()),
+                init if number == 1 else None,
             )
-            statuses.append(_outcome(state, report, args, request_id))
+            print(report_record, file=sys.stderr, flush=True)
+            _write_outcome(state, report, args, request_id)
+            statuses.append(_status(state, report))
             if state != "ok" or _is_init_error(report):
                 # The execution environment is gone (a crash, a timeout, a failed initialisation).
                 if number < len(events):

@@ -15,12 +15,14 @@ import base64
 import decimal
 import importlib
 import json
+import logging
 import math
 import os
 import sys
 import time
 import traceback
-from typing import TYPE_CHECKING
+from types import TracebackType
+from typing import TYPE_CHECKING, Callable, Tuple, cast
 
 if TYPE_CHECKING or __package__:
     from pants_aws_lambda.invoke.runner_environment import (
@@ -72,11 +74,18 @@ class LambdaContext:
             sys.stderr.flush()
 
 
-def _error(request_id: str, error_type: str, message: str, tb=None) -> dict:
+# The handler, as the runtime calls it: `handler(event, context)`.
+Handler = Callable[[object, "LambdaContext"], object]
+# A frame as `traceback.format_list` takes it: file, line, function, source.
+_Frame = Tuple[str, int, str, "str | None"]
+
+
+def _error(request_id: str, error_type: str, message: str, tb: TracebackType | None = None) -> dict:
     # Frames as plain (file, line, function, source) tuples, as the runtime formats them: no
     # column carets (which `FrameSummary` objects get from CPython 3.11 on).
     frames = [(f.filename, f.lineno, f.name, f.line) for f in traceback.extract_tb(tb)]
-    stack = traceback.format_list(frames) if tb is not None else []
+    # A traceback's frames always have a line number (`FrameSummary` allows none).
+    stack = traceback.format_list(cast("list[_Frame]", frames)) if tb is not None else []
     return {
         "errorMessage": message,
         "errorType": error_type,
@@ -143,13 +152,19 @@ def _log_error(sink: LogSink, error: dict) -> None:
     sink.log("\n".join(lines), _LOG_FRAME_ERROR)
 
 
-def _as_objects(value):
+def _after_this_frame(e: BaseException) -> TracebackType | None:
+    """The traceback of `e` from the frame the function that caught it called on."""
+    return e.__traceback__.tb_next if e.__traceback__ is not None else None
+
+
+def _as_objects(value: object) -> object:
     """What the runtime's encoder (simplejson, `namedtuple_as_object`) writes as a JSON object:
     anything with an `_asdict()` method, named tuples included (which `json` writes as arrays)."""
     if isinstance(value, dict):
         return {k: _as_objects(v) for k, v in value.items()}
-    if callable(getattr(value, "_asdict", None)):
-        asdict = value._asdict()
+    asdict_method = getattr(value, "_asdict", None)
+    if callable(asdict_method):
+        asdict = asdict_method()
         if not isinstance(asdict, dict):
             raise TypeError(f"_asdict() must return a dict, not {type(asdict).__name__}")
         return _as_objects(asdict)
@@ -158,12 +173,12 @@ def _as_objects(value):
     return value
 
 
-def to_json(value, ensure_ascii: bool) -> str:
+def to_json(value: object, ensure_ascii: bool) -> str:
     """JSON as the runtime encodes it: a `Decimal` as its exact digits, NaN ones as `NaN`, and
     non-ASCII characters escaped when `ensure_ascii` (the runtime's rule, from `--non-ascii`)."""
-    literals = {}
+    literals: dict[str, str] = {}
 
-    def default(obj):
+    def default(obj: object) -> object:
         if isinstance(obj, decimal.Decimal):
             if obj.is_nan():
                 return math.nan
@@ -186,17 +201,16 @@ class _RequestIdFilter:
     def __init__(self) -> None:
         self.request_id = ""
 
-    def filter(self, record) -> bool:
+    def filter(self, record: logging.LogRecord) -> bool:
         record.aws_request_id = self.request_id
         return True
 
 
 def _setup_logging(sink: LogSink) -> _RequestIdFilter:
     """The runtime's root logger handler: its text format, one frame per record."""
-    import logging
 
     class Handler(logging.Handler):
-        def emit(self, record) -> None:
+        def emit(self, record: logging.LogRecord) -> None:
             sink.log(self.format(record))
 
     logging.Formatter.converter = time.gmtime
@@ -213,7 +227,7 @@ def _setup_logging(sink: LogSink) -> _RequestIdFilter:
     return request_ids
 
 
-def _import_handler() -> tuple[object | None, dict | None]:
+def _import_handler() -> tuple[Handler | None, dict | None]:
     """The handler, or the runtime's error for a failed initialisation."""
     module_name, _, func_name = HANDLER.rpartition(".")
     try:
@@ -230,7 +244,7 @@ def _import_handler() -> tuple[object | None, dict | None]:
         return None, error
     except Exception as e:
         # From the import on: the runner's own frame left out, as the runtime leaves out its own.
-        return None, _error("", type(e).__name__, str(e), e.__traceback__.tb_next)
+        return None, _error("", type(e).__name__, str(e), _after_this_frame(e))
     handler = getattr(module, func_name, None)
     if handler is None:
         return None, _error(
@@ -241,7 +255,7 @@ def _import_handler() -> tuple[object | None, dict | None]:
     return handler, None
 
 
-def _report_line(ok: bool, response, ensure_ascii: bool, init_error: bool = False) -> bytes:
+def _report_line(ok: bool, response: object, ensure_ascii: bool, init_error: bool = False) -> bytes:
     """An outcome for the parent (`DirectRuntime`): one JSON line."""
     if isinstance(response, bytes):
         message = {"ok": ok, "bytes": base64.b64encode(response).decode("ascii")}
@@ -253,29 +267,27 @@ def _report_line(ok: bool, response, ensure_ascii: bool, init_error: bool = Fals
 
 
 def _call_handler(
-    handler, event, context: LambdaContext, ensure_ascii: bool
-) -> tuple[bool, object]:
-    """(True, the handler's response), or (False, the runtime's error for it)."""
+    handler: Handler, event: object, context: LambdaContext, ensure_ascii: bool
+) -> tuple[object, dict | None]:
+    """(the handler's response, None), or (None, the runtime's error for it)."""
     request_id = context.aws_request_id
     try:
         result = handler(event, context)
     except Exception as e:
         # The handler's own frames, as the runtime reports them (the runner's frame left out).
-        return False, _error(request_id, type(e).__name__, str(e), e.__traceback__.tb_next)
+        return None, _error(request_id, type(e).__name__, str(e), _after_this_frame(e))
     if not isinstance(result, bytes):
         try:
             to_json(result, ensure_ascii)
         except Exception as e:
-            return False, _error(
+            return None, _error(
                 request_id, "Runtime.MarshalError", f"Unable to marshal response: {e}"
             )
-    return True, result
+    return result, None
 
 
 def main(opt: str, sdk: str) -> int:
     """Initialise once (import the handler), then handle each invocation the parent sends."""
-    import logging
-
     report = os.fdopen(int(os.environ.pop("_LAMBDA_INVOKE_FD")), "wb", 0)
     invocations = os.fdopen(int(os.environ.pop("_LAMBDA_INVOKE_NEXT_FD")), "rb")
     sink = LogSink(int(os.environ.pop("_LAMBDA_TELEMETRY_LOG_FD")))
@@ -289,6 +301,8 @@ def main(opt: str, sdk: str) -> int:
         _log_error(sink, error)
         report.write(_report_line(False, error, ensure_ascii, init_error=True))
         return 0
+    # Without an error, `_import_handler` gives the handler.
+    assert handler is not None
     report.write(b'{"ready": true}\n')
 
     for line in invocations:
@@ -296,12 +310,14 @@ def main(opt: str, sdk: str) -> int:
         request_id = invocation["request_id"]
         context = LambdaContext(request_id, invocation["deadline_ms"], sink)
         request_ids.request_id = request_id
-        ok, response = _call_handler(
+        response, error = _call_handler(
             handler, json.loads(invocation["event"]), context, ensure_ascii
         )
-        if not ok:
-            _log_error(sink, response)
-        report.write(_report_line(ok, response, ensure_ascii))
+        if error is not None:
+            _log_error(sink, error)
+            report.write(_report_line(False, error, ensure_ascii))
+        else:
+            report.write(_report_line(True, response, ensure_ascii))
     return 0
 
 

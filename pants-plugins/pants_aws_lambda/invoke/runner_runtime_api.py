@@ -37,8 +37,14 @@ class RuntimeApi:
         self.done = threading.Event()
         self.stop = threading.Event()
         self.offered = threading.Event()
-        self.first_polled_at = None  # monotonic time the client first asked for an invocation
-        self.init_error = None
+        self.first_polled_at: float | None = (
+            None  # monotonic time the client first asked for an invocation
+        )
+        self.init_error: bytes | None = None
+        self.event = b""
+        self.request_id = ""
+        self.served_at: float | None = None  # monotonic time the invocation went out
+        self.outcome: tuple[bool, bytes, str] | None = None  # (ok, body, content_type)
         self.server = _runtime_api_server(self)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.offer(event, request_id)
@@ -61,7 +67,7 @@ class RuntimeApi:
         self.thread.start()
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop.set()
         self.offered.set()
         self.server.shutdown()
@@ -110,6 +116,8 @@ class RuntimeApi:
         if self.init_error is not None:
             message = {"ok": False, "payload": self.init_error.decode("utf-8"), "init_error": True}
         else:
+            # `done` is set: the client posted its outcome.
+            assert self.outcome is not None
             ok, body, content_type = self.outcome
             if content_type == "application/json":
                 message = {"ok": ok, "payload": body.decode("utf-8")}
@@ -118,13 +126,13 @@ class RuntimeApi:
         return json.dumps(message).encode("utf-8")
 
 
-def _runtime_api_server(api: RuntimeApi):
+def _runtime_api_server(api: RuntimeApi) -> ThreadingHTTPServer:
     """An HTTP server on a free loopback port that answers the client's requests from `api`."""
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
-        def log_message(self, format, *args):  # noqa: A002 (the base class's name)
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (the base's name)
             pass
 
         def _reply(self, status: int, body: bytes, headers: dict | None = None) -> None:
@@ -158,7 +166,7 @@ def _runtime_api_server(api: RuntimeApi):
     class Server(ThreadingHTTPServer):
         daemon_threads = True
 
-        def handle_error(self, request, client_address) -> None:
+        def handle_error(self, request: object, client_address: object) -> None:
             # The client is killed once its invocation is done: a reset connection is expected.
             pass
 

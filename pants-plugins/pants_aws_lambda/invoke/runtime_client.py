@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import logging
 import platform as host_platform
-import sys
 from dataclasses import dataclass
+from typing import Iterable
 
+from packaging.requirements import Requirement
 from pants.backend.python.target_types import PexLayout
 from pants.backend.python.util_rules.pex import Pex, PexRequest
 from pants.engine.addresses import Address
 from pants.engine.fs import EMPTY_DIGEST, AddPrefix, Digest
-from pants.engine.rules import Get, collect_rules, rule
+from pants.engine.rules import Get, Rule, collect_rules, rule
+from pants.engine.unions import UnionRule
 from pants.util.logging import LogLevel
 from pants.util.strutil import help_text, softwrap
 
@@ -53,10 +55,8 @@ class Awslambdaric(PinnedLockfileTool):
     def supports(self, python_version: tuple[int, int]) -> bool:
         """Whether the client's interpreter constraints allow this CPython minor version."""
         version = "{}.{}.0".format(*python_version)
-        return any(
-            constraint.project_name == "CPython" and version in constraint.specifier
-            for constraint in self.interpreter_constraints
-        )
+        requirements = (Requirement(str(c)) for c in self.interpreter_constraints)
+        return any(r.name == "CPython" and version in r.specifier for r in requirements)
 
 
 @dataclass(frozen=True)
@@ -66,13 +66,14 @@ class RuntimeClientRequest:
 
 @dataclass(frozen=True)
 class RuntimeClient:
-    """The installed client: `RUNTIME_CLIENT_PEX/.deps/<wheel>/` directories to put on `sys.path`."""
+    """The installed client: `RUNTIME_CLIENT_PEX/.deps/<wheel>/` directories to put on
+    `sys.path`."""
 
     digest: Digest
 
 
 def loose_tool_pex_request(
-    tool: PythonToolRequirementsBase, platform: LambdaPlatform, output_filename: str
+    tool: PinnedLockfileTool, platform: LambdaPlatform, output_filename: str
 ) -> PexRequest:
     """A tool of the runtime installed for the function's Lambda platform, as the function's own
     distributions are (the runtime's CPython need not be one that PEX can inspect): a loose PEX
@@ -115,14 +116,26 @@ class InvokeClient:
     runner_args: tuple[str, ...] = ()
 
 
-def _warn_direct(address: Address, why: str) -> None:
-    logger.warning(
-        softwrap(
-            f"""
-            {address}: {why}: invoking the handler with the direct runner instead
-            (`[lambda-invoke].runtime_client = "direct"`).
-            """
-        )
+def direct_runner_reason(
+    platform: LambdaPlatform, awslambdaric: Awslambdaric, host_system: str
+) -> str | None:
+    """Why the runtime client cannot call the handler on this machine (`host_system`, as
+    `platform.system()` names it) for `platform`; None when it can."""
+    if host_system != "Linux":
+        return f"`awslambdaric` is a Linux program, and this machine runs {host_system}"
+    if not awslambdaric.supports(platform.python_version):
+        constraints = " ".join(str(c) for c in awslambdaric.interpreter_constraints)
+        version = ".".join(map(str, platform.python_version))
+        return f"`[{Awslambdaric.options_scope}]` supports {constraints}, not CPython {version}"
+    return None
+
+
+def _direct_runner_warning(address: Address, reason: str) -> str:
+    return softwrap(
+        f"""
+        {address}: {reason}: invoking the handler with the direct runner instead
+        (`[lambda-invoke].runtime_client = "direct"`).
+        """
     )
 
 
@@ -132,23 +145,14 @@ async def choose_invoke_client(
 ) -> InvokeClient:
     if not request.wanted:
         return InvokeClient()
-    if not sys.platform.startswith("linux"):
-        _warn_direct(
-            request.address,
-            f"`awslambdaric` is a Linux program, and this machine runs {host_platform.system()}",
-        )
-        return InvokeClient()
-    if not awslambdaric.supports(request.platform.python_version):
-        _warn_direct(
-            request.address,
-            f"`[{Awslambdaric.options_scope}]` supports {' '.join(str(c) for c in awslambdaric.interpreter_constraints)}, "
-            f"not CPython {'.'.join(map(str, request.platform.python_version))}",
-        )
+    reason = direct_runner_reason(request.platform, awslambdaric, host_platform.system())
+    if reason is not None:
+        logger.warning(_direct_runner_warning(request.address, reason))
         return InvokeClient()
     client = await Get(RuntimeClient, RuntimeClientRequest(request.platform))
     digest = await Get(Digest, AddPrefix(client.digest, "client"))
     return InvokeClient(digest, ("--runtime-client", f"{{chroot}}/client/{RUNTIME_CLIENT_PEX}"))
 
 
-def rules():
+def rules() -> Iterable[Rule | UnionRule]:
     return (*collect_rules(), *Awslambdaric.rules())
