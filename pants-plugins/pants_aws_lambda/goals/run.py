@@ -21,7 +21,7 @@ from pants_aws_lambda.build.function import BuiltFunction
 from pants_aws_lambda.invoke import interpreters, runtime_client, runtime_sdk
 from pants_aws_lambda.invoke.interpreters import InvokeInterpreter, InvokeInterpreterRequest
 from pants_aws_lambda.invoke.runner_files import RUNNER_ENTRY, runner_files
-from pants_aws_lambda.invoke.runtime_client import InvokeClient, InvokeClientRequest
+from pants_aws_lambda.invoke.runtime_client import ChosenRuntimeClient, ChosenRuntimeClientRequest
 from pants_aws_lambda.invoke.runtime_sdk import RuntimeSdk, RuntimeSdkRequest
 from pants_aws_lambda.invoke.subsystem import (
     LambdaInvokeSubsystem,
@@ -48,7 +48,7 @@ def encoding_args(runtime: LambdaRuntime) -> tuple[str, ...]:
     return ("--non-ascii", "escape" if runtime.json_ensure_ascii else "keep")
 
 
-async def _sandbox(built: BuiltFunction, client: InvokeClient, sdk: RuntimeSdk) -> Digest:
+async def _sandbox(built: BuiltFunction, client: ChosenRuntimeClient, sdk: RuntimeSdk) -> Digest:
     """The runner, the function under `function/`, its layers under `layers/<i>/`, the client
     and the SDK."""
     digests = await MultiGet(
@@ -66,7 +66,7 @@ def _runner_args(
     built: BuiltFunction,
     invoke: LambdaInvokeSubsystem,
     interpreter: InvokeInterpreter,
-    client: InvokeClient,
+    client: ChosenRuntimeClient,
     sdk: RuntimeSdk,
 ) -> tuple[str, ...]:
     return (
@@ -113,8 +113,8 @@ async def invoke_lambda_function(
     built = await Get(BuiltFunction, PythonAwsLambdaFunctionFieldSet, field_set)
     client, sdk = await MultiGet(
         Get(
-            InvokeClient,
-            InvokeClientRequest(
+            ChosenRuntimeClient,
+            ChosenRuntimeClientRequest(
                 field_set.address,
                 platform,
                 invoke.runtime_client == RuntimeClientChoice.AWSLAMBDARIC,

@@ -3,7 +3,7 @@
 The runner is one program per file, shipped together into `pants run`'s sandbox
 (`runner_files.py`): this parent; the Runtime API it serves the runtime client
 (`runner_runtime_api.py`); the runtime it starts as a child, either `runner_direct_child.py` or
-`runner_client_child.py` (`awslambdaric`); and what they share (`runner_environment.py`).
+`runner_runtime_client_child.py` (`awslambdaric`); and what they share (`runner_environment.py`).
 
 The parent runs as a standalone script, by the CPython of the Lambda runtime's minor version,
 stdlib only (CPython 3.8+); `pants run` of a `python_aws_lambda_function` target runs it as:
@@ -84,7 +84,7 @@ NON_ASCII_CHOICES = ("escape", "keep")
 
 # The children, beside this script: the direct runtime, or the runtime client's launcher.
 _DIRECT_CHILD = "runner_direct_child.py"
-_CLIENT_CHILD = "runner_client_child.py"
+_RUNTIME_CLIENT_CHILD = "runner_runtime_client_child.py"
 
 
 class UsageError(Exception):
@@ -318,7 +318,7 @@ def _read_line(fd: int, pending: bytearray, deadline: float) -> bytes | None:
         pending.extend(chunk)
 
 
-class DirectRuntime:
+class DirectChild:
     """`runner_direct_child.py` as the runtime: started once, it initialises (imports the handler),
     then handles the invocations it is sent one by one, as a warm execution environment does.
     Invocations go to it as JSON lines on a pipe; outcomes come back as JSON lines on another."""
@@ -391,8 +391,8 @@ class DirectRuntime:
         self.logs.join()
 
 
-class ClientRuntime:
-    """`awslambdaric` as the runtime (`runner_client_child.py`), against a `RuntimeApi` on
+class RuntimeClientChild:
+    """`awslambdaric` as the runtime (`runner_runtime_client_child.py`), against a `RuntimeApi` on
     loopback that offers it one invocation after the other: started once, as a warm execution
     environment."""
 
@@ -546,7 +546,7 @@ def _lay_out(work: str, args: argparse.Namespace) -> None:
 
 def _start_runtime(
     args: argparse.Namespace, work: str, env: dict[str, str]
-) -> DirectRuntime | ClientRuntime:
+) -> DirectChild | RuntimeClientChild:
     """The runtime, not started yet: the direct child, or `awslambdaric`."""
     task_root, opt = _work_dirs(work)
     # `-u`: prints reach stderr as they happen (`-I` ignores PYTHONUNBUFFERED).
@@ -559,10 +559,10 @@ def _start_runtime(
     if args.runtime_client:
         arn = function_arn(args.region, args.function_name)
         runtime_client = os.path.abspath(args.runtime_client)
-        child = [*python, os.path.join(here, _CLIENT_CHILD), opt, runtime_client, sdk]
-        return ClientRuntime(child, env, task_root, arn, args.init_timeout)
+        child = [*python, os.path.join(here, _RUNTIME_CLIENT_CHILD), opt, runtime_client, sdk]
+        return RuntimeClientChild(child, env, task_root, arn, args.init_timeout)
     child = [*python, os.path.join(here, _DIRECT_CHILD), opt, sdk]
-    return DirectRuntime(child, env, task_root, args.init_timeout)
+    return DirectChild(child, env, task_root, args.init_timeout)
 
 
 def _write_response(report: bytes) -> None:

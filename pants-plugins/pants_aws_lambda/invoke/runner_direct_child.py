@@ -256,7 +256,7 @@ def _import_handler() -> tuple[Handler | None, dict | None]:
 
 
 def _report_line(ok: bool, response: object, ensure_ascii: bool, init_error: bool = False) -> bytes:
-    """An outcome for the parent (`DirectRuntime`): one JSON line."""
+    """An outcome for the parent (`DirectChild`): one JSON line."""
     if isinstance(response, bytes):
         message = {"ok": ok, "bytes": base64.b64encode(response).decode("ascii")}
     else:

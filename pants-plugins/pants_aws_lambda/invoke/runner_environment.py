@@ -2,7 +2,8 @@
 account in ARNs, and the `sys.path` the runtime gives the handler.
 
 Stdlib only (CPython 3.8+): imported by `runner.py` (the parent), `runner_direct_child.py` and
-`runner_client_child.py` (the runtime), both as scripts beside it and as the plugin's modules.
+`runner_runtime_client_child.py` (the runtime), both as scripts beside it and as the plugin's
+modules.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ RUNNER_MODULES = (
     "runner_environment",
     "runner_runtime_api",
     "runner_direct_child",
-    "runner_client_child",
+    "runner_runtime_client_child",
 )
 
 

@@ -53,7 +53,7 @@ class Awslambdaric(PinnedLockfileTool):
     default_lockfile_resource = ("pants_aws_lambda.invoke", "awslambdaric.lock")
 
     def supports(self, python_version: tuple[int, int]) -> bool:
-        """Whether the client's interpreter constraints allow this CPython minor version."""
+        """Whether the runtime client's interpreter constraints allow this CPython minor version."""
         version = "{}.{}.0".format(*python_version)
         requirements = (Requirement(str(c)) for c in self.interpreter_constraints)
         return any(r.name == "CPython" and version in r.specifier for r in requirements)
@@ -66,7 +66,7 @@ class RuntimeClientRequest:
 
 @dataclass(frozen=True)
 class RuntimeClient:
-    """The installed client: `RUNTIME_CLIENT_PEX/.deps/<wheel>/` directories to put on
+    """The installed runtime client: `RUNTIME_CLIENT_PEX/.deps/<wheel>/` directories to put on
     `sys.path`."""
 
     digest: Digest
@@ -100,7 +100,7 @@ async def install_runtime_client(
 
 
 @dataclass(frozen=True)
-class InvokeClientRequest:
+class ChosenRuntimeClientRequest:
     address: Address
     platform: LambdaPlatform
     # Whether `[lambda-invoke].runtime_client` asks for `awslambdaric` (else the direct runner).
@@ -108,9 +108,9 @@ class InvokeClientRequest:
 
 
 @dataclass(frozen=True)
-class InvokeClient:
-    """What calls the handler: the installed client under `client/` in `digest`, or the direct
-    runner (empty `digest`, no arguments)."""
+class ChosenRuntimeClient:
+    """What calls the handler: the installed runtime client under `runtime-client/` in
+    `digest`, or the direct runner (empty `digest`, no arguments)."""
 
     digest: Digest = EMPTY_DIGEST
     runner_args: tuple[str, ...] = ()
@@ -140,18 +140,20 @@ def _direct_runner_warning(address: Address, reason: str) -> str:
 
 
 @rule(desc="Choosing the Lambda Runtime Interface Client", level=LogLevel.DEBUG)
-async def choose_invoke_client(
-    request: InvokeClientRequest, awslambdaric: Awslambdaric
-) -> InvokeClient:
+async def choose_runtime_client(
+    request: ChosenRuntimeClientRequest, awslambdaric: Awslambdaric
+) -> ChosenRuntimeClient:
     if not request.wanted:
-        return InvokeClient()
+        return ChosenRuntimeClient()
     reason = direct_runner_reason(request.platform, awslambdaric, host_platform.system())
     if reason is not None:
         logger.warning(_direct_runner_warning(request.address, reason))
-        return InvokeClient()
-    client = await Get(RuntimeClient, RuntimeClientRequest(request.platform))
-    digest = await Get(Digest, AddPrefix(client.digest, "client"))
-    return InvokeClient(digest, ("--runtime-client", f"{{chroot}}/client/{RUNTIME_CLIENT_PEX}"))
+        return ChosenRuntimeClient()
+    runtime_client = await Get(RuntimeClient, RuntimeClientRequest(request.platform))
+    digest = await Get(Digest, AddPrefix(runtime_client.digest, "runtime-client"))
+    return ChosenRuntimeClient(
+        digest, ("--runtime-client", f"{{chroot}}/runtime-client/{RUNTIME_CLIENT_PEX}")
+    )
 
 
 def rules() -> Iterable[Rule | UnionRule]:

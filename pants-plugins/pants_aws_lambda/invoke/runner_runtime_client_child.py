@@ -2,7 +2,7 @@
 
 Runs as a script, by the runtime's CPython in isolated mode, stdlib only (CPython 3.8+):
 
-    python3.X -I -S -B -u runner_client_child.py OPT RUNTIME_CLIENT_PEX_DIR SDK_PEX_DIR
+    python3.X -I -S -B -u runner_runtime_client_child.py OPT RUNTIME_CLIENT_PEX_DIR SDK_PEX_DIR
 
 It runs `awslambdaric` as AWS's images' entry point does, with Lambda's `sys.path`, then the SDK
 and the runtime client's own distributions after it (where `/var/runtime` is on Lambda), against
