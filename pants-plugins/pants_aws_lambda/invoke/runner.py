@@ -502,7 +502,7 @@ def _argument_parser() -> argparse.ArgumentParser:
     parser.add_argument("--layer", action="append", default=[])
     parser.add_argument("--runtime", required=True)
     # How the runtime's JSON encoder treats non-ASCII characters: given by the plugin, from its
-    # runtime table (this script runs on the runtime's CPython alone and imports nothing of it).
+    # runtime table (the runner runs on the runtime's CPython alone and imports nothing of it).
     parser.add_argument("--non-ascii", required=True, choices=NON_ASCII_CHOICES)
     parser.add_argument("--timeout", type=float, default=3.0)
     parser.add_argument("--memory-size", type=int, default=128)

@@ -94,7 +94,7 @@ def _error(request_id: str, error_type: str, message: str, tb: TracebackType | N
     }
 
 
-# The runtime's telemetry log: one frame per record (see `_copy_log_frames`).
+# The runtime's telemetry log: one frame per record (see `LogCopier` in `runner.py`).
 _LOG_FRAME_TEXT = 0xA55A0003
 _LOG_FRAME_ERROR = 0xA55A0017
 # How the runtime indents a traceback's lines in its `[ERROR]` record: with no-break spaces.

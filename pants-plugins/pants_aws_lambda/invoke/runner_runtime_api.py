@@ -112,7 +112,8 @@ class RuntimeApi:
         return True
 
     def report(self) -> bytes:
-        """What the client posted, as the direct child reports it (`_report_line`)."""
+        """What the client posted, as the direct child reports it
+        (`runner_direct_child._report_line`)."""
         if self.init_error is not None:
             message = {"ok": False, "payload": self.init_error.decode("utf-8"), "init_error": True}
         else:
