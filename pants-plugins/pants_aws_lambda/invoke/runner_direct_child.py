@@ -33,12 +33,10 @@ if TYPE_CHECKING or __package__:
     )
 else:  # A script: its sibling modules sit beside it (`-I` leaves its directory off `sys.path`).
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    from runner_environment import (  # pants: no-infer-dep
-        HANDLER,
-        function_arn,
-        isolate,
-        loose_pex_path,
-    )
+    from runner_environment import HANDLER  # pants: no-infer-dep
+    from runner_environment import function_arn  # pants: no-infer-dep
+    from runner_environment import isolate  # pants: no-infer-dep
+    from runner_environment import loose_pex_path  # pants: no-infer-dep
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 
