@@ -10,11 +10,10 @@ copies the `flat` directories) read-only with their file modes and has that CPyt
 
 from __future__ import annotations
 
-import pkgutil
 from typing import Iterable
 
 from pants.core.goals.run import RunRequest
-from pants.engine.fs import AddPrefix, CreateDigest, Digest, FileContent, MergeDigests
+from pants.engine.fs import AddPrefix, CreateDigest, Digest, MergeDigests
 from pants.engine.rules import Get, MultiGet, Rule, collect_rules, rule
 from pants.engine.unions import UnionRule
 from pants.util.logging import LogLevel
@@ -22,9 +21,10 @@ from pants.util.logging import LogLevel
 from pants_aws_lambda.build import function
 from pants_aws_lambda.build.field_sets import PythonAwsLambdaFunctionFieldSet
 from pants_aws_lambda.build.function import BuiltFunction
-from pants_aws_lambda.invoke import interpreters, runner, runtime_client, runtime_sdk
+from pants_aws_lambda.invoke import interpreters, runtime_client, runtime_sdk
 from pants_aws_lambda.invoke.interpreters import InvokeInterpreter, InvokeInterpreterRequest
-from pants_aws_lambda.invoke.runtime_client import InvokeClient, InvokeClientRequest
+from pants_aws_lambda.invoke.runner_files import RUNNER_ENTRY, runner_files
+from pants_aws_lambda.invoke.runtime_client import ChosenRuntimeClient, ChosenRuntimeClientRequest
 from pants_aws_lambda.invoke.runtime_sdk import RuntimeSdk, RuntimeSdkRequest
 from pants_aws_lambda.invoke.subsystem import (
     LambdaInvokeSubsystem,
@@ -33,8 +33,6 @@ from pants_aws_lambda.invoke.subsystem import (
 )
 from pants_aws_lambda.runtimes.platform_rules import LambdaPlatform, LambdaPlatformRequest
 from pants_aws_lambda.runtimes.table import LambdaRuntime, closest_runtime
-
-_RUNNER = "__lambda_invoke.py"
 
 
 def runtime_args(platform: LambdaPlatform) -> tuple[str, ...]:
@@ -53,13 +51,11 @@ def encoding_args(runtime: LambdaRuntime) -> tuple[str, ...]:
     return ("--non-ascii", "escape" if runtime.json_ensure_ascii else "keep")
 
 
-async def _sandbox(built: BuiltFunction, client: InvokeClient, sdk: RuntimeSdk) -> Digest:
+async def _sandbox(built: BuiltFunction, client: ChosenRuntimeClient, sdk: RuntimeSdk) -> Digest:
     """The runner, the function under `function/`, its layers under `layers/<i>/`, the client
     and the SDK."""
-    script = pkgutil.get_data(runner.__name__, "runner.py")
-    assert script is not None
     digests = await MultiGet(
-        Get(Digest, CreateDigest([FileContent(_RUNNER, script)])),
+        Get(Digest, CreateDigest, runner_files()),
         Get(Digest, AddPrefix(built.artifact.output.digest, "function")),
         *(
             Get(Digest, AddPrefix(layer.artifact.output.digest, f"layers/{i}"))
@@ -73,7 +69,7 @@ def _runner_args(
     built: BuiltFunction,
     invoke: LambdaInvokeSubsystem,
     interpreter: InvokeInterpreter,
-    client: InvokeClient,
+    client: ChosenRuntimeClient,
     sdk: RuntimeSdk,
 ) -> tuple[str, ...]:
     return (
@@ -81,7 +77,7 @@ def _runner_args(
         "-I",
         "-S",
         "-B",
-        f"{{chroot}}/{_RUNNER}",
+        f"{{chroot}}/{RUNNER_ENTRY}",
         "--function",
         f"{{chroot}}/function/{built.output_path}",
         *(
@@ -120,8 +116,8 @@ async def invoke_lambda_function(
     built = await Get(BuiltFunction, PythonAwsLambdaFunctionFieldSet, field_set)
     client, sdk = await MultiGet(
         Get(
-            InvokeClient,
-            InvokeClientRequest(
+            ChosenRuntimeClient,
+            ChosenRuntimeClientRequest(
                 field_set.address,
                 platform,
                 invoke.runtime_client == RuntimeClientChoice.AWSLAMBDARIC,

@@ -55,7 +55,8 @@ def artifact_machine(platform: LambdaPlatform) -> str | None:
 
 
 def artifact_architecture(platform: LambdaPlatform, host_machine: str) -> LambdaArchitecture:
-    """The artifact's Lambda architecture; this machine's when its complete platform does not say."""
+    """The artifact's Lambda architecture; this machine's when its complete platform does not
+    say."""
     wanted = artifact_machine(platform) or _machine(host_machine)
     return next(
         (a for a in ARCHITECTURES.values() if a.machine == wanted),
@@ -70,7 +71,8 @@ def _root_instructions(architecture: LambdaArchitecture, version: str) -> str:
     return (
         f"a root filesystem holding an {architecture.name} CPython {version} as "
         f"`usr/bin/python{version}` in `[lambda-invoke].interpreter_roots` under "
-        f'"{architecture.name}" (e.g. `debootstrap --arch={debian_arch} --foreign --variant=minbase '
+        f'"{architecture.name}" (e.g. `debootstrap --arch={debian_arch} --foreign '
+        "--variant=minbase "
         f"--include=python{version} SUITE ROOT http://deb.debian.org/debian` with a Debian suite "
         f"that ships python{version}, then `dpkg -x` of each `ROOT/var/cache/apt/archives/*.deb` "
         f"into ROOT), and QEMU's user-mode emulator for it (`apt-get install qemu-user-static`, "
@@ -189,7 +191,8 @@ async def find_emulated_interpreter(
         )
     if python is None:
         missing.append(
-            f'no root of `[lambda-invoke].interpreter_roots` for "{arch}" has `usr/bin/python{version}`'
+            f'no root of `[lambda-invoke].interpreter_roots` for "{arch}" has '
+            f"`usr/bin/python{version}`"
             if roots
             else f'`[lambda-invoke].interpreter_roots` has no root for "{arch}"'
         )
@@ -233,7 +236,8 @@ async def find_runtime_command(request: RuntimeCommandRequest) -> RuntimeCommand
         return RuntimeCommand(emulated.command(), emulated=True)
     version = "{}.{}".format(*platform.python_version)
     native = (
-        f"`python{version}` on `[python-bootstrap].search_path` (e.g. `pyenv install {version}`), or "
+        f"`python{version}` on `[python-bootstrap].search_path` "
+        f"(e.g. `pyenv install {version}`), or "
         if architecture.machine == _machine(host_platform.machine())
         else ""
     )
@@ -272,7 +276,8 @@ def _emulation_args(emulated: EmulatedInterpreter) -> tuple[str, ...]:
 
 @rule(desc="Finding a CPython to invoke a Lambda function with", level=LogLevel.DEBUG)
 async def find_invoke_interpreter(request: InvokeInterpreterRequest) -> InvokeInterpreter:
-    """The runtime's CPython of the artifact's CPU: native when this machine has one, else emulated."""
+    """The runtime's CPython of the artifact's CPU: native when this machine has one, else
+    emulated."""
     platform = request.platform
     architecture = artifact_architecture(platform, host_platform.machine())
     native = architecture.machine == _machine(host_platform.machine())

@@ -1,7 +1,12 @@
 """Invoke a Lambda function's artifact locally, the way the Lambda Python runtime calls it.
 
-Runs as a standalone script, by the CPython of the Lambda runtime's minor version, stdlib only
-(CPython 3.8+); `pants run` of a `python_aws_lambda_function` target runs it as:
+The runner is one program per file, shipped together into `pants run`'s sandbox
+(`runner_files.py`): this parent; the Runtime API it serves the runtime client
+(`runner_runtime_api.py`); the runtime it starts as a child, either `runner_direct_child.py` or
+`runner_runtime_client_child.py` (`awslambdaric`); and what they share (`runner_environment.py`).
+
+The parent runs as a standalone script, by the CPython of the Lambda runtime's minor version,
+stdlib only (CPython 3.8+); `pants run` of a `python_aws_lambda_function` target runs it as:
 
     python3.X -I -S -B runner.py --function ZIP_OR_DIR [--layer ZIP_OR_DIR ...]
         --runtime NAME --non-ascii {escape,keep} [--timeout S] [--memory-size MB] [--region R]
@@ -45,10 +50,7 @@ from __future__ import annotations
 import argparse
 import base64
 import datetime
-import decimal
-import importlib
 import json
-import math
 import os
 import select
 import shutil
@@ -57,13 +59,20 @@ import stat
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-import traceback
 import uuid
 import zipfile
+from typing import TYPE_CHECKING, TextIO
 
-HANDLER = "lambda_function.handler"
-ACCOUNT_ID = "123456789012"
+if TYPE_CHECKING or __package__:
+    from pants_aws_lambda.invoke.runner_environment import HANDLER, function_arn
+    from pants_aws_lambda.invoke.runner_runtime_api import RuntimeApi
+else:  # A script: its sibling modules sit beside it (`-I` leaves its directory off `sys.path`).
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from runner_environment import HANDLER, function_arn  # pants: no-infer-dep
+    from runner_runtime_api import RuntimeApi  # pants: no-infer-dep
+
 # Lambda gives a function's initialisation (importing the handler's module) 10 seconds.
 INIT_TIMEOUT_S = 10.0
 EXIT_ERROR = 1
@@ -73,17 +82,16 @@ EXIT_TIMEOUT = 124
 # `--non-ascii`: `escape` as `\u00e9` (`json.dumps`'s `ensure_ascii`), or `keep` as UTF-8.
 NON_ASCII_CHOICES = ("escape", "keep")
 
-
-# ---------------------------------------------------------------------------------------------
-# The parent: unpack, set up the environment, run and time the child.
-# ---------------------------------------------------------------------------------------------
+# The children, beside this script: the direct runtime, or the runtime client's launcher.
+_DIRECT_CHILD = "runner_direct_child.py"
+_RUNTIME_CLIENT_CHILD = "runner_runtime_client_child.py"
 
 
 class UsageError(Exception):
     pass
 
 
-def read_event(arg: str | None, stdin=None) -> str:
+def read_event(arg: str | None, stdin: TextIO | None = None) -> str:
     """The event's JSON text, from the command line, `@file` or `-` (stdin); checked to parse."""
     if arg is None:
         text, where = "{}", "the default event"
@@ -109,7 +117,7 @@ def read_event(arg: str | None, stdin=None) -> str:
     return text
 
 
-def read_events(arg: str | None, stdin=None) -> list[str]:
+def read_events(arg: str | None, stdin: TextIO | None = None) -> list[str]:
     """The events of one argument: a JSON Lines file (`@events.jsonl`, one event per non-empty
     line) gives several, anything else one (`read_event`)."""
     if arg is None or not (arg.startswith("@") and arg.endswith(".jsonl")):
@@ -202,7 +210,9 @@ def lambda_environment(
 
 def timeout_error(request_id: str, seconds: float) -> dict:
     return {
-        "errorMessage": f"RequestId: {request_id} Error: Task timed out after {seconds:.2f} seconds",
+        "errorMessage": (
+            f"RequestId: {request_id} Error: Task timed out after {seconds:.2f} seconds"
+        ),
         "errorType": "Sandbox.Timedout",
     }
 
@@ -218,7 +228,7 @@ def _kill(proc: subprocess.Popen) -> None:
 
 def _spawn(
     argv: list[str], env: dict[str, str], cwd: str, pass_fds: tuple[int, ...]
-) -> subprocess.Popen:
+) -> subprocess.Popen[bytes]:
     """Start the child (the direct runtime or the runtime client) the way both runners do."""
     return subprocess.Popen(
         argv,
@@ -240,8 +250,6 @@ class LogCopier:
     """
 
     def __init__(self, fd: int) -> None:
-        import threading
-
         self.fd = fd
         self.idle_count = 0
         self.closed = False
@@ -310,8 +318,8 @@ def _read_line(fd: int, pending: bytearray, deadline: float) -> bytes | None:
         pending.extend(chunk)
 
 
-class DirectRuntime:
-    """This script as the runtime (`--child`): started once, it initialises (imports the handler),
+class DirectChild:
+    """`runner_direct_child.py` as the runtime: started once, it initialises (imports the handler),
     then handles the invocations it is sent one by one, as a warm execution environment does.
     Invocations go to it as JSON lines on a pipe; outcomes come back as JSON lines on another."""
 
@@ -333,8 +341,8 @@ class DirectRuntime:
         self.pending = bytearray()
         self.logs = LogCopier(log_read)
         self.init_timeout = init_timeout
-        self.init_duration = None  # seconds, once the handler is imported
-        self.init_error = None  # the report of a failed initialisation
+        self.init_duration: float | None = None  # seconds, once the handler is imported
+        self.init_error: bytes | None = None  # the report of a failed initialisation
 
     def _initialise(self) -> str | None:
         line = _read_line(self.report_fd, self.pending, self.begun + self.init_timeout)
@@ -370,6 +378,9 @@ class DirectRuntime:
             return f"crashed:{self.proc.wait()}", b"", elapsed
         return "ok", line, elapsed
 
+    def drain_logs(self) -> None:
+        self.logs.drain()
+
     def pid(self) -> int | None:
         return self.proc.pid if self.proc.poll() is None else None
 
@@ -380,165 +391,10 @@ class DirectRuntime:
         self.logs.join()
 
 
-# ---------------------------------------------------------------------------------------------
-# With the Runtime Interface Client: a Runtime API on loopback that serves one invocation.
-# ---------------------------------------------------------------------------------------------
-
-_API = "/2018-06-01/runtime"
-_NO_TRACE_ID = "Root=1-00000000-000000000000000000000000;Sampled=0"
-
-
-class RuntimeApi:
-    """The Lambda Runtime API, as `awslambdaric` expects it: HTTP/1.1, `Content-Length` on every
-    response, and every header of a real `next` response. It serves `event` first, then each
-    invocation `offer` gives it, one at a time (a warm execution environment).
-
-    `done` is set once the client has posted the response, an error, or an initialisation error
-    of the current invocation; `outcome` is then (ok, body, content_type), or `init_error` the body
-    of the latter."""
-
-    def __init__(self, event: str, request_id: str, function_arn: str, timeout: float) -> None:
-        import threading
-
-        self.function_arn = function_arn
-        self.timeout = timeout
-        self.lock = threading.Lock()
-        self.done = threading.Event()
-        self.stop = threading.Event()
-        self.offered = threading.Event()
-        self.first_polled_at = None  # monotonic time the client first asked for an invocation
-        self.init_error = None
-        self.server = _runtime_api_server(self)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.offer(event, request_id)
-
-    def offer(self, event: str, request_id: str) -> None:
-        """The next invocation: served to the client's next poll."""
-        with self.lock:
-            self.event = event.encode("utf-8")
-            self.request_id = request_id
-            self.served_at = None  # monotonic time the invocation went out
-            self.outcome = None  # (ok, body, content_type)
-            self.done.clear()
-            self.offered.set()
-
-    @property
-    def address(self) -> str:
-        return "127.0.0.1:{}".format(self.server.server_address[1])
-
-    def __enter__(self) -> RuntimeApi:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop.set()
-        self.offered.set()
-        self.server.shutdown()
-        self.server.server_close()
-
-    def next_invocation(self) -> tuple[bytes, dict] | None:
-        """The body and headers of the answer to `invocation/next`: the offered invocation, once
-        it is offered; None once the API stops (the caller then holds the poll)."""
-        with self.lock:
-            if self.first_polled_at is None:
-                self.first_polled_at = time.monotonic()
-        while True:
-            self.offered.wait()
-            with self.lock:
-                if self.stop.is_set():
-                    return None
-                if not self.offered.is_set():
-                    continue
-                self.offered.clear()
-                self.served_at = time.monotonic()
-                event, request_id = self.event, self.request_id
-            break
-        deadline_ms = int(time.time() * 1000 + self.timeout * 1000)
-        return event, {
-            "Lambda-Runtime-Aws-Request-Id": request_id,
-            "Lambda-Runtime-Deadline-Ms": str(deadline_ms),
-            "Lambda-Runtime-Invoked-Function-Arn": self.function_arn,
-            "Lambda-Runtime-Trace-Id": os.environ.get("_X_AMZN_TRACE_ID", _NO_TRACE_ID),
-            "Content-Type": "application/json",
-        }
-
-    def record(self, path: str, body: bytes, content_type: str) -> bool:
-        """Keep what the client posted to `path`: False for a path the API does not know."""
-        if path == f"{_API}/invocation/{self.request_id}/response":
-            self.outcome = (True, body, content_type)
-        elif path == f"{_API}/invocation/{self.request_id}/error":
-            self.outcome = (False, body, content_type)
-        elif path == f"{_API}/init/error":
-            self.init_error = body
-        else:
-            return False
-        return True
-
-    def report(self) -> bytes:
-        """What the client posted, as the direct child reports it (`_report_line`)."""
-        if self.init_error is not None:
-            message = {"ok": False, "payload": self.init_error.decode("utf-8"), "init_error": True}
-        else:
-            ok, body, content_type = self.outcome
-            if content_type == "application/json":
-                message = {"ok": ok, "payload": body.decode("utf-8")}
-            else:
-                message = {"ok": ok, "bytes": base64.b64encode(body).decode("ascii")}
-        return json.dumps(message).encode("utf-8")
-
-
-def _runtime_api_server(api: RuntimeApi):
-    """An HTTP server on a free loopback port that answers the client's requests from `api`.
-    (`http.server` is imported here: the direct child, which runs this script too, needs none.)"""
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, format, *args):  # noqa: A002 (the base class's name)
-            pass
-
-        def _reply(self, status: int, body: bytes, headers: dict | None = None) -> None:
-            self.send_response(status)
-            headers = {"Content-Type": "application/json", **(headers or {})}
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-            self.wfile.flush()
-
-        def do_GET(self) -> None:
-            if self.path != f"{_API}/invocation/next":
-                return self._reply(404, b'{"errorMessage": "not found"}')
-            invocation = api.next_invocation()
-            if invocation is None:
-                # The API stopped: the client is stopped too.
-                self.close_connection = True
-                return
-            self._reply(200, *invocation)
-
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            content_type = self.headers.get("Content-Type", "application/json")
-            if not api.record(self.path, body, content_type):
-                return self._reply(404, b'{"errorMessage": "not found"}')
-            self._reply(202, b'{"status": "OK"}')
-            api.done.set()
-
-    class Server(ThreadingHTTPServer):
-        daemon_threads = True
-
-        def handle_error(self, request, client_address) -> None:
-            # The client is killed once its invocation is done: a reset connection is expected.
-            pass
-
-    return Server(("127.0.0.1", 0), Handler)
-
-
-class ClientRuntime:
-    """`awslambdaric` as the runtime (`--client-child`), against a `RuntimeApi` on loopback that
-    offers it one invocation after the other: started once, as a warm execution environment."""
+class RuntimeClientChild:
+    """`awslambdaric` as the runtime (`runner_runtime_client_child.py`), against a `RuntimeApi` on
+    loopback that offers it one invocation after the other: started once, as a warm execution
+    environment."""
 
     def __init__(
         self, argv: list[str], env: dict[str, str], cwd: str, function_arn: str, init_timeout: float
@@ -546,29 +402,34 @@ class ClientRuntime:
         self.argv, self.env, self.cwd = argv, env, cwd
         self.function_arn = function_arn
         self.init_timeout = init_timeout
-        self.api = None
-        self.proc = None
-        self.logs = None
-        self.init_duration = None
+        self.api: RuntimeApi | None = None
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.logs: LogCopier | None = None
+        self.init_duration: float | None = None
+        self.begun = 0.0
 
-    def _start(self, event: str, request_id: str, timeout: float) -> None:
-        self.api = RuntimeApi(event, request_id, self.function_arn, timeout).__enter__()
+    def _start(
+        self, event: str, request_id: str, timeout: float
+    ) -> tuple[RuntimeApi, subprocess.Popen[bytes]]:
+        api = self.api = RuntimeApi(event, request_id, self.function_arn, timeout).__enter__()
         # Like on Lambda, the client writes log records as frames to a telemetry fd: one record
         # per frame, multi-line tracebacks included. They are written to stderr line by line.
         read_fd, write_fd = os.pipe()
         env = dict(
             self.env,
-            AWS_LAMBDA_RUNTIME_API=self.api.address,
+            AWS_LAMBDA_RUNTIME_API=api.address,
             _LAMBDA_TELEMETRY_LOG_FD=str(write_fd),
         )
         self.begun = time.monotonic()
-        self.proc = _spawn(self.argv, env, self.cwd, (write_fd,))
+        proc = self.proc = _spawn(self.argv, env, self.cwd, (write_fd,))
         os.close(write_fd)
         self.logs = LogCopier(read_fd)
+        return api, proc
 
-    def _watch(self, begun: float, timeout: float) -> tuple[str, bytes, float] | None:
+    def _watch(
+        self, api: RuntimeApi, proc: subprocess.Popen[bytes], begun: float, timeout: float
+    ) -> tuple[str, bytes, float] | None:
         """None once the API has the client's result, else the outcome of a timeout or a crash."""
-        api, proc = self.api, self.proc
         while not api.done.wait(0.02):
             served_at = api.served_at
             now = time.monotonic()
@@ -584,20 +445,25 @@ class ClientRuntime:
         return None
 
     def invoke(self, event: str, request_id: str, timeout: float) -> tuple[str, bytes, float]:
-        if self.api is None:
-            self._start(event, request_id, timeout)
+        if self.api is None or self.proc is None:
+            api, proc = self._start(event, request_id, timeout)
             begun = self.begun
         else:
-            self.api.offer(event, request_id)
+            api, proc = self.api, self.proc
+            api.offer(event, request_id)
             begun = time.monotonic()
-        failed = self._watch(begun, timeout)
-        if self.init_duration is None and self.api.first_polled_at is not None:
-            self.init_duration = self.api.first_polled_at - self.begun
+        failed = self._watch(api, proc, begun, timeout)
+        if self.init_duration is None and api.first_polled_at is not None:
+            self.init_duration = api.first_polled_at - self.begun
         if failed is not None:
             return failed
-        if self.api.init_error is not None and self.init_duration is None:
+        if api.init_error is not None and self.init_duration is None:
             self.init_duration = time.monotonic() - self.begun
-        return "ok", self.api.report(), time.monotonic() - (self.api.served_at or begun)
+        return "ok", api.report(), time.monotonic() - (api.served_at or begun)
+
+    def drain_logs(self) -> None:
+        if self.logs is not None:
+            self.logs.drain()
 
     def pid(self) -> int | None:
         return self.proc.pid if self.proc is not None and self.proc.poll() is None else None
@@ -636,7 +502,7 @@ def _argument_parser() -> argparse.ArgumentParser:
     parser.add_argument("--layer", action="append", default=[])
     parser.add_argument("--runtime", required=True)
     # How the runtime's JSON encoder treats non-ASCII characters: given by the plugin, from its
-    # runtime table (this script runs on the runtime's CPython alone and imports nothing of it).
+    # runtime table (the runner runs on the runtime's CPython alone and imports nothing of it).
     parser.add_argument("--non-ascii", required=True, choices=NON_ASCII_CHOICES)
     parser.add_argument("--timeout", type=float, default=3.0)
     parser.add_argument("--memory-size", type=int, default=128)
@@ -652,7 +518,8 @@ def _argument_parser() -> argparse.ArgumentParser:
     # runtime) is started the same way.
     parser.add_argument("--emulator", default=None)
     parser.add_argument("--emulator-root", default=None)
-    # Lambda's 10 seconds for the initialisation; more under an emulator, which is many times slower.
+    # Lambda's 10 seconds for the initialisation; more under an emulator, which is many times
+    # slower.
     parser.add_argument("--init-timeout", type=float, default=INIT_TIMEOUT_S)
     # One event, or several handled by one runtime process (a warm execution environment).
     parser.add_argument("events", nargs="*", default=[])
@@ -677,23 +544,28 @@ def _lay_out(work: str, args: argparse.Namespace) -> None:
     set_writable(opt, False)
 
 
-def _start_runtime(args: argparse.Namespace, work: str, env: dict[str, str]):
-    """The runtime, not started yet: this script as the direct child, or `awslambdaric`."""
+def _start_runtime(
+    args: argparse.Namespace, work: str, env: dict[str, str]
+) -> DirectChild | RuntimeClientChild:
+    """The runtime, not started yet: the direct child, or `awslambdaric`."""
     task_root, opt = _work_dirs(work)
     # `-u`: prints reach stderr as they happen (`-I` ignores PYTHONUNBUFFERED).
     python = [sys.executable]
     if args.emulator:
         python = [args.emulator, "-L", args.emulator_root, sys.executable]
-    runner = [*python, "-I", "-S", "-B", "-u", os.path.abspath(__file__)]
+    python = [*python, "-I", "-S", "-B", "-u"]
+    here = os.path.dirname(os.path.abspath(__file__))
     sdk = os.path.abspath(args.runtime_sdk) if args.runtime_sdk else ""
     if args.runtime_client:
-        arn = f"arn:aws:lambda:{args.region}:{ACCOUNT_ID}:function:{args.function_name}"
-        child = [*runner, "--client-child", opt, os.path.abspath(args.runtime_client), sdk]
-        return ClientRuntime(child, env, task_root, arn, args.init_timeout)
-    return DirectRuntime([*runner, "--child", opt, sdk], env, task_root, args.init_timeout)
+        arn = function_arn(args.region, args.function_name)
+        runtime_client = os.path.abspath(args.runtime_client)
+        child = [*python, os.path.join(here, _RUNTIME_CLIENT_CHILD), opt, runtime_client, sdk]
+        return RuntimeClientChild(child, env, task_root, arn, args.init_timeout)
+    child = [*python, os.path.join(here, _DIRECT_CHILD), opt, sdk]
+    return DirectChild(child, env, task_root, args.init_timeout)
 
 
-def _write_response(report: bytes) -> int:
+def _write_response(report: bytes) -> None:
     outcome = json.loads(report.decode("utf-8"))
     # The response exactly as the runtime encoded it; a `bytes` response as its bytes.
     if "bytes" in outcome:
@@ -701,47 +573,73 @@ def _write_response(report: bytes) -> int:
     else:
         sys.stdout.buffer.write(outcome["payload"].encode("utf-8") + b"\n")
     sys.stdout.flush()
-    return 0 if outcome["ok"] else EXIT_ERROR
 
 
-def _timed_out(state: str, args: argparse.Namespace, request_id: str) -> int:
+def _write_timeout(state: str, args: argparse.Namespace, request_id: str) -> None:
     seconds = args.timeout if state == "timeout" else args.init_timeout
     phase = "the handler" if state == "timeout" else "the initialisation (importing the handler)"
     print(
         f"{request_id} Task timed out after {seconds:.2f} seconds: {phase} ran out of time "
-        "and was killed. The timeout comes from `[lambda-invoke].timeout` (`--lambda-invoke-timeout`).",
+        "and was killed. The timeout comes from `[lambda-invoke].timeout` "
+        "(`--lambda-invoke-timeout`).",
         file=sys.stderr,
     )
     print(json.dumps(timeout_error(request_id, seconds)), flush=True)
-    return EXIT_TIMEOUT
 
 
-def _crashed(state: str, request_id: str) -> int:
+def _write_crash(state: str, request_id: str) -> None:
     status = state.split(":", 1)[1]
     print(f"The runtime process exited unexpectedly (status {status}).", file=sys.stderr)
     print(
         json.dumps(
             {
-                "errorMessage": f"RequestId: {request_id} Error: Runtime exited with status {status}",
+                "errorMessage": (
+                    f"RequestId: {request_id} Error: Runtime exited with status {status}"
+                ),
                 "errorType": "Runtime.ExitError",
             }
         ),
         flush=True,
     )
-    return EXIT_ERROR
 
 
 def _is_init_error(report: bytes) -> bool:
     return bool(report) and bool(json.loads(report.decode("utf-8")).get("init_error"))
 
 
-def _outcome(state: str, report: bytes, args: argparse.Namespace, request_id: str) -> int:
-    """The invocation's response on stdout (one JSON document per line); its exit status."""
+_TIMEOUT_STATES = ("timeout", "init-timeout")
+
+
+def _status(state: str, report: bytes) -> int:
+    """The invocation's exit status: 0 for a response, else its failure's."""
     if state == "ok":
-        return _write_response(report)
-    if state in ("timeout", "init-timeout"):
-        return _timed_out(state, args, request_id)
-    return _crashed(state, request_id)
+        return 0 if json.loads(report.decode("utf-8"))["ok"] else EXIT_ERROR
+    return EXIT_TIMEOUT if state in _TIMEOUT_STATES else EXIT_ERROR
+
+
+def _write_outcome(state: str, report: bytes, args: argparse.Namespace, request_id: str) -> None:
+    """The invocation's response on stdout (one JSON document per line)."""
+    if state == "ok":
+        _write_response(report)
+    elif state in _TIMEOUT_STATES:
+        _write_timeout(state, args, request_id)
+    else:
+        _write_crash(state, request_id)
+
+
+def _report_record(
+    request_id: str,
+    elapsed: float,
+    memory_size: int,
+    max_memory_mb: int,
+    init_duration: float | None,
+) -> str:
+    """The runtime's `REPORT` line of an invocation (`init_duration` for the first one)."""
+    return (
+        f"REPORT RequestId: {request_id}\tDuration: {elapsed * 1000:.2f} ms\t"
+        f"Memory Size: {memory_size} MB\tMax Memory Used: {max_memory_mb} MB"
+        + (f"\tInit Duration: {init_duration * 1000:.2f} ms" if init_duration is not None else "")
+    )
 
 
 def _exit_status(statuses: list[int]) -> int:
@@ -771,21 +669,19 @@ def parent_main(argv: list[str]) -> int:
             request_id = str(uuid.uuid4())
             print(f"START RequestId: {request_id} Version: $LATEST", file=sys.stderr, flush=True)
             state, report, elapsed = runtime.invoke(event, request_id, args.timeout)
-            runtime.logs.drain()
+            runtime.drain_logs()
             init = runtime.init_duration
             print(f"END RequestId: {request_id}", file=sys.stderr)
-            print(
-                f"REPORT RequestId: {request_id}\tDuration: {elapsed * 1000:.2f} ms\t"
-                f"Memory Size: {args.memory_size} MB\tMax Memory Used: {_max_rss_mb(runtime.pid())} MB"
-                + (
-                    f"\tInit Duration: {init * 1000:.2f} ms"
-                    if number == 1 and init is not None
-                    else ""
-                ),
-                file=sys.stderr,
-                flush=True,
+            report_record = _report_record(
+                request_id,
+                elapsed,
+                args.memory_size,
+                _max_rss_mb(runtime.pid()),
+                init if number == 1 else None,
             )
-            statuses.append(_outcome(state, report, args, request_id))
+            print(report_record, file=sys.stderr, flush=True)
+            _write_outcome(state, report, args, request_id)
+            statuses.append(_status(state, report))
             if state != "ok" or _is_init_error(report):
                 # The execution environment is gone (a crash, a timeout, a failed initialisation).
                 if number < len(events):
@@ -803,330 +699,8 @@ def parent_main(argv: list[str]) -> int:
     return _exit_status(statuses)
 
 
-# ---------------------------------------------------------------------------------------------
-# The child: the runtime. Imports the handler and calls it once.
-# ---------------------------------------------------------------------------------------------
-
-
-class LambdaContext:
-    """The attributes and methods of the context object the AWS Python runtime passes."""
-
-    def __init__(self, request_id: str, deadline_ms: int) -> None:
-        env = os.environ
-        self.function_name = env["AWS_LAMBDA_FUNCTION_NAME"]
-        self.function_version = env["AWS_LAMBDA_FUNCTION_VERSION"]
-        region = env.get("AWS_REGION", "us-east-1")
-        self.invoked_function_arn = (
-            f"arn:aws:lambda:{region}:{ACCOUNT_ID}:function:{self.function_name}"
-        )
-        # A string, as the runtime passes it.
-        self.memory_limit_in_mb = env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"]
-        self.aws_request_id = request_id
-        self.log_group_name = env["AWS_LAMBDA_LOG_GROUP_NAME"]
-        self.log_stream_name = env["AWS_LAMBDA_LOG_STREAM_NAME"]
-        self.identity = None
-        self.client_context = None
-        self._deadline_ms = deadline_ms
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, self._deadline_ms - int(time.time() * 1000))
-
-    def log(self, msg: str) -> None:
-        # As the runtime's: one record of the telemetry log.
-        if _SINK is not None:
-            _SINK.log(str(msg))
-        else:
-            sys.stderr.write(str(msg))
-            sys.stderr.flush()
-
-
-def _lambda_sys_path(task_root: str, opt: str) -> list[str]:
-    version = "python{}.{}".format(*sys.version_info[:2])
-    return [
-        task_root,
-        os.path.join(opt, "python", "lib", version, "site-packages"),
-        os.path.join(opt, "python"),
-    ]
-
-
-def _error(request_id: str, error_type: str, message: str, tb=None) -> dict:
-    # Frames as plain (file, line, function, source) tuples, as the runtime formats them: no
-    # column carets (which `FrameSummary` objects get from CPython 3.11 on).
-    frames = [(f.filename, f.lineno, f.name, f.line) for f in traceback.extract_tb(tb)]
-    stack = traceback.format_list(frames) if tb is not None else []
-    return {
-        "errorMessage": message,
-        "errorType": error_type,
-        "requestId": request_id,
-        "stackTrace": stack,
-    }
-
-
-# The runtime's telemetry log: one frame per record (see `_copy_log_frames`).
-_LOG_FRAME_TEXT = 0xA55A0003
-_LOG_FRAME_ERROR = 0xA55A0017
-# How the runtime indents a traceback's lines in its `[ERROR]` record: with no-break spaces.
-_ERROR_LOG_INDENT = "\u00a0"
-# What the runtime logs, as a warning, before an error in the initialisation.
-UNHANDLED_EXCEPTION_WARNING = (
-    "LAMBDA_WARNING: Unhandled exception. The most likely cause is an issue in the function code. "
-    "However, in rare cases, a Lambda runtime update can cause unexpected function behavior. "
-    "For functions using managed runtimes, runtime updates can be triggered by a function change, "
-    "or can be applied automatically. To determine if the runtime has been updated, check the "
-    "runtime version in the INIT_START log entry. If this error correlates with a change in the "
-    "runtime version, you may be able to mitigate this error by temporarily rolling back to the "
-    "previous runtime version. For more information, see "
-    "https://docs.aws.amazon.com/lambda/latest/dg/runtimes-update.html\r"
-)
-
-
-class _LogSink:
-    """Writes log records as frames to the telemetry fd the parent copies to stderr."""
-
-    def __init__(self, fd: int) -> None:
-        self.file = os.fdopen(fd, "wb", 0)
-
-    def log(self, msg: str, frame_type: int = _LOG_FRAME_TEXT) -> None:
-        data = msg.encode("utf-8")
-        timestamp = int(time.time_ns() / 1000)
-        self.file.write(
-            frame_type.to_bytes(4, "big")
-            + len(data).to_bytes(4, "big")
-            + timestamp.to_bytes(8, "big")
-            + data
-        )
-
-
-_SINK: _LogSink | None = None
-
-
-def _log_error(error: dict) -> None:
-    """The runtime's `[ERROR]` record: type, message, then the stack trace's lines."""
-    description = "[ERROR]"
-    if error.get("errorType"):
-        description += " " + error["errorType"]
-    if error.get("errorMessage"):
-        if error.get("errorType"):
-            description += ":"
-        description += " " + error["errorMessage"]
-    lines = [description]
-    stack = error.get("stackTrace")
-    if stack is not None:
-        lines.append("Traceback (most recent call last):")
-        for element in stack:
-            if element == "":
-                lines.append("")
-                continue
-            for line in element.splitlines():
-                stripped = line.lstrip(" ")
-                lines.append(_ERROR_LOG_INDENT * (len(line) - len(stripped)) + stripped)
-    assert _SINK is not None
-    _SINK.log("\n".join(lines), _LOG_FRAME_ERROR)
-
-
-def _as_objects(value):
-    """What the runtime's encoder (simplejson, `namedtuple_as_object`) writes as a JSON object:
-    anything with an `_asdict()` method, named tuples included (which `json` writes as arrays)."""
-    if isinstance(value, dict):
-        return {k: _as_objects(v) for k, v in value.items()}
-    if callable(getattr(value, "_asdict", None)):
-        asdict = value._asdict()
-        if not isinstance(asdict, dict):
-            raise TypeError(f"_asdict() must return a dict, not {type(asdict).__name__}")
-        return _as_objects(asdict)
-    if isinstance(value, (list, tuple)):
-        return [_as_objects(v) for v in value]
-    return value
-
-
-def to_json(value, ensure_ascii: bool) -> str:
-    """JSON as the runtime encodes it: a `Decimal` as its exact digits, NaN ones as `NaN`, and
-    non-ASCII characters escaped when `ensure_ascii` (the runtime's rule, from `--non-ascii`)."""
-    literals = {}
-
-    def default(obj):
-        if isinstance(obj, decimal.Decimal):
-            if obj.is_nan():
-                return math.nan
-            key = f"\x00decimal{len(literals)}\x00"
-            literals[key] = str(obj)
-            return key
-        raise TypeError(f"Object of type {type(obj).__name__} is not JSON serializable")
-
-    text = json.dumps(
-        _as_objects(value), default=default, ensure_ascii=ensure_ascii, allow_nan=True
-    )
-    for key, literal in literals.items():
-        text = text.replace(json.dumps(key), literal)
-    return text
-
-
-class _RequestIdFilter:
-    """The request's id on every record; empty during the initialisation, as on Lambda."""
-
-    def __init__(self) -> None:
-        self.request_id = ""
-
-    def filter(self, record) -> bool:
-        record.aws_request_id = self.request_id
-        return True
-
-
-def _setup_logging(sink: _LogSink) -> _RequestIdFilter:
-    """The runtime's root logger handler: its text format, one frame per record."""
-    import logging
-
-    class Handler(logging.Handler):
-        def emit(self, record) -> None:
-            sink.log(self.format(record))
-
-    logging.Formatter.converter = time.gmtime
-    handler = Handler()
-    request_ids = _RequestIdFilter()
-    handler.addFilter(request_ids)
-    handler.setFormatter(
-        logging.Formatter(
-            "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s\n",
-            "%Y-%m-%dT%H:%M:%S",
-        )
-    )
-    logging.getLogger().addHandler(handler)
-    return request_ids
-
-
-def _import_handler() -> tuple[object | None, dict | None]:
-    """The handler, or the runtime's error for a failed initialisation."""
-    module_name, _, func_name = HANDLER.rpartition(".")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as e:
-        return None, _error(
-            "", "Runtime.ImportModuleError", f"Unable to import module '{module_name}': {e}"
-        )
-    except SyntaxError as e:
-        error = _error(
-            "", "Runtime.UserCodeSyntaxError", f"Syntax error in module '{module_name}': {e}"
-        )
-        error["stackTrace"] = ['  File "%s" Line %s\n    %s' % (e.filename, e.lineno, e.text)]
-        return None, error
-    except Exception as e:
-        # From the import on: the runner's own frame left out, as the runtime leaves out its own.
-        return None, _error("", type(e).__name__, str(e), e.__traceback__.tb_next)
-    handler = getattr(module, func_name, None)
-    if handler is None:
-        return None, _error(
-            "",
-            "Runtime.HandlerNotFound",
-            f"Handler '{func_name}' missing on module '{module_name}'",
-        )
-    return handler, None
-
-
-def _isolate(task_root: str, opt: str, after: list[str]) -> None:
-    """Lambda's `sys.path`, then the standard library and nothing else (no site-packages, `-I -S`),
-    then `after`; and no trace of this script for the handler's imports."""
-    here = os.path.dirname(os.path.abspath(__file__))
-    sys.path[:] = (
-        _lambda_sys_path(task_root, opt) + [p for p in sys.path if p and p != here] + after
-    )
-    # The runner's own module is `__main__`: the handler's `import` must not find anything else.
-    sys.modules.pop("invoke_runner", None)
-
-
-def _report_line(ok: bool, response, ensure_ascii: bool, init_error: bool = False) -> bytes:
-    """An outcome for the parent (`DirectRuntime`): one JSON line."""
-    if isinstance(response, bytes):
-        message = {"ok": ok, "bytes": base64.b64encode(response).decode("ascii")}
-    else:
-        message = {"ok": ok, "payload": to_json(response, ensure_ascii)}
-    if init_error:
-        message["init_error"] = True
-    return json.dumps(message).encode("utf-8") + b"\n"
-
-
-def _call_handler(
-    handler, event, context: LambdaContext, ensure_ascii: bool
-) -> tuple[bool, object]:
-    """(True, the handler's response), or (False, the runtime's error for it)."""
-    request_id = context.aws_request_id
-    try:
-        result = handler(event, context)
-    except Exception as e:
-        # The handler's own frames, as the runtime reports them (the runner's frame left out).
-        return False, _error(request_id, type(e).__name__, str(e), e.__traceback__.tb_next)
-    if not isinstance(result, bytes):
-        try:
-            to_json(result, ensure_ascii)
-        except Exception as e:
-            return False, _error(
-                request_id, "Runtime.MarshalError", f"Unable to marshal response: {e}"
-            )
-    return True, result
-
-
-def _loose_pex_path(pex: str) -> list[str]:
-    """The distributions of an installed tool (a loose PEX's `.deps/<wheel>/`), or nothing."""
-    if not pex:
-        return []
-    deps = os.path.join(pex, ".deps")
-    return [os.path.join(deps, d) for d in sorted(os.listdir(deps))]
-
-
-def child_main(opt: str, sdk: str) -> int:
-    """Initialise once (import the handler), then handle each invocation the parent sends."""
-    global _SINK
-    import logging
-
-    report = os.fdopen(int(os.environ.pop("_LAMBDA_INVOKE_FD")), "wb", 0)
-    invocations = os.fdopen(int(os.environ.pop("_LAMBDA_INVOKE_NEXT_FD")), "rb")
-    _SINK = _LogSink(int(os.environ.pop("_LAMBDA_TELEMETRY_LOG_FD")))
-    ensure_ascii = os.environ.pop("_LAMBDA_INVOKE_NON_ASCII") == "escape"
-    _isolate(os.environ["LAMBDA_TASK_ROOT"], opt, _loose_pex_path(sdk))
-    request_ids = _setup_logging(_SINK)
-
-    handler, error = _import_handler()
-    if error is not None:
-        logging.warning(UNHANDLED_EXCEPTION_WARNING)
-        _log_error(error)
-        report.write(_report_line(False, error, ensure_ascii, init_error=True))
-        return 0
-    report.write(b'{"ready": true}\n')
-
-    for line in invocations:
-        invocation = json.loads(line.decode("utf-8"))
-        request_id = invocation["request_id"]
-        context = LambdaContext(request_id, invocation["deadline_ms"])
-        request_ids.request_id = request_id
-        ok, response = _call_handler(
-            handler, json.loads(invocation["event"]), context, ensure_ascii
-        )
-        if not ok:
-            _log_error(response)
-        report.write(_report_line(ok, response, ensure_ascii))
-    return 0
-
-
-def client_child_main(opt: str, client_pex: str, sdk: str) -> int:
-    """Run `awslambdaric` as the image's entry point does, with Lambda's `sys.path` and the SDK and
-    the client's own distributions after it (where `/var/runtime` is on Lambda)."""
-    import runpy
-
-    os.environ.pop("_LAMBDA_INVOKE_NON_ASCII", None)
-    _isolate(
-        os.environ["LAMBDA_TASK_ROOT"], opt, _loose_pex_path(sdk) + _loose_pex_path(client_pex)
-    )
-    sys.argv = ["awslambdaric", HANDLER]
-    runpy.run_module("awslambdaric", run_name="__main__", alter_sys=True)
-    return 0
-
-
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["--child"]:
-        return child_main(*argv[1:3])
-    if argv[:1] == ["--client-child"]:
-        return client_child_main(*argv[1:4])
-    return parent_main(argv)
+    return parent_main(sys.argv[1:] if argv is None else argv)
 
 
 if __name__ == "__main__":

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import logging
 import platform as host_platform
-import sys
 from dataclasses import dataclass
+from typing import Iterable
 
+from packaging.requirements import Requirement
 from pants.backend.python.target_types import PexLayout
 from pants.backend.python.util_rules.pex import Pex, PexRequest
 from pants.engine.addresses import Address
 from pants.engine.fs import EMPTY_DIGEST, AddPrefix, Digest
-from pants.engine.rules import Get, collect_rules, rule
+from pants.engine.rules import Get, Rule, collect_rules, rule
+from pants.engine.unions import UnionRule
 from pants.util.logging import LogLevel
 from pants.util.strutil import help_text, softwrap
 
@@ -51,12 +53,10 @@ class Awslambdaric(PinnedLockfileTool):
     default_lockfile_resource = ("pants_aws_lambda.invoke", "awslambdaric.lock")
 
     def supports(self, python_version: tuple[int, int]) -> bool:
-        """Whether the client's interpreter constraints allow this CPython minor version."""
+        """Whether the runtime client's interpreter constraints allow this CPython minor version."""
         version = "{}.{}.0".format(*python_version)
-        return any(
-            constraint.project_name == "CPython" and version in constraint.specifier
-            for constraint in self.interpreter_constraints
-        )
+        requirements = (Requirement(str(c)) for c in self.interpreter_constraints)
+        return any(r.name == "CPython" and version in r.specifier for r in requirements)
 
 
 @dataclass(frozen=True)
@@ -66,13 +66,14 @@ class RuntimeClientRequest:
 
 @dataclass(frozen=True)
 class RuntimeClient:
-    """The installed client: `RUNTIME_CLIENT_PEX/.deps/<wheel>/` directories to put on `sys.path`."""
+    """The installed runtime client: `RUNTIME_CLIENT_PEX/.deps/<wheel>/` directories to put on
+    `sys.path`."""
 
     digest: Digest
 
 
 def loose_tool_pex_request(
-    tool: PythonToolRequirementsBase, platform: LambdaPlatform, output_filename: str
+    tool: PinnedLockfileTool, platform: LambdaPlatform, output_filename: str
 ) -> PexRequest:
     """A tool of the runtime installed for the function's Lambda platform, as the function's own
     distributions are (the runtime's CPython need not be one that PEX can inspect): a loose PEX
@@ -99,7 +100,7 @@ async def install_runtime_client(
 
 
 @dataclass(frozen=True)
-class InvokeClientRequest:
+class ChosenRuntimeClientRequest:
     address: Address
     platform: LambdaPlatform
     # Whether `[lambda-invoke].runtime_client` asks for `awslambdaric` (else the direct runner).
@@ -107,48 +108,53 @@ class InvokeClientRequest:
 
 
 @dataclass(frozen=True)
-class InvokeClient:
-    """What calls the handler: the installed client under `client/` in `digest`, or the direct
-    runner (empty `digest`, no arguments)."""
+class ChosenRuntimeClient:
+    """What calls the handler: the installed runtime client under `runtime-client/` in
+    `digest`, or the direct runner (empty `digest`, no arguments)."""
 
     digest: Digest = EMPTY_DIGEST
     runner_args: tuple[str, ...] = ()
 
 
-def _warn_direct(address: Address, why: str) -> None:
-    logger.warning(
-        softwrap(
-            f"""
-            {address}: {why}: invoking the handler with the direct runner instead
-            (`[lambda-invoke].runtime_client = "direct"`).
-            """
-        )
+def direct_runner_reason(
+    platform: LambdaPlatform, awslambdaric: Awslambdaric, host_system: str
+) -> str | None:
+    """Why the runtime client cannot call the handler on this machine (`host_system`, as
+    `platform.system()` names it) for `platform`; None when it can."""
+    if host_system != "Linux":
+        return f"`awslambdaric` is a Linux program, and this machine runs {host_system}"
+    if not awslambdaric.supports(platform.python_version):
+        constraints = " ".join(str(c) for c in awslambdaric.interpreter_constraints)
+        version = ".".join(map(str, platform.python_version))
+        return f"`[{Awslambdaric.options_scope}]` supports {constraints}, not CPython {version}"
+    return None
+
+
+def _direct_runner_warning(address: Address, reason: str) -> str:
+    return softwrap(
+        f"""
+        {address}: {reason}: invoking the handler with the direct runner instead
+        (`[lambda-invoke].runtime_client = "direct"`).
+        """
     )
 
 
 @rule(desc="Choosing the Lambda Runtime Interface Client", level=LogLevel.DEBUG)
-async def choose_invoke_client(
-    request: InvokeClientRequest, awslambdaric: Awslambdaric
-) -> InvokeClient:
+async def choose_runtime_client(
+    request: ChosenRuntimeClientRequest, awslambdaric: Awslambdaric
+) -> ChosenRuntimeClient:
     if not request.wanted:
-        return InvokeClient()
-    if not sys.platform.startswith("linux"):
-        _warn_direct(
-            request.address,
-            f"`awslambdaric` is a Linux program, and this machine runs {host_platform.system()}",
-        )
-        return InvokeClient()
-    if not awslambdaric.supports(request.platform.python_version):
-        _warn_direct(
-            request.address,
-            f"`[{Awslambdaric.options_scope}]` supports {' '.join(str(c) for c in awslambdaric.interpreter_constraints)}, "
-            f"not CPython {'.'.join(map(str, request.platform.python_version))}",
-        )
-        return InvokeClient()
-    client = await Get(RuntimeClient, RuntimeClientRequest(request.platform))
-    digest = await Get(Digest, AddPrefix(client.digest, "client"))
-    return InvokeClient(digest, ("--runtime-client", f"{{chroot}}/client/{RUNTIME_CLIENT_PEX}"))
+        return ChosenRuntimeClient()
+    reason = direct_runner_reason(request.platform, awslambdaric, host_platform.system())
+    if reason is not None:
+        logger.warning(_direct_runner_warning(request.address, reason))
+        return ChosenRuntimeClient()
+    runtime_client = await Get(RuntimeClient, RuntimeClientRequest(request.platform))
+    digest = await Get(Digest, AddPrefix(runtime_client.digest, "runtime-client"))
+    return ChosenRuntimeClient(
+        digest, ("--runtime-client", f"{{chroot}}/runtime-client/{RUNTIME_CLIENT_PEX}")
+    )
 
 
-def rules():
+def rules() -> Iterable[Rule | UnionRule]:
     return (*collect_rules(), *Awslambdaric.rules())

@@ -6,11 +6,13 @@ it where Lambda has it: after the function, its layers and the standard library 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterable
 
 from pants.backend.python.util_rules.pex import Pex, PexRequest
 from pants.engine.addresses import Address
 from pants.engine.fs import EMPTY_DIGEST, AddPrefix, Digest
-from pants.engine.rules import Get, collect_rules, rule
+from pants.engine.rules import Get, Rule, collect_rules, rule
+from pants.engine.unions import UnionRule
 from pants.util.strutil import help_text
 
 from pants_aws_lambda.artifact.bytecode import Bytecode, BytecodeRequest
@@ -94,5 +96,5 @@ async def install_runtime_sdk(request: RuntimeSdkRequest, sdk: LambdaRuntimeSdk)
     return RuntimeSdk(digest, ("--runtime-sdk", f"{{chroot}}/sdk/{RUNTIME_SDK_PEX}"))
 
 
-def rules():
+def rules() -> Iterable[Rule | UnionRule]:
     return (*collect_rules(), *LambdaRuntimeSdk.rules())

@@ -14,7 +14,7 @@ from pants.option.option_types import (
     StrOption,
 )
 from pants.option.subsystem import Subsystem
-from pants.util.strutil import help_text
+from pants.util.strutil import help_text, softwrap
 
 from pants_aws_lambda.invoke.runtime_client import Awslambdaric
 
@@ -24,7 +24,8 @@ MEMORY_RANGE_MB = (128, 10240)
 
 
 class LambdaInvokeError(Exception):
-    """A function cannot be invoked on this machine as asked; the message says why and what to do."""
+    """A function cannot be invoked on this machine as asked; the message says why and what to
+    do."""
 
 
 class RuntimeClientChoice(Enum):
@@ -43,7 +44,7 @@ class LambdaInvokeSubsystem(Subsystem):
 
     timeout = IntOption(
         default=3,
-        help=help_text(
+        help=softwrap(
             f"""
             The function's timeout in seconds ({TIMEOUT_RANGE_S[0]}-{TIMEOUT_RANGE_S[1]}; 3 is
             Lambda's default). The context's `get_remaining_time_in_millis()` counts down from
@@ -53,7 +54,7 @@ class LambdaInvokeSubsystem(Subsystem):
     )
     memory_size = IntOption(
         default=128,
-        help=help_text(
+        help=softwrap(
             f"""
             The function's memory size in MB ({MEMORY_RANGE_MB[0]}-{MEMORY_RANGE_MB[1]}; 128 is
             Lambda's default), as `AWS_LAMBDA_FUNCTION_MEMORY_SIZE` and the context's
@@ -67,7 +68,7 @@ class LambdaInvokeSubsystem(Subsystem):
     )
     function_name = StrOption(
         default=None,
-        help=help_text(
+        help=softwrap(
             """
             The function's name (`AWS_LAMBDA_FUNCTION_NAME`, the context's `function_name`);
             the target's name when unset.
@@ -76,20 +77,20 @@ class LambdaInvokeSubsystem(Subsystem):
     )
     runtime_client = EnumOption(
         default=RuntimeClientChoice.AWSLAMBDARIC,
-        help=help_text(
+        help=softwrap(
             f"""
             What calls the handler. `awslambdaric`: the Runtime Interface Client AWS's images
             run (the version `[{Awslambdaric.options_scope}]` pins), against a Runtime API
-            served on loopback, one invocation after the other; for runtimes older than it supports, the
-            direct runner, with a warning. `direct`: a small runner shipped with the plugin
-            that imports and calls the handler itself, reporting in the runtime's formats; it
-            needs no download.
+            served on loopback, one invocation after the other; for runtimes older than it
+            supports, the direct runner, with a warning. `direct`: a small runner shipped with
+            the plugin that imports and calls the handler itself, reporting in the runtime's
+            formats; it needs no download.
             """
         ),
     )
     runtime_sdk = BoolOption(
         default=True,
-        help=help_text(
+        help=softwrap(
             """
             Whether the handler finds the AWS SDK for Python (`boto3`, `botocore` and their
             dependencies) where every Lambda Python runtime provides it: after the function, its
@@ -102,7 +103,7 @@ class LambdaInvokeSubsystem(Subsystem):
     )
     emulators = DictOption[str](
         default={"arm64": "qemu-aarch64-static", "x86_64": "qemu-x86_64-static"},
-        help=help_text(
+        help=softwrap(
             """
             QEMU's user-mode emulator for each Lambda architecture (`arm64`, `x86_64`): a name
             looked up in `/usr/bin`, `/bin` and `/usr/local/bin`, or an absolute path. It runs
@@ -115,7 +116,7 @@ class LambdaInvokeSubsystem(Subsystem):
     )
     interpreter_roots = DictOption[list](
         default={},
-        help=help_text(
+        help=softwrap(
             """
             Root filesystems holding a Lambda runtime's CPython as `usr/bin/python3.X`, for each
             Lambda architecture: `{"arm64": ["/srv/roots/trixie-arm64"], "x86_64":
@@ -124,13 +125,13 @@ class LambdaInvokeSubsystem(Subsystem):
             cannot run the function natively (another CPU, or no CPython of that version on
             `[python-bootstrap].search_path`). A root can be made with `debootstrap
             --arch=arm64 --foreign --variant=minbase --include=python3.13 trixie ROOT
-            http://deb.debian.org/debian`, then `dpkg -x` of each `ROOT/var/cache/apt/archives/*.deb`
-            into ROOT.
+            http://deb.debian.org/debian`, then `dpkg -x` of each
+            `ROOT/var/cache/apt/archives/*.deb` into ROOT.
             """
         ),
     )
     env = StrListOption(
-        help=help_text(
+        help=softwrap(
             """
             Environment variables for the handler, on top of (and able to override) the ones
             Lambda sets: `NAME=value`, or `NAME` to pass the variable from the environment
