@@ -77,7 +77,8 @@ def test_a_removed_name_fails_with_the_place_the_releases_and_the_way_through_pa
         "no_such_field",
     }
     assert messages["SEARCH_PATHS"].startswith(
-        "pants_aws_lambda/synthetic.py:3: `from pants.core.util_rules.system_binaries import SEARCH_PATHS` "
+        "pants_aws_lambda/synthetic.py:3: `from pants.core.util_rules.system_binaries import "
+        "SEARCH_PATHS` "
         "does not exist on Pants 2.19, 2.20, "
     )
     assert "(it does on 2.17, 2.18)" in messages["SEARCH_PATHS"]
@@ -120,8 +121,10 @@ def test_a_class_attribute_that_overrides_one_a_release_removed_fails() -> None:
         problems[0]
         .message()
         .startswith(
-            "pants_aws_lambda/synthetic.py:10: the attribute `lockfile_rules_type` that a backend class sets "
-            "or reads over `PythonToolRequirementsBase`'s (from `pants.backend.python.subsystems.python_tool_base`) does "
+            "pants_aws_lambda/synthetic.py:10: the attribute `lockfile_rules_type` that a backend "
+            "class sets "
+            "or reads over `PythonToolRequirementsBase`'s (from "
+            "`pants.backend.python.subsystems.python_tool_base`) does "
             "not exist on Pants 2.18, 2.19,"
         )
     )

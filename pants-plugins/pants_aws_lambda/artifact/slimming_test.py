@@ -41,7 +41,8 @@ def test_what_slim_leaves_out(path: str, kind: SlimKind) -> None:
         "numpy-2.1.0.dist-info/licenses/tests/LICENSE.c",
         "foo-1.0.egg-info/top_level.txt",
         "numpy/py.typed",
-        # Public testing helpers are code, not a test suite; a top-level `tests` package may be imported.
+        # Public testing helpers are code, not a test suite; a top-level `tests` package may be
+        # imported.
         "numpy/testing/__init__.py",
         "numpy/testing/_private/utils.py",
         "tests/__init__.py",
@@ -106,7 +107,8 @@ def test_savings_per_kind_in_order() -> None:
     text = slimming.describe_savings(slimming.savings(removed, stripped, sizes))
     assert (
         text
-        == "830 B saved: tests 150 B (2 files), type stubs 30 B (1 file), stripped symbols 650 B (2 files)"
+        == "830 B saved: tests 150 B (2 files), type stubs 30 B (1 file), "
+        "stripped symbols 650 B (2 files)"
     )
 
 
@@ -180,7 +182,8 @@ def test_parse_proof_counts_checks_and_failures() -> None:
         _lines(
             '{"start": ["extension", "a._x", "a/_x.so"]}',
             '{"loading": "a/_x.so"}',
-            '{"done": ["extension", "a._x", "a/_x.so"], "error": "ImportError: no", "files": ["a/_x.so"]}',
+            '{"done": ["extension", "a._x", "a/_x.so"], "error": "ImportError: no", "files": '
+            '["a/_x.so"]}',
             '{"start": ["package", "a", null]}',
             '{"done": ["package", "a", null], "error": null, "files": []}',
             '{"start": ["distribution", "a==1.0", null]}',

@@ -98,7 +98,8 @@ def test_compile_errors_beyond_the_parser_propagate() -> None:
 
 
 def test_future_imports_of_this_module_do_not_leak() -> None:
-    # `modulenames` has `from __future__ import annotations`; the module checked must not inherit it.
+    # `modulenames` has `from __future__ import annotations`; the module checked must not inherit
+    # it.
     names = module_level_names("from __future__ import annotations\nx: int = 1\n")
     assert names.names == frozenset({"annotations", "x"})
 

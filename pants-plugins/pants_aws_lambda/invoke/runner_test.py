@@ -33,7 +33,11 @@ def handler(event, context):
     if action == "sleep":
         time.sleep(event["seconds"])
     if action == "decimal":
-        return {"price": decimal.Decimal("1.10"), "count": decimal.Decimal("3"), "name": "caf\u00e9"}
+        return {
+            "price": decimal.Decimal("1.10"),
+            "count": decimal.Decimal("3"),
+            "name": "caf\u00e9",
+        }
     if action == "unserializable":
         return {"value": object()}
     import greeting
@@ -404,7 +408,8 @@ def test_flat_directories_and_file_modes(tmp_path: Path) -> None:
     (function / "lambda_function.py").write_text(
         "import os, subprocess\n"
         "def handler(event, context):\n"
-        "    run = lambda p: subprocess.run([p], capture_output=True, text=True, check=True).stdout.strip()\n"
+        "    run = lambda p: subprocess.run([p], capture_output=True, text=True, "
+        "check=True).stdout.strip()\n"
         "    return {'task': run(os.path.join(os.environ['LAMBDA_TASK_ROOT'], 'bin', 'tool')),\n"
         "            'layer': run('layer-tool'), 'greeting': __import__('greeting').WHO}\n"
     )
@@ -450,7 +455,8 @@ def test_a_file_without_a_stored_mode_is_not_executable(tmp_path: Path) -> None:
             "lambda_function.py": (
                 "import os, stat\n"
                 "def handler(event, context):\n"
-                "    mode = os.stat(os.path.join(os.environ['LAMBDA_TASK_ROOT'], 'data.txt')).st_mode\n"
+                "    mode = os.stat(os.path.join(os.environ['LAMBDA_TASK_ROOT'], "
+                "'data.txt')).st_mode\n"
                 "    return oct(stat.S_IMODE(mode))\n"
             ),
             "data.txt": "x",

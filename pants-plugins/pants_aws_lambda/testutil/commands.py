@@ -7,7 +7,8 @@ from typing import Sequence
 
 
 def run_checked(argv: Sequence[str], timeout: float, **kwargs) -> subprocess.CompletedProcess:
-    """`argv` with no stdin and captured text output; a non-zero exit raises with the output's end."""
+    """`argv` with no stdin and captured text output; a non-zero exit raises with the output's
+    end."""
     proc = subprocess.run(
         list(argv),
         stdin=subprocess.DEVNULL,

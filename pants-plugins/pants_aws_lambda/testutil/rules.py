@@ -72,11 +72,12 @@ def repository_options() -> list[str]:
     the Python versions Pants knows.
     """
     config = toml.loads(PANTS_TOML.read_text())
+    universe = config["python"]["interpreter_versions_universe"]
     return [
         *pex_cli_options(config["pex-cli"]["version"]),
         f"--pex-cli-url-template=file://{pinned_pex()}",
         f"--subprocess-environment-env-vars={config['subprocess-environment']['env_vars']!r}",
-        f"--python-interpreter-versions-universe={config['python']['interpreter_versions_universe']!r}",
+        f"--python-interpreter-versions-universe={universe!r}",
     ]
 
 
@@ -127,11 +128,6 @@ def new_rule_runner() -> RuleRunner:
     rule_runner.write_files({"lock/default.lock": LOCKFILE.read_text()})
     set_options(rule_runner)
     return rule_runner
-
-
-@pytest.fixture
-def rule_runner() -> RuleRunner:
-    return new_rule_runner()
 
 
 def set_options(rule_runner: RuleRunner, *extra: str) -> None:

@@ -1,4 +1,5 @@
-"""The reference documents every field of every target the plugin registers, as `pants help` does."""
+"""The reference documents every field of every target the plugin registers, as `pants help`
+does."""
 
 from __future__ import annotations
 

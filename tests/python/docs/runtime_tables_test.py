@@ -151,7 +151,8 @@ def docs_problems(
     expected_rows = reference_rows(ordered)
     if table != expected_rows:
         problems.append(
-            "docs/reference.md's `## Runtimes` table is not the runtime table; its rows should be:\n"
+            "docs/reference.md's `## Runtimes` table is not the runtime table; its rows should "
+            "be:\n"
             + "\n".join("| " + " | ".join(row) + " |" for row in expected_rows)
         )
     if (
@@ -159,7 +160,8 @@ def docs_problems(
         not in docs["docs/reference.md"]
     ):
         problems.append(
-            f"docs/reference.md does not say: last compared with AWS's runtimes page on {DATES_CHECKED_ON}"
+            "docs/reference.md does not say: last compared with AWS's runtimes page on "
+            f"{DATES_CHECKED_ON}"
         )
     for document, wanted in required_phrases(ordered).items():
         problems.extend(
@@ -212,7 +214,8 @@ def universe_problems(universe: list[str], runtimes: Sequence[LambdaRuntime]) ->
     missing = [r.python_version_str for r in runtimes if r.python_version_str not in universe]
     return (
         [
-            f"pants.toml's [python].interpreter_versions_universe lacks {', '.join(missing)}: Pants "
+            f"pants.toml's [python].interpreter_versions_universe lacks {', '.join(missing)}: "
+            "Pants "
             "would not know the Python of every runtime."
         ]
         if missing

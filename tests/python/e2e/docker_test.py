@@ -1,7 +1,7 @@
 """End to end with a real Docker engine: `./pants package` the container example's `docker_image`,
-run the image with `python -m awslambdaric lambda_function.handler` as the runtime client against the
-plugin's own Lambda Runtime API (`pants_aws_lambda.invoke.runner.RuntimeApi`, the one `pants run`
-serves), on loopback, and check what the handler answers.
+run the image with `python -m awslambdaric lambda_function.handler` as the runtime client against
+the plugin's own Lambda Runtime API (`pants_aws_lambda.invoke.runner.RuntimeApi`, the one
+`pants run` serves), on loopback, and check what the handler answers.
 
 Skips when no Docker engine answers (fails instead with PANTS_AWS_LAMBDA_REQUIRE_DOCKER=1, as in
 CI). No registry is reachable, so the image is built on a local stand-in for AWS's base image

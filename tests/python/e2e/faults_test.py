@@ -321,7 +321,8 @@ def test_interrupted_package_leaves_no_partial_artifact(
     assert built is not None
 
     note(
-        f"FAULT SIGKILL of `package {target.address}` ({'flat' if target.flat else 'zip'}), {when}; "
+        f"FAULT SIGKILL of `package {target.address}` ({'flat' if target.flat else 'zip'}), "
+        f"{when}; "
         f"left at {target.dist_path}: {describe(left)}; the next run succeeded "
         f"({describe(built)})."
     )
@@ -375,7 +376,8 @@ def test_concurrent_package_runs(buildroot: Path) -> None:
     else:
         outcome = f"exit codes {codes}"
     note(
-        f"FAULT two concurrent `package {' '.join(addresses)}` (--no-pantsd, same build root): {outcome}."
+        f"FAULT two concurrent `package {' '.join(addresses)}` (--no-pantsd, same build root): "
+        f"{outcome}."
     )
     for run, name in ((first, "first"), (second, "second")):
         other = [line for line in run.lines if _OTHER_RUN.search(line)]

@@ -34,7 +34,10 @@ from pants_aws_lambda.testutil.rules import (
 )
 from pants_aws_lambda.testutil.wheels import lock
 
-HANDLER = "import tinyslim\n\ndef handler(event, context):\n    return {'plain': tinyslim._plain.__name__}\n"
+HANDLER = (
+    "import tinyslim\n\n"
+    "def handler(event, context):\n    return {'plain': tinyslim._plain.__name__}\n"
+)
 # Target -> (runtime, architecture, extra fields). `fn` is slim by the repository-wide option,
 # `fat` opts out by its field; nothing here runs an arm64 CPython 3.12 to prove `refused`.
 TARGETS = {
@@ -46,7 +49,8 @@ TARGETS = {
 
 
 def _arm64_root() -> str | None:
-    """The arm64 CPython 3.13 root that proves `fn-arm64`, when this machine has or can build one."""
+    """The arm64 CPython 3.13 root that proves `fn-arm64`, when this machine has or can build
+    one."""
     if slim_wheel.compiler("arm64") is None:
         return None
     try:
@@ -75,7 +79,8 @@ def slim_repo(
     )
     targets = "".join(
         f"python_aws_lambda_function(name='{name}', handler='app.py:handler', runtime='{runtime}', "
-        f"architecture='{architecture}', {fields}bytecode='none', dependencies=[':req'], resolve='tiny')\n"
+        f"architecture='{architecture}', {fields}bytecode='none', dependencies=[':req'], "
+        "resolve='tiny')\n"
         for name, (runtime, architecture, fields) in TARGETS.items()
     )
     rule_runner.write_files(
@@ -154,7 +159,8 @@ def _run_handler(command: list[str], zf: zipfile.ZipFile, tmp_path: Path) -> str
             "-I",
             "-S",
             "-c",
-            "import sys; sys.path.insert(0, '.'); import lambda_function; print(lambda_function.handler({}, None))",
+            "import sys; sys.path.insert(0, '.'); import lambda_function; "
+            "print(lambda_function.handler({}, None))",
         ],
         cwd=root,
         capture_output=True,

@@ -17,10 +17,9 @@ from pants.engine.addresses import Address
 from pants.testutil.rule_runner import RuleRunner
 
 from pants_aws_lambda.testutil.elf_builder import build_elf
-from pants_aws_lambda.testutil.rules import (  # noqa: F401 (the fixture)
+from pants_aws_lambda.testutil.rules import (
     assert_package_error,
     package_zip,
-    rule_runner,
     set_options,
 )
 from pants_aws_lambda.testutil.wheels import lock, write_wheel
@@ -43,7 +42,8 @@ def write_tinyext_function(rule_runner: RuleRunner, tmp_path: Path, glibc: str) 
             "src/proj/BUILD": (
                 "python_sources(resolve='tiny')\n"
                 "python_requirement(name='req', requirements=['tinyext==1.0'], resolve='tiny')\n"
-                "python_aws_lambda_function(name='fn', handler='app.py:handler', runtime='python3.12',"
+                "python_aws_lambda_function(name='fn', handler='app.py:handler', "
+                "runtime='python3.12',"
                 " bytecode='none', dependencies=[':req'], resolve='tiny')\n"
             ),
         }
