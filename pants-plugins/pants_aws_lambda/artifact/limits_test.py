@@ -77,8 +77,7 @@ def test_a_function_just_over_250_mib_fails_with_exact_bytes() -> None:
     assert "src/proj:fn is 250.0 MiB (262,144,001 bytes) unzipped" in message
     assert (
         "over Lambda's limit of 250 MiB unzipped, function and all its layers together "
-        "(262,144,000 bytes)"
-        in message
+        "(262,144,000 bytes)" in message
     )
     assert "proj/ (first-party): 250.0 MiB" in message
 

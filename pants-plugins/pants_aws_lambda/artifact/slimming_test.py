@@ -106,8 +106,7 @@ def test_savings_per_kind_in_order() -> None:
     )
     text = slimming.describe_savings(slimming.savings(removed, stripped, sizes))
     assert (
-        text
-        == "830 B saved: tests 150 B (2 files), type stubs 30 B (1 file), "
+        text == "830 B saved: tests 150 B (2 files), type stubs 30 B (1 file), "
         "stripped symbols 650 B (2 files)"
     )
 

@@ -185,11 +185,13 @@ def test_exclude_removes_exactly_what_it_matches(rule_runner: RuleRunner) -> Non
     # A function that carries its own requirements, with and without `exclude`.
     build.write_text(
         build.read_text()
-        + "python_aws_lambda_function(name='all', runtime='python3.12', handler='app.py:handler', "
-          "bytecode='none')\n"
-        + "python_aws_lambda_function(name='some', runtime='python3.12', "
-          "handler='app.py:handler', bytecode='none', "
-        + "exclude=['pydantic/v1/**', '**/*.pyi', 'shared/**'])\n"
+        + (
+            "python_aws_lambda_function(name='all', runtime='python3.12', "
+            "handler='app.py:handler', bytecode='none')\n"
+            "python_aws_lambda_function(name='some', runtime='python3.12', "
+            "handler='app.py:handler', bytecode='none', "
+            "exclude=['pydantic/v1/**', '**/*.pyi', 'shared/**'])\n"
+        )
     )
     everything, _ = package_zip(rule_runner, Address("src/proj", target_name="all"))
     some, built = package_zip(rule_runner, Address("src/proj", target_name="some"))

@@ -265,8 +265,7 @@ def test_awslambdaric_and_the_direct_runner_answer_alike(
     assert ok.returncode == 0, ok.stderr
     assert ok.stdout == (
         '{"name": "%s", "price": 1.10, "point": {"x": 1, "y": 2.5}, "nan": NaN, "nested": [["a", '
-        'null, true]]}\n'
-        % name
+        "null, true]]}\n" % name
     )
     assert "\tcaf\u00e9 ok\n" in ok.stderr and "from the context\n" in ok.stderr
 

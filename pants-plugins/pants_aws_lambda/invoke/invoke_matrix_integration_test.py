@@ -86,8 +86,7 @@ def write_function(rule_runner: RuleRunner, runtime: str, architecture: str, lay
                 "python_sources(resolve='al2023')\n"
                 "resource(name='tool', source='tool.sh')\n"
                 "python_requirement(name='pydantic', requirements=['pydantic>=2.9,<3'], "
-                "resolve='al2023')\n"
-                + targets
+                "resolve='al2023')\n" + targets
             ),
         }
     )

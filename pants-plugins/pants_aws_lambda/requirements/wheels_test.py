@@ -683,8 +683,7 @@ def test_a_lock_of_the_old_pex_explains_itself(
     assert "The lockfile was written by pex 2.1.137" in message
     assert (
         "Regenerate the lockfile with the pex Pants runs now: `pants generate-lockfiles "
-        "--resolve=r`"
-        in message
+        "--resolve=r`" in message
     )
     assert "[pex-cli]" not in message
 

@@ -152,8 +152,7 @@ def docs_problems(
     if table != expected_rows:
         problems.append(
             "docs/reference.md's `## Runtimes` table is not the runtime table; its rows should "
-            "be:\n"
-            + "\n".join("| " + " | ".join(row) + " |" for row in expected_rows)
+            "be:\n" + "\n".join("| " + " | ".join(row) + " |" for row in expected_rows)
         )
     if (
         f"last compared with AWS's runtimes page on {DATES_CHECKED_ON}"

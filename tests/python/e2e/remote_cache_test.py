@@ -229,13 +229,13 @@ def test_second_run_gets_every_plugin_process_from_the_remote_cache(runs) -> Non
     not_hit = sorted(missed | (expected - hits))
     counters = _counters(second)
     remote_counters = {k: v for k, v in counters.items() if k.startswith("remote_cache")}
-    assert not not_hit, (
+    message = (
         "processes of the plugin that the second machine ran instead of taking from the remote "
         "cache:\n  "
         + "\n  ".join(not_hit)
-        + "\nremote cache counters: "
-        + json.dumps(remote_counters)
+        + f"\nremote cache counters: {json.dumps(remote_counters)}"
     )
+    assert not not_hit, message
     assert counters.get("remote_cache_requests_cached", 0) >= len(expected), counters
     print(
         f"first run {first.seconds:.1f}s, second run {second.seconds:.1f}s; "
