@@ -22,7 +22,7 @@ from pants_aws_lambda.runtimes.table import ARCHITECTURES, RUNTIMES, LambdaRunti
 from pants_aws_lambda.testutil import emulated
 from pants_aws_lambda.testutil.interpreters import find_cpython, host_architecture, require_cpython
 
-REGENERATE = "./pants run pants-plugins/pants_aws_lambda/complete_platforms.py"
+REGENERATE = "./pants run pants-plugins/pants_aws_lambda/runtimes/complete_platforms.py"
 
 
 # --------------------------------------------------------------------------------------------------
