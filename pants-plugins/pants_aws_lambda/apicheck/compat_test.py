@@ -25,7 +25,11 @@ UNSUPPORTED = [r for r in RELEASES if not r.supported]
 VERSIONS = [r.version for r in RELEASES]
 
 
-def _problems(source: str, path: str = "pants_aws_lambda/synthetic.py", releases=SUPPORTED) -> list:
+def _problems(
+    source: str,
+    path: str = "pants_aws_lambda/synthetic.py",
+    releases: list[check.Release] = SUPPORTED,
+) -> list[check.Problem]:
     return check.check(module_uses(textwrap.dedent(source), path, VERSIONS), releases)
 
 
@@ -189,7 +193,9 @@ def test_what_breaks_on_the_first_unsupported_release() -> None:
         ((3, 0), "supported series (2.31.x), or remove `pants_aws_lambda`"),
     ],
 )
-def test_unsupported_releases_get_one_message(version, expected) -> None:
+def test_unsupported_releases_get_one_message(
+    version: tuple[int, int], expected: str | None
+) -> None:
     message = pants_versions.unsupported_message(version)
     if expected is None:
         assert message is None

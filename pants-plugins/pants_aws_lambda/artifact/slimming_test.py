@@ -130,11 +130,11 @@ def test_a_failed_shared_object_is_first_kept_unstripped_alone() -> None:
     unstrip, whole = slimming.changes_to_take_back(
         failures, OWNERS, ["a/_x.so", "a/_y.so"], whole_wheels=False
     )
-    assert (unstrip, whole) == ({"a/_x.so"}, frozenset())
+    assert (unstrip, whole) == (frozenset({"a/_x.so"}), frozenset())
     # The second time, the whole wheel.
     assert slimming.changes_to_take_back(failures, OWNERS, ["a/_x.so"], whole_wheels=True) == (
         frozenset(),
-        {A},
+        frozenset({A}),
     )
 
 
@@ -147,7 +147,7 @@ def test_a_library_the_message_names_is_kept_unstripped_with_the_module() -> Non
     unstrip, whole = slimming.changes_to_take_back(failures, owners, stripped, whole_wheels=False)
     # ... with the libraries vendored beside it.
     assert (unstrip, whole) == (
-        {"a/_x.so", "a.libs/libopenblas-5f89.so", "a.libs/libopenblas-5f89.so.0"},
+        frozenset({"a/_x.so", "a.libs/libopenblas-5f89.so", "a.libs/libopenblas-5f89.so.0"}),
         frozenset(),
     )
 
@@ -163,7 +163,7 @@ def test_failures_without_a_shared_object_keep_their_wheel() -> None:
     ]
     assert slimming.changes_to_take_back(failures, OWNERS, ["a/_x.so"], whole_wheels=False) == (
         frozenset(),
-        {A, B},
+        frozenset({A, B}),
     )
 
 

@@ -7,6 +7,7 @@ import os
 import subprocess
 from pathlib import Path
 
+import pytest
 from pants.engine.addresses import Address
 from pants.testutil.rule_runner import RuleRunner
 
@@ -263,7 +264,9 @@ def test_oversized_function_fails_with_the_largest_parts(rule_runner: RuleRunner
     assert "Wrote" not in message
 
 
-def test_over_50_mb_zipped_warns_but_packages(rule_runner: RuleRunner, caplog) -> None:
+def test_over_50_mb_zipped_warns_but_packages(
+    rule_runner: RuleRunner, caplog: pytest.LogCaptureFixture
+) -> None:
     # Random bytes do not compress: the zip stays over the direct-upload limit.
     rule_runner.write_files(
         {

@@ -375,7 +375,7 @@ def write_function_for_python399(rule_runner: RuleRunner, fields: str, app: str 
 
 
 def test_handler_unreadable_by_pants_python_without_the_runtime_python(
-    rule_runner: RuleRunner, caplog
+    rule_runner: RuleRunner, caplog: pytest.LogCaptureFixture
 ) -> None:
     # Pants' older parser cannot judge a CPython 3.99 grammar, so it packages.
     write_function_for_python399(rule_runner, ", bytecode='none'", app=MODERN)
@@ -417,7 +417,9 @@ def test_bytecode_none(rule_runner: RuleRunner) -> None:
     assert "Bytecode: none" in "\n".join(built.artifacts[0].extra_log_lines)
 
 
-def test_bytecode_without_interpreter_warns_and_packages(rule_runner: RuleRunner, caplog) -> None:
+def test_bytecode_without_interpreter_warns_and_packages(
+    rule_runner: RuleRunner, caplog: pytest.LogCaptureFixture
+) -> None:
     # No machine has a CPython 3.99 to compile with.
     write_function_for_python399(rule_runner, "")
     zf, built = package_zip(rule_runner, Address("src/proj", target_name="fn"))

@@ -14,7 +14,7 @@ import pytest
 
 from pants_aws_lambda.goals.run import encoding_args
 from pants_aws_lambda.invoke import runner as invoke_runner
-from pants_aws_lambda.runtimes.table import RUNTIMES
+from pants_aws_lambda.runtimes.table import RUNTIMES, LambdaRuntime
 
 # The runtime the tests that are not about runtimes invoke with.
 RUNTIME = "python3.9"
@@ -241,7 +241,9 @@ def test_unserializable_response(tmp_path: Path, function_zip: Path) -> None:
 
 
 @pytest.mark.parametrize("runtime", RUNTIMES.values(), ids=lambda r: r.name)
-def test_response_encoded_as_the_runtime_does(tmp_path: Path, function_zip: Path, runtime) -> None:
+def test_response_encoded_as_the_runtime_does(
+    tmp_path: Path, function_zip: Path, runtime: LambdaRuntime
+) -> None:
     result = run(
         tmp_path,
         "--function",
@@ -349,7 +351,7 @@ def test_runtime_api_answers_as_the_real_one() -> None:
         )
         assert response.getheader("Lambda-Runtime-Trace-Id")
         assert response.getheader("Content-Type") == "application/json"
-        deadline = int(response.getheader("Lambda-Runtime-Deadline-Ms"))
+        deadline = int(response.getheader("Lambda-Runtime-Deadline-Ms", ""))
         assert 0 < deadline - time.time() * 1000 <= 3000
         # The same connection: keep-alive.
         conn.request("POST", "/2018-06-01/runtime/invocation/req-1/response", body=b'{"ok": true}')

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import pytest
 from pants.engine.addresses import Address
 from pants.testutil.rule_runner import RuleRunner
 
@@ -58,7 +59,7 @@ def write_tinyext_function(rule_runner: RuleRunner, tmp_path: Path, glibc: str) 
 
 
 def test_bare_linux_wheel_within_the_runtimes_glibc_warns(
-    rule_runner: RuleRunner, tmp_path: Path, caplog
+    rule_runner: RuleRunner, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     address = write_tinyext_function(rule_runner, tmp_path, "GLIBC_2.17")
     with caplog.at_level(logging.WARNING):

@@ -32,7 +32,7 @@ from pants.core.target_types import rules as core_target_types_rules
 from pants.engine.addresses import Address
 from pants.engine.fs import Digest, DigestContents
 from pants.engine.internals.scheduler import ExecutionError
-from pants.engine.target import Target
+from pants.engine.target import FieldSet, Target
 from pants.engine.unions import UnionRule
 from pants.testutil.rule_runner import QueryRule, RuleRunner
 
@@ -151,7 +151,7 @@ def set_options(rule_runner: RuleRunner, *extra: str) -> None:
     )
 
 
-def _field_set(field_sets: tuple[type, ...], target: Target):
+def _field_set(field_sets: tuple[type[FieldSet], ...], target: Target) -> FieldSet:
     [field_set] = [fs for fs in field_sets if fs.is_applicable(target)]
     return field_set.create(target)
 
@@ -171,6 +171,7 @@ def build_package_and_metadata(
     contents = rule_runner.request(DigestContents, [built.digest])
     files = {c.path: c.content for c in contents}
     artifact, metadata_artifact = (a.relpath for a in built.artifacts)
+    assert artifact is not None and metadata_artifact is not None, built.artifacts
     assert metadata_artifact == f"{artifact}.metadata.json"
     raw = files.pop(metadata_artifact)
     data = json.loads(raw)

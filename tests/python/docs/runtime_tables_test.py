@@ -12,7 +12,7 @@ import dataclasses
 import datetime
 import re
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 from pants_aws_lambda.goals.run import encoding_args
 from pants_aws_lambda.runtimes.table import (
@@ -103,7 +103,7 @@ def reference_rows(runtimes: Sequence[LambdaRuntime]) -> list[list[str]]:
     ]
 
 
-def spans(runtimes: Sequence[LambdaRuntime], key) -> dict:
+def spans(runtimes: Sequence[LambdaRuntime], key: Callable[[LambdaRuntime], object]) -> dict:
     """key value -> (first, last) runtime of the consecutive runs of runtimes sharing it."""
     result: dict = {}
     for r in sorted(runtimes, key=lambda r: r.python_version):

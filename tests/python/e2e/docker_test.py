@@ -211,6 +211,7 @@ def test_container_image_runs_the_function_under_the_runtime_interface_client(
     assert in_image == in_dist
 
     good, logs = invoke_in_container(image, {"name": "container"})
+    assert good.outcome is not None, logs
     ok, body, content_type = good.outcome
     assert ok and content_type == "application/json", (good.outcome, logs)
     response = json.loads(body)
@@ -222,6 +223,7 @@ def test_container_image_runs_the_function_under_the_runtime_interface_client(
     assert response["python"].startswith("3.11."), response
 
     bad, logs = invoke_in_container(image, {"name": ""})
+    assert bad.outcome is not None, logs
     ok, body, _ = bad.outcome
     assert not ok, (bad.outcome, logs)
     error = json.loads(body)
