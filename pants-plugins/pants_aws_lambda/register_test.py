@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+from typing import Iterator
 
 import pants.version
 import pytest
@@ -14,7 +15,7 @@ MODULE = "pants_aws_lambda.register"
 
 
 @pytest.fixture
-def fresh_register():
+def fresh_register() -> Iterator[None]:
     """`register` imported anew under the patched version, and restored afterwards."""
     saved = sys.modules.pop(MODULE, None)
     yield
@@ -32,7 +33,7 @@ def fresh_register():
     ],
 )
 def test_an_unsupported_release_is_refused_with_one_message(
-    monkeypatch: pytest.MonkeyPatch, fresh_register, version: str, expected: str
+    monkeypatch: pytest.MonkeyPatch, fresh_register: None, version: str, expected: str
 ) -> None:
     monkeypatch.setattr(pants.version, "PANTS_SEMVER", Version(version))
     # Pants reports an ImportError of a backend's register module as the backend failing to load.
@@ -42,7 +43,7 @@ def test_an_unsupported_release_is_refused_with_one_message(
     assert "`[GLOBAL].pants_version`" in str(raised.value)
 
 
-def test_a_supported_release_loads(monkeypatch: pytest.MonkeyPatch, fresh_register) -> None:
+def test_a_supported_release_loads(monkeypatch: pytest.MonkeyPatch, fresh_register: None) -> None:
     monkeypatch.setattr(pants.version, "PANTS_SEMVER", Version("2.17.1"))
     register = importlib.import_module(MODULE)
     assert {t.alias for t in register.target_types()} >= {

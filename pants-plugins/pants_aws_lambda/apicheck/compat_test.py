@@ -25,7 +25,11 @@ UNSUPPORTED = [r for r in RELEASES if not r.supported]
 VERSIONS = [r.version for r in RELEASES]
 
 
-def _problems(source: str, path: str = "pants_aws_lambda/synthetic.py", releases=SUPPORTED) -> list:
+def _problems(
+    source: str,
+    path: str = "pants_aws_lambda/synthetic.py",
+    releases: list[check.Release] = SUPPORTED,
+) -> list[check.Problem]:
     return check.check(module_uses(textwrap.dedent(source), path, VERSIONS), releases)
 
 
@@ -77,7 +81,8 @@ def test_a_removed_name_fails_with_the_place_the_releases_and_the_way_through_pa
         "no_such_field",
     }
     assert messages["SEARCH_PATHS"].startswith(
-        "pants_aws_lambda/synthetic.py:3: `from pants.core.util_rules.system_binaries import SEARCH_PATHS` "
+        "pants_aws_lambda/synthetic.py:3: `from pants.core.util_rules.system_binaries import "
+        "SEARCH_PATHS` "
         "does not exist on Pants 2.19, 2.20, "
     )
     assert "(it does on 2.17, 2.18)" in messages["SEARCH_PATHS"]
@@ -120,8 +125,10 @@ def test_a_class_attribute_that_overrides_one_a_release_removed_fails() -> None:
         problems[0]
         .message()
         .startswith(
-            "pants_aws_lambda/synthetic.py:10: the attribute `lockfile_rules_type` that a backend class sets "
-            "or reads over `PythonToolRequirementsBase`'s (from `pants.backend.python.subsystems.python_tool_base`) does "
+            "pants_aws_lambda/synthetic.py:10: the attribute `lockfile_rules_type` that a backend "
+            "class sets "
+            "or reads over `PythonToolRequirementsBase`'s (from "
+            "`pants.backend.python.subsystems.python_tool_base`) does "
             "not exist on Pants 2.18, 2.19,"
         )
     )
@@ -186,7 +193,9 @@ def test_what_breaks_on_the_first_unsupported_release() -> None:
         ((3, 0), "supported series (2.31.x), or remove `pants_aws_lambda`"),
     ],
 )
-def test_unsupported_releases_get_one_message(version, expected) -> None:
+def test_unsupported_releases_get_one_message(
+    version: tuple[int, int], expected: str | None
+) -> None:
     message = pants_versions.unsupported_message(version)
     if expected is None:
         assert message is None

@@ -1,4 +1,5 @@
-"""Sizes and Lambda's limits: one binary convention, as AWS counts, and the exact bytes at a limit."""
+"""Sizes and Lambda's limits: one binary convention, as AWS counts, and the exact bytes at a
+limit."""
 
 from __future__ import annotations
 
@@ -75,8 +76,8 @@ def test_a_function_just_over_250_mib_fails_with_exact_bytes() -> None:
     message = str(e.value)
     assert "src/proj:fn is 250.0 MiB (262,144,001 bytes) unzipped" in message
     assert (
-        "over Lambda's limit of 250 MiB unzipped, function and all its layers together (262,144,000 bytes)"
-        in message
+        "over Lambda's limit of 250 MiB unzipped, function and all its layers together "
+        "(262,144,000 bytes)" in message
     )
     assert "proj/ (first-party): 250.0 MiB" in message
 

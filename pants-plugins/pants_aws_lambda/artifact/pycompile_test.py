@@ -50,7 +50,8 @@ def test_only_mode_is_importable_without_sources(tmp_path: Path) -> None:
             "-I",
             "-B",
             "-c",
-            "import sys; sys.path.insert(0, '.'); import pkg; print(sorted(pkg.VALUES), pkg.__file__)",
+            "import sys; sys.path.insert(0, '.'); import pkg; print(sorted(pkg.VALUES), "
+            "pkg.__file__)",
         ],
         cwd=tmp_path / "out",
         capture_output=True,
@@ -104,7 +105,10 @@ def local_python(version: str) -> str:
     return require_cpython(version, "the script is not checked on it")
 
 
-MODERN = 'type Readings = list[float]\nLABEL = f"{"series"!r}"\nmatch LABEL:\n    case _:\n        pass\n'
+MODERN = (
+    'type Readings = list[float]\nLABEL = f"{"series"!r}"\n'
+    "match LABEL:\n    case _:\n        pass\n"
+)
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Iterator
 
 from pants_aws_lambda.artifact import limits
 from pants_aws_lambda.artifact.remedies import (
@@ -148,7 +149,7 @@ def test_format_rows_gives_figures_and_says_a_layer_does_not_help() -> None:
 
 
 def test_a_new_kind_of_remedy_is_one_function() -> None:
-    def slim(facts: RemedyFacts):
+    def slim(facts: RemedyFacts) -> Iterator[Remedy]:
         yield Remedy("slim=True", 30 * MIB, "strips shared objects", 15)
 
     rows = remedy_rows(OVER, [*REMEDY_KINDS, slim])

@@ -17,7 +17,9 @@ def _tree(root: Path) -> Path:
         "numpy.libs/libfoo.so": "",
         "data/readme.txt": "",
         "good-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: good\nVersion: 1.0\n",
-        "Other_Dist-2.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: Other_Dist\nVersion: 2.0\n",
+        "Other_Dist-2.0.dist-info/METADATA": (
+            "Metadata-Version: 2.1\nName: Other_Dist\nVersion: 2.0\n"
+        ),
     }
     for path, text in files.items():
         (root / path).parent.mkdir(parents=True, exist_ok=True)

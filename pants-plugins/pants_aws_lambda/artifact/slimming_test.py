@@ -41,7 +41,8 @@ def test_what_slim_leaves_out(path: str, kind: SlimKind) -> None:
         "numpy-2.1.0.dist-info/licenses/tests/LICENSE.c",
         "foo-1.0.egg-info/top_level.txt",
         "numpy/py.typed",
-        # Public testing helpers are code, not a test suite; a top-level `tests` package may be imported.
+        # Public testing helpers are code, not a test suite; a top-level `tests` package may be
+        # imported.
         "numpy/testing/__init__.py",
         "numpy/testing/_private/utils.py",
         "tests/__init__.py",
@@ -105,8 +106,8 @@ def test_savings_per_kind_in_order() -> None:
     )
     text = slimming.describe_savings(slimming.savings(removed, stripped, sizes))
     assert (
-        text
-        == "830 B saved: tests 150 B (2 files), type stubs 30 B (1 file), stripped symbols 650 B (2 files)"
+        text == "830 B saved: tests 150 B (2 files), type stubs 30 B (1 file), "
+        "stripped symbols 650 B (2 files)"
     )
 
 
@@ -129,11 +130,11 @@ def test_a_failed_shared_object_is_first_kept_unstripped_alone() -> None:
     unstrip, whole = slimming.changes_to_take_back(
         failures, OWNERS, ["a/_x.so", "a/_y.so"], whole_wheels=False
     )
-    assert (unstrip, whole) == ({"a/_x.so"}, frozenset())
+    assert (unstrip, whole) == (frozenset({"a/_x.so"}), frozenset())
     # The second time, the whole wheel.
     assert slimming.changes_to_take_back(failures, OWNERS, ["a/_x.so"], whole_wheels=True) == (
         frozenset(),
-        {A},
+        frozenset({A}),
     )
 
 
@@ -146,7 +147,7 @@ def test_a_library_the_message_names_is_kept_unstripped_with_the_module() -> Non
     unstrip, whole = slimming.changes_to_take_back(failures, owners, stripped, whole_wheels=False)
     # ... with the libraries vendored beside it.
     assert (unstrip, whole) == (
-        {"a/_x.so", "a.libs/libopenblas-5f89.so", "a.libs/libopenblas-5f89.so.0"},
+        frozenset({"a/_x.so", "a.libs/libopenblas-5f89.so", "a.libs/libopenblas-5f89.so.0"}),
         frozenset(),
     )
 
@@ -162,7 +163,7 @@ def test_failures_without_a_shared_object_keep_their_wheel() -> None:
     ]
     assert slimming.changes_to_take_back(failures, OWNERS, ["a/_x.so"], whole_wheels=False) == (
         frozenset(),
-        {A, B},
+        frozenset({A, B}),
     )
 
 
@@ -180,7 +181,8 @@ def test_parse_proof_counts_checks_and_failures() -> None:
         _lines(
             '{"start": ["extension", "a._x", "a/_x.so"]}',
             '{"loading": "a/_x.so"}',
-            '{"done": ["extension", "a._x", "a/_x.so"], "error": "ImportError: no", "files": ["a/_x.so"]}',
+            '{"done": ["extension", "a._x", "a/_x.so"], "error": "ImportError: no", "files": '
+            '["a/_x.so"]}',
             '{"start": ["package", "a", null]}',
             '{"done": ["package", "a", null], "error": null, "files": []}',
             '{"start": ["distribution", "a==1.0", null]}',

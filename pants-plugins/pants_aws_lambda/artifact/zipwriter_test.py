@@ -59,7 +59,10 @@ def test_same_tree_same_bytes_whatever_the_mtimes(tmp_path: Path) -> None:
     os.utime(tmp_path / "b" / "zz.py", (1_700_000_000, 1_700_000_000))
     write_zip(str(tmp_path / "a"), str(tmp_path / "a.zip"))
     write_zip(str(tmp_path / "b"), str(tmp_path / "b.zip"))
-    digest = lambda p: hashlib.sha256(p.read_bytes()).hexdigest()  # noqa: E731
+
+    def digest(p: Path) -> str:
+        return hashlib.sha256(p.read_bytes()).hexdigest()
+
     assert digest(tmp_path / "a.zip") == digest(tmp_path / "b.zip")
 
 

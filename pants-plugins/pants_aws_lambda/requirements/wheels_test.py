@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import copy
 from pathlib import Path
+from typing import Any, Iterable, Sequence
 
 import pytest
 
@@ -34,14 +35,21 @@ def platform(runtime: str, architecture: str = "x86_64") -> dict:
     return complete_platform(RUNTIMES[runtime], architecture)
 
 
-def find(lock: dict, requirements: list[str], runtime: str, architecture: str = "x86_64"):
+def find(
+    lock: dict, requirements: list[str], runtime: str, architecture: str = "x86_64"
+) -> tuple[IncompatibleRequirement, ...]:
     p = platform(runtime, architecture)
     return find_incompatible_requirements(
         lock, requirements, p["marker_environment"], p["compatible_tags"]
     )
 
 
-def describe(problems, runtime: str, architecture: str = "x86_64", **kwargs) -> str:
+def describe(
+    problems: Sequence[IncompatibleRequirement],
+    runtime: str,
+    architecture: str = "x86_64",
+    **kwargs: Any,
+) -> str:
     return describe_incompatible(
         problems,
         address=ADDRESS,
@@ -326,7 +334,7 @@ def lock_of(*requirements: dict) -> dict:
     return {"locked_resolves": [{"locked_requirements": list(requirements)}]}
 
 
-def names(problems) -> list[str]:
+def names(problems: Iterable[IncompatibleRequirement]) -> list[str]:
     return [p.project_name for p in problems]
 
 
@@ -682,8 +690,8 @@ def test_a_lock_of_the_old_pex_explains_itself(
     )
     assert "The lockfile was written by pex 2.1.137" in message
     assert (
-        "Regenerate the lockfile with the pex Pants runs now: `pants generate-lockfiles --resolve=r`"
-        in message
+        "Regenerate the lockfile with the pex Pants runs now: `pants generate-lockfiles "
+        "--resolve=r`" in message
     )
     assert "[pex-cli]" not in message
 

@@ -7,7 +7,7 @@ that PEX can never pick a wheel built for the build machine's newer glibc.
 
 Run this module to regenerate the committed files:
 
-    ./pants run pants-plugins/pants_aws_lambda/complete_platforms.py
+    ./pants run pants-plugins/pants_aws_lambda/runtimes/complete_platforms.py
 
 No Pants engine imports: this module is used by the rules, by that script and by tests alike.
 """

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import subprocess
-from typing import Sequence
+from typing import Any, Sequence
 
 
-def run_checked(argv: Sequence[str], timeout: float, **kwargs) -> subprocess.CompletedProcess:
-    """`argv` with no stdin and captured text output; a non-zero exit raises with the output's end."""
+def run_checked(
+    argv: Sequence[str], timeout: float, **kwargs: Any
+) -> subprocess.CompletedProcess[str]:
+    """`argv` with no stdin and captured text output; a non-zero exit raises with the output's
+    end."""
     proc = subprocess.run(
         list(argv),
         stdin=subprocess.DEVNULL,

@@ -32,7 +32,7 @@ from pants.core.target_types import rules as core_target_types_rules
 from pants.engine.addresses import Address
 from pants.engine.fs import Digest, DigestContents
 from pants.engine.internals.scheduler import ExecutionError
-from pants.engine.target import Target
+from pants.engine.target import FieldSet, Target
 from pants.engine.unions import UnionRule
 from pants.testutil.rule_runner import QueryRule, RuleRunner
 
@@ -72,11 +72,12 @@ def repository_options() -> list[str]:
     the Python versions Pants knows.
     """
     config = toml.loads(PANTS_TOML.read_text())
+    universe = config["python"]["interpreter_versions_universe"]
     return [
         *pex_cli_options(config["pex-cli"]["version"]),
         f"--pex-cli-url-template=file://{pinned_pex()}",
         f"--subprocess-environment-env-vars={config['subprocess-environment']['env_vars']!r}",
-        f"--python-interpreter-versions-universe={config['python']['interpreter_versions_universe']!r}",
+        f"--python-interpreter-versions-universe={universe!r}",
     ]
 
 
@@ -129,11 +130,6 @@ def new_rule_runner() -> RuleRunner:
     return rule_runner
 
 
-@pytest.fixture
-def rule_runner() -> RuleRunner:
-    return new_rule_runner()
-
-
 def set_options(rule_runner: RuleRunner, *extra: str) -> None:
     """The rule tests' options and the repository's (`repository_options`); an option in `extra`
     replaces the repository's."""
@@ -155,7 +151,7 @@ def set_options(rule_runner: RuleRunner, *extra: str) -> None:
     )
 
 
-def _field_set(field_sets: tuple[type, ...], target: Target):
+def _field_set(field_sets: tuple[type[FieldSet], ...], target: Target) -> FieldSet:
     [field_set] = [fs for fs in field_sets if fs.is_applicable(target)]
     return field_set.create(target)
 
@@ -175,6 +171,7 @@ def build_package_and_metadata(
     contents = rule_runner.request(DigestContents, [built.digest])
     files = {c.path: c.content for c in contents}
     artifact, metadata_artifact = (a.relpath for a in built.artifacts)
+    assert artifact is not None and metadata_artifact is not None, built.artifacts
     assert metadata_artifact == f"{artifact}.metadata.json"
     raw = files.pop(metadata_artifact)
     data = json.loads(raw)

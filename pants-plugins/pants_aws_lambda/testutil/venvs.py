@@ -56,7 +56,8 @@ def cached_virtualenv(
             shutil.rmtree(venv, ignore_errors=True)
             detail = getattr(e, "stderr", None) or str(e)
             raise VirtualenvError(
-                f"could not install {' '.join(requirements)} with {python}: {str(detail).strip()[-800:]}"
+                f"could not install {' '.join(requirements)} with {python}: "
+                f"{str(detail).strip()[-800:]}"
             ) from e
         (venv / ".complete").touch()
     return venv

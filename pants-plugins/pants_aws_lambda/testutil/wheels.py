@@ -30,7 +30,9 @@ def write_wheel(
     dist_info = f"{name}-{version}.dist-info"
     contents = {
         **files,
-        f"{dist_info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode(),
+        f"{dist_info}/METADATA": (
+            f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode()
+        ),
         f"{dist_info}/WHEEL": (
             f"Wheel-Version: 1.0\nGenerator: hand\nRoot-Is-Purelib: false\nTag: {tag}\n".encode()
         ),

@@ -1,4 +1,5 @@
-"""The reference documents every field of every target the plugin registers, as `pants help` does."""
+"""The reference documents every field of every target the plugin registers, as `pants help`
+does."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+from pants.engine.target import Target
 
 from pants_aws_lambda.target_types import target_types
 
@@ -29,7 +31,7 @@ def target_section(text: str, alias: str) -> str:
 
 
 @pytest.mark.parametrize("target_type", target_types(), ids=lambda t: t.alias)
-def test_every_field_is_documented(target_type) -> None:
+def test_every_field_is_documented(target_type: type[Target]) -> None:
     section = target_section(reference(), target_type.alias)
     missing = sorted(
         field.alias for field in target_type.core_fields if f"`{field.alias}`" not in section

@@ -12,7 +12,7 @@ import dataclasses
 import datetime
 import re
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 from pants_aws_lambda.goals.run import encoding_args
 from pants_aws_lambda.runtimes.table import (
@@ -103,7 +103,7 @@ def reference_rows(runtimes: Sequence[LambdaRuntime]) -> list[list[str]]:
     ]
 
 
-def spans(runtimes: Sequence[LambdaRuntime], key) -> dict:
+def spans(runtimes: Sequence[LambdaRuntime], key: Callable[[LambdaRuntime], object]) -> dict:
     """key value -> (first, last) runtime of the consecutive runs of runtimes sharing it."""
     result: dict = {}
     for r in sorted(runtimes, key=lambda r: r.python_version):
@@ -151,15 +151,16 @@ def docs_problems(
     expected_rows = reference_rows(ordered)
     if table != expected_rows:
         problems.append(
-            "docs/reference.md's `## Runtimes` table is not the runtime table; its rows should be:\n"
-            + "\n".join("| " + " | ".join(row) + " |" for row in expected_rows)
+            "docs/reference.md's `## Runtimes` table is not the runtime table; its rows should "
+            "be:\n" + "\n".join("| " + " | ".join(row) + " |" for row in expected_rows)
         )
     if (
         f"last compared with AWS's runtimes page on {DATES_CHECKED_ON}"
         not in docs["docs/reference.md"]
     ):
         problems.append(
-            f"docs/reference.md does not say: last compared with AWS's runtimes page on {DATES_CHECKED_ON}"
+            "docs/reference.md does not say: last compared with AWS's runtimes page on "
+            f"{DATES_CHECKED_ON}"
         )
     for document, wanted in required_phrases(ordered).items():
         problems.extend(
@@ -212,7 +213,8 @@ def universe_problems(universe: list[str], runtimes: Sequence[LambdaRuntime]) ->
     missing = [r.python_version_str for r in runtimes if r.python_version_str not in universe]
     return (
         [
-            f"pants.toml's [python].interpreter_versions_universe lacks {', '.join(missing)}: Pants "
+            f"pants.toml's [python].interpreter_versions_universe lacks {', '.join(missing)}: "
+            "Pants "
             "would not know the Python of every runtime."
         ]
         if missing

@@ -73,7 +73,7 @@ def messages() -> Iterator[tuple[str, int, list[str]]]:
             if call is not None and call.args:
                 found = phrases(call.args[0])
                 if found:
-                    yield path.name, node.lineno, found
+                    yield path.name, call.lineno, found
 
 
 def internal(name: str, found: list[str]) -> bool:

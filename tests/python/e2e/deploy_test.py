@@ -216,7 +216,8 @@ def test_metadata_agrees_with_every_artifact(
                 sizes = [i.file_size for i in zf.infolist() if not i.is_dir()]
         else:
             listing = subprocess.run(
-                "find . -type f | sed 's|^\\./||' | LC_ALL=C sort | xargs -d '\\n' sha256sum | sha256sum",
+                "find . -type f | sed 's|^\\./||' | LC_ALL=C sort | xargs -d '\\n' sha256sum | "
+                "sha256sum",
                 shell=True,
                 cwd=path,
                 check=True,
@@ -531,7 +532,8 @@ def test_sam_build_runs_pants(tools: Tools, buildroot: Path, work_dir: Path) -> 
             [
                 Tools.bin(tools.sam, "python"),
                 "-c",
-                "import json,sys,samcli.yamlhelper as y;print(json.dumps(y.yaml_parse(open(sys.argv[1]).read())))",
+                "import json,sys,samcli.yamlhelper as "
+                "y;print(json.dumps(y.yaml_parse(open(sys.argv[1]).read())))",
                 str(build_dir / "template.yaml"),
             ],
             check=True,

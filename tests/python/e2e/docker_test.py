@@ -1,7 +1,7 @@
 """End to end with a real Docker engine: `./pants package` the container example's `docker_image`,
-run the image with `python -m awslambdaric lambda_function.handler` as the runtime client against the
-plugin's own Lambda Runtime API (`pants_aws_lambda.invoke.runner.RuntimeApi`, the one `pants run`
-serves), on loopback, and check what the handler answers.
+run the image with `python -m awslambdaric lambda_function.handler` as the runtime client against
+the plugin's own Lambda Runtime API (`pants_aws_lambda.invoke.runner.RuntimeApi`, the one
+`pants run` serves), on loopback, and check what the handler answers.
 
 Skips when no Docker engine answers (fails instead with PANTS_AWS_LAMBDA_REQUIRE_DOCKER=1, as in
 CI). No registry is reachable, so the image is built on a local stand-in for AWS's base image
@@ -211,6 +211,7 @@ def test_container_image_runs_the_function_under_the_runtime_interface_client(
     assert in_image == in_dist
 
     good, logs = invoke_in_container(image, {"name": "container"})
+    assert good.outcome is not None, logs
     ok, body, content_type = good.outcome
     assert ok and content_type == "application/json", (good.outcome, logs)
     response = json.loads(body)
@@ -222,6 +223,7 @@ def test_container_image_runs_the_function_under_the_runtime_interface_client(
     assert response["python"].startswith("3.11."), response
 
     bad, logs = invoke_in_container(image, {"name": ""})
+    assert bad.outcome is not None, logs
     ok, body, _ = bad.outcome
     assert not ok, (bad.outcome, logs)
     error = json.loads(body)

@@ -321,19 +321,22 @@ def test_interrupted_package_leaves_no_partial_artifact(
     assert built is not None
 
     note(
-        f"FAULT SIGKILL of `package {target.address}` ({'flat' if target.flat else 'zip'}), {when}; "
+        f"FAULT SIGKILL of `package {target.address}` ({'flat' if target.flat else 'zip'}), "
+        f"{when}; "
         f"left at {target.dist_path}: {describe(left)}; the next run succeeded "
         f"({describe(built)})."
     )
     if left is not None and left != built and left == before:
         note("  CHECK the killed run left the previous build's artifact, complete and unchanged.")
     elif left is not None and left != built:
-        if isinstance(left, dict):
-            missing = sorted(set(built) - set(left))  # type: ignore[arg-type]
-            differ = sorted(p for p in left if built.get(p) != left[p])  # type: ignore[union-attr]
+        if isinstance(left, dict) and isinstance(built, dict):
+            missing = sorted(set(built) - set(left))
+            differ = sorted(p for p in left if built.get(p) != left[p])
             detail = f"{len(missing)} files missing (e.g. {missing[:3]}), {len(differ)} differ"
         else:
-            detail = f"{len(left)} bytes, the clean build {len(built)}"  # type: ignore[arg-type]
+            # A zip's bytes: the target is the same, so both are.
+            assert isinstance(left, bytes) and isinstance(built, bytes), target
+            detail = f"{len(left)} bytes, the clean build {len(built)}"
         observed = (
             f"The killed run ({when}) left a partial artifact at {target.dist_path}: {detail}. "
             f"dist/ held: {listing[:20]}"
@@ -375,7 +378,8 @@ def test_concurrent_package_runs(buildroot: Path) -> None:
     else:
         outcome = f"exit codes {codes}"
     note(
-        f"FAULT two concurrent `package {' '.join(addresses)}` (--no-pantsd, same build root): {outcome}."
+        f"FAULT two concurrent `package {' '.join(addresses)}` (--no-pantsd, same build root): "
+        f"{outcome}."
     )
     for run, name in ((first, "first"), (second, "second")):
         other = [line for line in run.lines if _OTHER_RUN.search(line)]

@@ -26,6 +26,7 @@ import platform
 import sys
 import sysconfig
 import time
+from typing import Any
 
 _REPORTED_MODULES = (
     "lambda_function",
@@ -75,12 +76,14 @@ def record_compilations(task_root: str) -> list:
     loader = importlib.machinery.SourceFileLoader
     original = loader.source_to_code
 
-    def source_to_code(self, data, path, *args, **kwargs):
+    def source_to_code(
+        self: importlib.machinery.SourceFileLoader, data: Any, path: str, *args: Any, **kwargs: Any
+    ) -> Any:
         if _within(path, task_root):
             compiled.append(os.path.relpath(path, task_root))
         return original(self, data, path, *args, **kwargs)
 
-    loader.source_to_code = source_to_code
+    setattr(loader, "source_to_code", source_to_code)
     return compiled
 
 

@@ -1,8 +1,8 @@
 """End to end: `./pants run` of an example function with layers prints the handler's response on
 stdout, and nothing else, as the real Lambda runtime would return it.
 
-One nested Pants run: the rule tests (`pants_aws_lambda/invoke/invoke_test.py`) cover errors,
-timeouts and the refusals.
+One nested Pants run: the rule tests (`pants_aws_lambda/invoke/invoke_integration_test.py`) cover
+errors, timeouts and the refusals.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ import socket
 import subprocess
 import time
 from pathlib import Path
-from typing import Iterator, NoReturn
+from typing import Iterator, NoReturn, Tuple
 
 import pytest
 
@@ -176,8 +176,12 @@ def _package(
     return result
 
 
+# Each machine's build root and its run.
+Runs = Tuple[Path, PantsResult, Path, PantsResult]
+
+
 @pytest.fixture(scope="module")
-def runs(work_dir: Path, remote_store: str) -> tuple[Path, PantsResult, Path, PantsResult]:
+def runs(work_dir: Path, remote_store: str) -> Runs:
     first_root, first_options = _machine(work_dir, "machine-a", "repo")
     first = _package(first_root, first_options, remote_store, "--remote-cache-write")
     # Another path, another name, nothing in common with the first but the remote cache.
@@ -203,7 +207,7 @@ def _plugin_processes(descriptions: set[str]) -> set[str]:
     return {d for d in descriptions if PLUGIN_PROCESSES.match(d)}
 
 
-def test_first_run_writes_every_plugin_process_to_the_remote_cache(runs) -> None:
+def test_first_run_writes_every_plugin_process_to_the_remote_cache(runs: Runs) -> None:
     _, first, _, _ = runs
     ran = _plugin_processes(_looked_up(first, "miss"))
     for kind in ("Resolving", "Compiling", "Writing", "Building"):
@@ -219,7 +223,7 @@ def test_first_run_writes_every_plugin_process_to_the_remote_cache(runs) -> None
     assert counters.get("remote_cache_write_successes", 0) >= len(ran), counters
 
 
-def test_second_run_gets_every_plugin_process_from_the_remote_cache(runs) -> None:
+def test_second_run_gets_every_plugin_process_from_the_remote_cache(runs: Runs) -> None:
     _, first, _, second = runs
     expected = _plugin_processes(_looked_up(first, "miss"))
     hits = _plugin_processes(_looked_up(second, "hit"))
@@ -228,13 +232,14 @@ def test_second_run_gets_every_plugin_process_from_the_remote_cache(runs) -> Non
     # (see pants_aws_lambda/caching.py).
     not_hit = sorted(missed | (expected - hits))
     counters = _counters(second)
-    assert (
-        not not_hit
-    ), "processes of the plugin that the second machine ran instead of taking from the remote " "cache:\n  " + "\n  ".join(
-        not_hit
-    ) + f"\nremote cache counters: " + json.dumps(
-        {k: v for k, v in counters.items() if k.startswith("remote_cache")}
+    remote_counters = {k: v for k, v in counters.items() if k.startswith("remote_cache")}
+    message = (
+        "processes of the plugin that the second machine ran instead of taking from the remote "
+        "cache:\n  "
+        + "\n  ".join(not_hit)
+        + f"\nremote cache counters: {json.dumps(remote_counters)}"
     )
+    assert not not_hit, message
     assert counters.get("remote_cache_requests_cached", 0) >= len(expected), counters
     print(
         f"first run {first.seconds:.1f}s, second run {second.seconds:.1f}s; "
@@ -243,7 +248,7 @@ def test_second_run_gets_every_plugin_process_from_the_remote_cache(runs) -> Non
 
 
 @pytest.mark.parametrize("artifact", ARTIFACTS, ids=("pydantic", "layer"))
-def test_artifacts_are_byte_identical(runs, artifact: Artifact) -> None:
+def test_artifacts_are_byte_identical(runs: Runs, artifact: Artifact) -> None:
     first_root, _, second_root, _ = runs
     first, second = first_root / artifact.dist_path, second_root / artifact.dist_path
     assert first.is_file() and second.is_file(), f"{artifact.dist_path} missing"

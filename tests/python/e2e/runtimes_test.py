@@ -4,7 +4,8 @@ import and call their handlers with the runtime's CPython from the read-only unp
 
 - python3.12 and python3.13 on x86_64 run with this machine's CPythons (as in package_test.py);
 - python3.14 on x86_64 runs with Debian sid's CPython 3.14, and arm64 python3.11 and python3.13
-  with Debian bookworm's and trixie's, all under QEMU's user-mode emulator (see `pants_aws_lambda.testutil.emulated`).
+  with Debian bookworm's and trixie's, all under QEMU's user-mode emulator (see
+  `pants_aws_lambda.testutil.emulated`).
 
 One nested `./pants package` call builds every artifact. The checks are on real values computed
 by the shipped native code, and every compiled library in each zip must be for the function's

@@ -1,4 +1,5 @@
-"""End to end: loading the plugin adds no warning to a run, whatever pyparsing Pants' environment has.
+"""End to end: loading the plugin adds no warning to a run, whatever pyparsing Pants' environment
+has.
 
 Pants 2.17.1 leaves pyparsing unpinned, so `pip install pantsbuild.pants==2.17.1` gets the newest,
 and from pyparsing 3.3 on, `packaging` 21.3 (which Pants ships and the plugin uses) warns when it is

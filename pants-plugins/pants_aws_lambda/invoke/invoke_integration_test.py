@@ -48,11 +48,14 @@ def rule_runner() -> RuleRunner:
             "src/proj/app.py": APP,
             "src/proj/BUILD": (
                 "python_sources()\n"
-                "python_aws_lambda_layer(name='lib', runtime='python3.12', dependencies=['src/shared'], "
+                "python_aws_lambda_layer(name='lib', runtime='python3.12', "
+                "dependencies=['src/shared'], "
                 "include_requirements=False)\n"
-                "python_aws_lambda_function(name='fn', runtime='python3.12', handler='app.py:handler', "
+                "python_aws_lambda_function(name='fn', runtime='python3.12', "
+                "handler='app.py:handler', "
                 "layers=[':lib'])\n"
-                "python_aws_lambda_function(name='fn-arm64', runtime='python3.12', architecture='arm64', "
+                "python_aws_lambda_function(name='fn-arm64', runtime='python3.12', "
+                "architecture='arm64', "
                 "handler='app.py:handler')\n"
             ),
         }
@@ -108,7 +111,8 @@ def test_refuses_another_architecture_without_an_emulated_interpreter(
         {
             "src/proj/BUILD": (
                 "python_sources()\n"
-                f"python_aws_lambda_function(name='other', runtime='python3.12', architecture='{other}', "
+                "python_aws_lambda_function(name='other', runtime='python3.12', "
+                f"architecture='{other}', "
                 "handler='app.py:handler')\n"
             )
         }
@@ -134,7 +138,8 @@ def test_refuses_a_root_without_the_runtimes_python(
         {
             "src/proj/BUILD": (
                 "python_sources()\n"
-                f"python_aws_lambda_function(name='other', runtime='python3.12', architecture='{other}', "
+                "python_aws_lambda_function(name='other', runtime='python3.12', "
+                f"architecture='{other}', "
                 "handler='app.py:handler')\n"
             )
         }
@@ -232,7 +237,8 @@ def test_awslambdaric_and_the_direct_runner_answer_alike(
             "src/parity/app.py": PARITY_APP,
             "src/parity/BUILD": (
                 "python_sources()\n"
-                f"python_aws_lambda_function(name='fn', runtime='{runtime.name}', handler='app.py:handler')\n"
+                f"python_aws_lambda_function(name='fn', runtime='{runtime.name}', "
+                "handler='app.py:handler')\n"
             ),
         }
     )
@@ -258,8 +264,8 @@ def test_awslambdaric_and_the_direct_runner_answer_alike(
     ok = results["direct"]["ok"]
     assert ok.returncode == 0, ok.stderr
     assert ok.stdout == (
-        '{"name": "%s", "price": 1.10, "point": {"x": 1, "y": 2.5}, "nan": NaN, "nested": [["a", null, true]]}\n'
-        % name
+        '{"name": "%s", "price": 1.10, "point": {"x": 1, "y": 2.5}, "nan": NaN, "nested": [["a", '
+        "null, true]]}\n" % name
     )
     assert "\tcaf\u00e9 ok\n" in ok.stderr and "from the context\n" in ok.stderr
 

@@ -16,7 +16,7 @@ from pants.testutil.rule_runner import RuleRunner
 from pants_aws_lambda.requirements import wheels
 from pants_aws_lambda.runtimes.complete_platforms import complete_platform
 from pants_aws_lambda.runtimes.table import RUNTIMES
-from pants_aws_lambda.testutil.rules import package_zip, rule_runner, set_options  # noqa: F401
+from pants_aws_lambda.testutil.rules import package_zip, set_options
 
 REQUIREMENTS = ("numpy", "orjson", "pydantic>=2", "cryptography")
 APP = "import numpy, orjson, pydantic, cryptography\n\ndef handler(event, context):\n    return 1\n"
@@ -66,7 +66,8 @@ def test_unpinned_compiled_requirements_package_from_wheels(
     for name in zf.namelist():
         top, _, rest = name.partition("/")
         if top.endswith(".dist-info") and rest == "WHEEL":
-            # A `Tag:` line may be a compressed tag set (`cp38-cp38-manylinux_2_17_x.manylinux2014_x`).
+            # A `Tag:` line may be a compressed tag set
+            # (`cp38-cp38-manylinux_2_17_x.manylinux2014_x`).
             tags = [
                 str(tag)
                 for line in zf.read(name).decode().splitlines()

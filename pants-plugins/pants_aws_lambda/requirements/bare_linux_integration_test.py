@@ -13,14 +13,14 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import pytest
 from pants.engine.addresses import Address
 from pants.testutil.rule_runner import RuleRunner
 
 from pants_aws_lambda.testutil.elf_builder import build_elf
-from pants_aws_lambda.testutil.rules import (  # noqa: F401 (the fixture)
+from pants_aws_lambda.testutil.rules import (
     assert_package_error,
     package_zip,
-    rule_runner,
     set_options,
 )
 from pants_aws_lambda.testutil.wheels import lock, write_wheel
@@ -43,7 +43,8 @@ def write_tinyext_function(rule_runner: RuleRunner, tmp_path: Path, glibc: str) 
             "src/proj/BUILD": (
                 "python_sources(resolve='tiny')\n"
                 "python_requirement(name='req', requirements=['tinyext==1.0'], resolve='tiny')\n"
-                "python_aws_lambda_function(name='fn', handler='app.py:handler', runtime='python3.12',"
+                "python_aws_lambda_function(name='fn', handler='app.py:handler', "
+                "runtime='python3.12',"
                 " bytecode='none', dependencies=[':req'], resolve='tiny')\n"
             ),
         }
@@ -58,7 +59,7 @@ def write_tinyext_function(rule_runner: RuleRunner, tmp_path: Path, glibc: str) 
 
 
 def test_bare_linux_wheel_within_the_runtimes_glibc_warns(
-    rule_runner: RuleRunner, tmp_path: Path, caplog
+    rule_runner: RuleRunner, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     address = write_tinyext_function(rule_runner, tmp_path, "GLIBC_2.17")
     with caplog.at_level(logging.WARNING):

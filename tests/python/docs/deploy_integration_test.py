@@ -14,9 +14,8 @@ import pytest
 from pants.engine.addresses import Address
 from pants.testutil.rule_runner import RuleRunner
 
-from pants_aws_lambda.testutil.rules import (  # noqa: F401 (the fixture)
+from pants_aws_lambda.testutil.rules import (
     build_package_and_metadata,
-    rule_runner,
 )
 
 
@@ -60,8 +59,10 @@ def examples(rule_runner: RuleRunner) -> dict[str, dict]:
             "src/hello/app.py": "def handler(event, context):\n    return 1\n",
             "src/hello/BUILD": (
                 "python_sources()\n"
-                "python_aws_lambda_layer(name='shared', runtime='python3.12', dependencies=['src/lib'])\n"
-                "python_aws_lambda_function(name='lambda', runtime='python3.12', handler='app.py:handler', "
+                "python_aws_lambda_layer(name='shared', runtime='python3.12', "
+                "dependencies=['src/lib'])\n"
+                "python_aws_lambda_function(name='lambda', runtime='python3.12', "
+                "handler='app.py:handler', "
                 "layers=[':shared'])\n"
             ),
         }

@@ -5,7 +5,8 @@ architecture loads: it is packaged, from a lockfile and without one. An sdist wi
 (`crcmod==1.7`, whose C extension builds on a Linux machine with a compiler) would build for the
 machine running Pants: it is refused, naming the requirement, and no zip is written. Without a
 lockfile, PEX takes the newest release that has a wheel for the runtime over a newer release that
-would have to be built (numpy 2.3+ publishes wheels for glibc 2.27+ only; python3.11 on Lambda has 2.26).
+would have to be built (numpy 2.3+ publishes wheels for glibc 2.27+ only; python3.11 on Lambda
+has 2.26).
 """
 
 from __future__ import annotations
@@ -17,10 +18,9 @@ from pants.engine.addresses import Address
 from pants.testutil.rule_runner import RuleRunner
 
 from pants_aws_lambda.testutil import TESTDATA
-from pants_aws_lambda.testutil.rules import (  # noqa: F401 (the fixture)
+from pants_aws_lambda.testutil.rules import (
     assert_package_error,
     package_zip,
-    rule_runner,
     set_options,
 )
 
@@ -60,7 +60,8 @@ def write(
             "src/proj/BUILD": (
                 f"python_sources({resolve_field[2:]})\n"
                 f"python_requirement(name='req', requirements=[{requirement!r}]{resolve_field})\n"
-                f"python_aws_lambda_function(name='fn', handler='app.py:handler', {fields}{resolve_field})\n"
+                "python_aws_lambda_function(name='fn', handler='app.py:handler', "
+                f"{fields}{resolve_field})\n"
             ),
         }
     )

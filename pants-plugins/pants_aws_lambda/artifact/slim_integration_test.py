@@ -13,6 +13,7 @@ import logging
 import subprocess
 import zipfile
 from pathlib import Path
+from typing import Dict, Tuple
 
 import pytest
 from pants.engine.addresses import Address
@@ -34,7 +35,10 @@ from pants_aws_lambda.testutil.rules import (
 )
 from pants_aws_lambda.testutil.wheels import lock
 
-HANDLER = "import tinyslim\n\ndef handler(event, context):\n    return {'plain': tinyslim._plain.__name__}\n"
+HANDLER = (
+    "import tinyslim\n\n"
+    "def handler(event, context):\n    return {'plain': tinyslim._plain.__name__}\n"
+)
 # Target -> (runtime, architecture, extra fields). `fn` is slim by the repository-wide option,
 # `fat` opts out by its field; nothing here runs an arm64 CPython 3.12 to prove `refused`.
 TARGETS = {
@@ -46,7 +50,8 @@ TARGETS = {
 
 
 def _arm64_root() -> str | None:
-    """The arm64 CPython 3.13 root that proves `fn-arm64`, when this machine has or can build one."""
+    """The arm64 CPython 3.13 root that proves `fn-arm64`, when this machine has or can build
+    one."""
     if slim_wheel.compiler("arm64") is None:
         return None
     try:
@@ -56,10 +61,14 @@ def _arm64_root() -> str | None:
         return None
 
 
+# The module's rule runner, and the files of the slim wheel for each CPU.
+SlimRepo = Tuple[RuleRunner, Dict[str, Dict[str, bytes]]]
+
+
 @pytest.fixture(scope="module")
 def slim_repo(
     tmp_path_factory: pytest.TempPathFactory,
-) -> tuple[RuleRunner, dict[str, dict[str, bytes]]]:
+) -> SlimRepo:
     """One rule runner for every test here (its processes are shared): the wheel for each CPU
     this machine can compile it for, one lockfile of them, and the targets of `TARGETS`."""
     tmp_path = tmp_path_factory.mktemp("slim")
@@ -75,7 +84,8 @@ def slim_repo(
     )
     targets = "".join(
         f"python_aws_lambda_function(name='{name}', handler='app.py:handler', runtime='{runtime}', "
-        f"architecture='{architecture}', {fields}bytecode='none', dependencies=[':req'], resolve='tiny')\n"
+        f"architecture='{architecture}', {fields}bytecode='none', dependencies=[':req'], "
+        "resolve='tiny')\n"
         for name, (runtime, architecture, fields) in TARGETS.items()
     )
     rule_runner.write_files(
@@ -154,7 +164,8 @@ def _run_handler(command: list[str], zf: zipfile.ZipFile, tmp_path: Path) -> str
             "-I",
             "-S",
             "-c",
-            "import sys; sys.path.insert(0, '.'); import lambda_function; print(lambda_function.handler({}, None))",
+            "import sys; sys.path.insert(0, '.'); import lambda_function; "
+            "print(lambda_function.handler({}, None))",
         ],
         cwd=root,
         capture_output=True,
@@ -172,7 +183,7 @@ def _package(rule_runner: RuleRunner, name: str) -> tuple[zipfile.ZipFile, tuple
 
 
 def test_slim_x86_64_keeps_what_breaks_and_saves_per_kind(
-    slim_repo, tmp_path: Path, caplog
+    slim_repo: SlimRepo, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     rule_runner, files_by_architecture = slim_repo
     python = find_cpython("3.12")
@@ -193,7 +204,9 @@ def test_slim_x86_64_keeps_what_breaks_and_saves_per_kind(
     assert not any("Slim" in line for line in fat_lines)
 
 
-def test_slim_arm64_under_qemu(slim_repo, tmp_path: Path, caplog) -> None:
+def test_slim_arm64_under_qemu(
+    slim_repo: SlimRepo, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     rule_runner, files_by_architecture = slim_repo
     if slim_wheel.compiler("arm64") is None:
         unavailable(
@@ -209,7 +222,7 @@ def test_slim_arm64_under_qemu(slim_repo, tmp_path: Path, caplog) -> None:
     assert _run_handler(command, zf, tmp_path) == "{'plain': 'tinyslim._plain'}"
 
 
-def test_slim_without_an_interpreter_for_the_proof_is_refused(slim_repo) -> None:
+def test_slim_without_an_interpreter_for_the_proof_is_refused(slim_repo: SlimRepo) -> None:
     rule_runner, files_by_architecture = slim_repo
     if "arm64" not in files_by_architecture:
         unavailable(

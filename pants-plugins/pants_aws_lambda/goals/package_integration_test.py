@@ -13,12 +13,11 @@ from pants.testutil.rule_runner import RuleRunner
 
 from pants_aws_lambda.build.field_sets import PythonAwsLambdaLayerFieldSet
 from pants_aws_lambda.runtimes.table import RUNTIMES
-from pants_aws_lambda.testutil.rules import (  # noqa: F401 (the fixture)
+from pants_aws_lambda.testutil.rules import (
     INTERPRETER_CONSTRAINTS,
     assert_package_error,
     build_package_and_metadata,
     package_zip,
-    rule_runner,
     set_options,
 )
 
@@ -36,7 +35,10 @@ def write_function(
     rule_runner.write_files(
         {
             "src/proj/app.py": app,
-            "src/proj/BUILD": f"python_sources()\n{extra_build}\npython_aws_lambda_function(name='fn', {fields})\n",
+            "src/proj/BUILD": (
+                f"python_sources()\n{extra_build}\n"
+                f"python_aws_lambda_function(name='fn', {fields})\n"
+            ),
         }
     )
 
@@ -104,7 +106,8 @@ def test_native_requirement_for_each_architecture(
 def test_include_requirements_false(rule_runner: RuleRunner) -> None:
     write_function(
         rule_runner,
-        "runtime='python3.12', handler='app.py:handler', include_requirements=False, bytecode='none', "
+        "runtime='python3.12', handler='app.py:handler', include_requirements=False, "
+        "bytecode='none', "
         "dependencies=[':pydantic']",
         extra_build="python_requirement(name='pydantic', requirements=['pydantic>=2.5,<3'])",
     )
@@ -112,7 +115,8 @@ def test_include_requirements_false(rule_runner: RuleRunner) -> None:
     assert zf.namelist() == ["lambda_function.py", "proj/", "proj/app.py"]
 
 
-# The error tests share one shape on purpose: each writes its case and lists what the message must say.
+# The error tests share one shape on purpose: each writes its case and lists what the message
+# must say.
 def test_missing_function(rule_runner: RuleRunner) -> None:
     write_function(rule_runner, "runtime='python3.12', handler='app.py:hander'")
     assert_package_error(
@@ -236,7 +240,10 @@ def test_deprecated_target_alias_still_packages(rule_runner: RuleRunner) -> None
     rule_runner.write_files(
         {
             "src/proj/app.py": HELLO,
-            "src/proj/BUILD": "python_sources()\npython_awslambda(name='fn', runtime='python3.9', handler='app.py:handler')\n",
+            "src/proj/BUILD": (
+                "python_sources()\n"
+                "python_awslambda(name='fn', runtime='python3.9', handler='app.py:handler')\n"
+            ),
         }
     )
     zf, built = package_zip(rule_runner, Address("src/proj", target_name="fn"))
@@ -248,7 +255,11 @@ def test_handler_module_named_like_the_reexport(rule_runner: RuleRunner) -> None
     rule_runner.write_files(
         {
             "src/lambda_function.py": "def main(event, context):\n    return 1\n",
-            "src/BUILD": "python_sources()\npython_aws_lambda_function(name='fn', runtime='python3.12', handler='lambda_function.py:main')\n",
+            "src/BUILD": (
+                "python_sources()\n"
+                "python_aws_lambda_function(name='fn', runtime='python3.12', "
+                "handler='lambda_function.py:main')\n"
+            ),
         }
     )
     assert_package_error(
@@ -281,7 +292,10 @@ def test_handler_with_syntax_of_the_runtime_python(rule_runner: RuleRunner) -> N
 
 
 def test_handler_with_syntax_newer_than_the_runtime(rule_runner: RuleRunner) -> None:
-    app = "import sys\n\nmatch sys.argv:\n    case _:\n        pass\n\ndef handler(event, context):\n    return 1\n"
+    app = (
+        "import sys\n\nmatch sys.argv:\n    case _:\n        pass\n\n"
+        "def handler(event, context):\n    return 1\n"
+    )
     write_function(
         rule_runner, "runtime='python3.9', handler='app.py:handler', bytecode='none'", app=app
     )
@@ -306,7 +320,8 @@ def test_first_party_module_that_does_not_compile(
     rule_runner.write_files({"src/proj/util.py": "X = 1\n\ndef broken(:\n    pass\n"})
     write_function(
         rule_runner,
-        f"runtime='{runtime}', handler='app.py:handler', bytecode='{bytecode}', dependencies=['./util.py']",
+        f"runtime='{runtime}', handler='app.py:handler', bytecode='{bytecode}', "
+        "dependencies=['./util.py']",
     )
     message = assert_package_error(
         rule_runner,
@@ -325,7 +340,11 @@ def test_layer_module_that_does_not_compile_names_its_path_in_the_layer(
     rule_runner.write_files(
         {
             "src/lib/shared.py": "def f():\n    return 1\nreturn 2\n",
-            "src/lib/BUILD": "python_sources()\npython_aws_lambda_layer(name='layer', runtime='python3.12', dependencies=['./shared.py'])\n",
+            "src/lib/BUILD": (
+                "python_sources()\n"
+                "python_aws_lambda_layer(name='layer', runtime='python3.12', "
+                "dependencies=['./shared.py'])\n"
+            ),
         }
     )
     tgt = rule_runner.get_target(Address("src/lib", target_name="layer"))
@@ -356,7 +375,7 @@ def write_function_for_python399(rule_runner: RuleRunner, fields: str, app: str 
 
 
 def test_handler_unreadable_by_pants_python_without_the_runtime_python(
-    rule_runner: RuleRunner, caplog
+    rule_runner: RuleRunner, caplog: pytest.LogCaptureFixture
 ) -> None:
     # Pants' older parser cannot judge a CPython 3.99 grammar, so it packages.
     write_function_for_python399(rule_runner, ", bytecode='none'", app=MODERN)
@@ -398,7 +417,9 @@ def test_bytecode_none(rule_runner: RuleRunner) -> None:
     assert "Bytecode: none" in "\n".join(built.artifacts[0].extra_log_lines)
 
 
-def test_bytecode_without_interpreter_warns_and_packages(rule_runner: RuleRunner, caplog) -> None:
+def test_bytecode_without_interpreter_warns_and_packages(
+    rule_runner: RuleRunner, caplog: pytest.LogCaptureFixture
+) -> None:
     # No machine has a CPython 3.99 to compile with.
     write_function_for_python399(rule_runner, "")
     zf, built = package_zip(rule_runner, Address("src/proj", target_name="fn"))
@@ -498,7 +519,8 @@ def test_metadata_of_a_function_and_its_layer(rule_runner: RuleRunner) -> None:
     assert "handler" not in layer_data and "layers" not in layer_data
     assert f"    CodeSha256: {layer_data['code_sha256']}" in layer.artifacts[0].extra_log_lines
 
-    # The same inputs give the same bytes; an edit of the function changes its hash, not the layer's.
+    # The same inputs give the same bytes; an edit of the function changes its hash, not the
+    # layer's.
     _, _, again = build_package_and_metadata(rule_runner, Address("src/proj", target_name="fn"))
     assert again == data
     rule_runner.write_files({"src/proj/app.py": HELLO + "\n# edited\n"})

@@ -9,7 +9,7 @@ from pants.core.goals.package import BuiltPackage
 from pants.engine.addresses import Address
 from pants.testutil.rule_runner import RuleRunner
 
-from pants_aws_lambda.testutil.rules import build_package, rule_runner  # noqa: F401 (the fixture)
+from pants_aws_lambda.testutil.rules import build_package
 
 APP = (
     "import typing_extensions\n\n"
@@ -25,9 +25,11 @@ def write_project(rule_runner: RuleRunner, layout: str) -> None:
             "src/proj/BUILD": (
                 "python_sources()\n"
                 "python_requirement(name='te', requirements=['typing-extensions'])\n"
-                f"python_aws_lambda_function(name='fn', runtime='python3.12', handler='app.py:handler', "
+                "python_aws_lambda_function(name='fn', runtime='python3.12', "
+                "handler='app.py:handler', "
                 f"dependencies=[':te'], layout='{layout}')\n"
-                f"python_aws_lambda_layer(name='layer', runtime='python3.12', dependencies=[':te', ':proj'], "
+                "python_aws_lambda_layer(name='layer', runtime='python3.12', "
+                "dependencies=[':te', ':proj'], "
                 f"layout='{layout}')\n"
             ),
         }

@@ -73,7 +73,8 @@ def write_function(rule_runner: RuleRunner, runtime: str, architecture: str, lay
     else:
         # The flat directory leaves pydantic to a flat layer.
         targets = (
-            f"python_aws_lambda_layer(name='deps', {common}, dependencies=[':pydantic'], include_sources=False)\n"
+            f"python_aws_lambda_layer(name='deps', {common}, dependencies=[':pydantic'], "
+            "include_sources=False)\n"
             f"python_aws_lambda_function(name='fn', {common}, handler='app.py:handler', "
             "dependencies=[':tool', ':pydantic'], layers=[':deps'])\n"
         )
@@ -84,8 +85,8 @@ def write_function(rule_runner: RuleRunner, runtime: str, architecture: str, lay
             "src/proj/BUILD": (
                 "python_sources(resolve='al2023')\n"
                 "resource(name='tool', source='tool.sh')\n"
-                "python_requirement(name='pydantic', requirements=['pydantic>=2.9,<3'], resolve='al2023')\n"
-                + targets
+                "python_requirement(name='pydantic', requirements=['pydantic>=2.9,<3'], "
+                "resolve='al2023')\n" + targets
             ),
         }
     )

@@ -7,15 +7,15 @@ import os
 import subprocess
 from pathlib import Path
 
+import pytest
 from pants.engine.addresses import Address
 from pants.testutil.rule_runner import RuleRunner
 
 from pants_aws_lambda.testutil import TESTDATA
 from pants_aws_lambda.testutil.interpreters import require_cpython
-from pants_aws_lambda.testutil.rules import (  # noqa: F401 (the fixture)
+from pants_aws_lambda.testutil.rules import (
     assert_package_error,
     package_zip,
-    rule_runner,
     set_options,
 )
 
@@ -25,7 +25,8 @@ PYDANTIC_APP = (
     "class Greeting(pydantic.BaseModel):\n"
     "    name: str\n\n"
     "def handler(event, context):\n"
-    "    return {'message': greet(Greeting.model_validate(event).name), 'pydantic': pydantic.VERSION}\n"
+    "    return {'message': greet(Greeting.model_validate(event).name), 'pydantic': "
+    "pydantic.VERSION}\n"
 )
 
 
@@ -38,9 +39,12 @@ def write_layered_project(rule_runner: RuleRunner, function_fields: str = "") ->
             "src/proj/BUILD": (
                 "python_sources()\n"
                 "python_requirement(name='pydantic', requirements=['pydantic>=2.5,<3'])\n"
-                "python_aws_lambda_layer(name='deps', runtime='python3.12', dependencies=[':pydantic'], include_sources=False)\n"
-                "python_aws_lambda_layer(name='lib', runtime='python3.12', dependencies=['src/shared'], include_requirements=False)\n"
-                "python_aws_lambda_function(name='fn', runtime='python3.12', handler='app.py:handler', "
+                "python_aws_lambda_layer(name='deps', runtime='python3.12', "
+                "dependencies=[':pydantic'], include_sources=False)\n"
+                "python_aws_lambda_layer(name='lib', runtime='python3.12', "
+                "dependencies=['src/shared'], include_requirements=False)\n"
+                "python_aws_lambda_function(name='fn', runtime='python3.12', "
+                "handler='app.py:handler', "
                 f"dependencies=[':pydantic'], layers=[':deps', ':lib'], {function_fields})\n"
             ),
         }
@@ -87,19 +91,25 @@ def test_function_and_layers_run_together_in_lambdas_sys_path_order(
     assert json.loads(result.stdout)["message"] == "Hello, layers!"
 
 
-# The error tests share one shape on purpose: each writes its case and lists what the message must say.
+# The error tests share one shape on purpose: each writes its case and lists what the message
+# must say.
 def test_layer_version_conflict(rule_runner: RuleRunner) -> None:
     testdata = TESTDATA
     rule_runner.write_files(
         {
             "lock/te-old.lock": (testdata / "typing-extensions-4.12.2.lock").read_text(),
             "lock/te-new.lock": (testdata / "typing-extensions-4.13.2.lock").read_text(),
-            "src/proj/app.py": "import typing_extensions\n\ndef handler(event, context):\n    return 1\n",
+            "src/proj/app.py": (
+                "import typing_extensions\n\ndef handler(event, context):\n    return 1\n"
+            ),
             "src/proj/BUILD": (
                 "python_sources(resolve='new')\n"
-                "python_requirement(name='te-old', requirements=['typing-extensions==4.12.2'], resolve='old')\n"
-                "python_requirement(name='te-new', requirements=['typing-extensions==4.13.2'], resolve='new')\n"
-                "python_aws_lambda_layer(name='layer', runtime='python3.12', resolve='old', dependencies=[':te-old'])\n"
+                "python_requirement(name='te-old', requirements=['typing-extensions==4.12.2'], "
+                "resolve='old')\n"
+                "python_requirement(name='te-new', requirements=['typing-extensions==4.13.2'], "
+                "resolve='new')\n"
+                "python_aws_lambda_layer(name='layer', runtime='python3.12', resolve='old', "
+                "dependencies=[':te-old'])\n"
                 "python_aws_lambda_function(name='fn', runtime='python3.12', resolve='new', "
                 "handler='app.py:handler', dependencies=[':te-new'], layers=[':layer'])\n"
             ),
@@ -107,7 +117,8 @@ def test_layer_version_conflict(rule_runner: RuleRunner) -> None:
     )
     set_options(
         rule_runner,
-        "--python-resolves={'python-default': 'lock/default.lock', 'old': 'lock/te-old.lock', 'new': 'lock/te-new.lock'}",
+        "--python-resolves={'python-default': 'lock/default.lock', 'old': 'lock/te-old.lock', "
+        "'new': 'lock/te-new.lock'}",
         "--python-invalid-lockfile-behavior=ignore",
     )
     assert_package_error(
@@ -126,8 +137,10 @@ def test_layer_platform_must_match(rule_runner: RuleRunner) -> None:
             "src/proj/app.py": "def handler(event, context):\n    return 1\n",
             "src/proj/BUILD": (
                 "python_sources()\n"
-                "python_aws_lambda_layer(name='layer', runtime='python3.12', architecture='arm64', dependencies=[':proj'])\n"
-                "python_aws_lambda_function(name='fn', runtime='python3.12', handler='app.py:handler', layers=[':layer'])\n"
+                "python_aws_lambda_layer(name='layer', runtime='python3.12', "
+                "architecture='arm64', dependencies=[':proj'])\n"
+                "python_aws_lambda_function(name='fn', runtime='python3.12', "
+                "handler='app.py:handler', layers=[':layer'])\n"
             ),
         }
     )
@@ -151,7 +164,8 @@ def test_too_many_layers(rule_runner: RuleRunner) -> None:
             "src/proj/app.py": "def handler(event, context):\n    return 1\n",
             "src/proj/BUILD": (
                 f"python_sources()\n{layers}"
-                "python_aws_lambda_function(name='fn', runtime='python3.12', handler='app.py:handler', "
+                "python_aws_lambda_function(name='fn', runtime='python3.12', "
+                "handler='app.py:handler', "
                 f"layers={[f':l{i}' for i in range(6)]!r})\n"
             ),
         }
@@ -172,9 +186,13 @@ def test_exclude_removes_exactly_what_it_matches(rule_runner: RuleRunner) -> Non
     # A function that carries its own requirements, with and without `exclude`.
     build.write_text(
         build.read_text()
-        + "python_aws_lambda_function(name='all', runtime='python3.12', handler='app.py:handler', bytecode='none')\n"
-        + "python_aws_lambda_function(name='some', runtime='python3.12', handler='app.py:handler', bytecode='none', "
-        + "exclude=['pydantic/v1/**', '**/*.pyi', 'shared/**'])\n"
+        + (
+            "python_aws_lambda_function(name='all', runtime='python3.12', "
+            "handler='app.py:handler', bytecode='none')\n"
+            "python_aws_lambda_function(name='some', runtime='python3.12', "
+            "handler='app.py:handler', bytecode='none', "
+            "exclude=['pydantic/v1/**', '**/*.pyi', 'shared/**'])\n"
+        )
     )
     everything, _ = package_zip(rule_runner, Address("src/proj", target_name="all"))
     some, built = package_zip(rule_runner, Address("src/proj", target_name="some"))
@@ -196,7 +214,8 @@ def test_excluding_the_handler_module_is_an_error(rule_runner: RuleRunner) -> No
             "src/proj/app.py": "def handler(event, context):\n    return 1\n",
             "src/proj/BUILD": (
                 "python_sources()\n"
-                "python_aws_lambda_function(name='fn', runtime='python3.12', handler='app.py:handler', exclude=['proj/**'])\n"
+                "python_aws_lambda_function(name='fn', runtime='python3.12', "
+                "handler='app.py:handler', exclude=['proj/**'])\n"
             ),
         }
     )
@@ -221,8 +240,10 @@ def test_oversized_function_fails_with_the_largest_parts(rule_runner: RuleRunner
             "src/proj/BUILD": (
                 "python_sources()\n"
                 "resource(name='a', source='data/a.bin')\n"
-                "python_aws_lambda_layer(name='layer', runtime='python3.12', dependencies=['src/shared:b'])\n"
-                "python_aws_lambda_function(name='fn', runtime='python3.12', handler='app.py:handler', "
+                "python_aws_lambda_layer(name='layer', runtime='python3.12', "
+                "dependencies=['src/shared:b'])\n"
+                "python_aws_lambda_function(name='fn', runtime='python3.12', "
+                "handler='app.py:handler', "
                 "bytecode='none', dependencies=[':a'], layers=[':layer'])\n"
             ),
         }
@@ -243,7 +264,9 @@ def test_oversized_function_fails_with_the_largest_parts(rule_runner: RuleRunner
     assert "Wrote" not in message
 
 
-def test_over_50_mb_zipped_warns_but_packages(rule_runner: RuleRunner, caplog) -> None:
+def test_over_50_mb_zipped_warns_but_packages(
+    rule_runner: RuleRunner, caplog: pytest.LogCaptureFixture
+) -> None:
     # Random bytes do not compress: the zip stays over the direct-upload limit.
     rule_runner.write_files(
         {
@@ -252,7 +275,8 @@ def test_over_50_mb_zipped_warns_but_packages(rule_runner: RuleRunner, caplog) -
             "src/proj/BUILD": (
                 "python_sources()\n"
                 "resource(name='blob', source='data/blob.bin')\n"
-                "python_aws_lambda_function(name='fn', runtime='python3.12', handler='app.py:handler', "
+                "python_aws_lambda_function(name='fn', runtime='python3.12', "
+                "handler='app.py:handler', "
                 "bytecode='none', dependencies=[':blob'])\n"
             ),
         }

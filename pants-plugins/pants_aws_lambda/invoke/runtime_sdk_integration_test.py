@@ -109,8 +109,10 @@ def rule_runner() -> RuleRunner:
             "src/own/app.py": APP,
             "src/own/BUILD": (
                 "python_sources(resolve='boto3-old')\n"
-                f"python_requirement(name='boto3', requirements=['boto3=={OWN_BOTO3}'], resolve='boto3-old')\n"
-                "python_aws_lambda_function(name='fn', runtime='python3.12', handler='app.py:handler', "
+                f"python_requirement(name='boto3', requirements=['boto3=={OWN_BOTO3}'], "
+                "resolve='boto3-old')\n"
+                "python_aws_lambda_function(name='fn', runtime='python3.12', "
+                "handler='app.py:handler', "
                 "resolve='boto3-old', dependencies=[':boto3'])\n"
             ),
         }
@@ -120,7 +122,8 @@ def rule_runner() -> RuleRunner:
 
 def options(*extra: str) -> tuple[str, ...]:
     return (
-        "--python-resolves={'python-default': 'lock/default.lock', 'boto3-old': 'lock/boto3-old.lock'}",
+        "--python-resolves={'python-default': 'lock/default.lock', 'boto3-old': "
+        "'lock/boto3-old.lock'}",
         "--python-resolves-to-interpreter-constraints={'boto3-old': ['CPython>=3.12,<3.15']}",
         "--python-infer-unowned-dependency-behavior=ignore",
         "--lambda-invoke-timeout=60",

@@ -14,11 +14,10 @@ from pants.engine.addresses import Address
 from pants.testutil.rule_runner import RuleRunner
 
 from pants_aws_lambda.requirements.lockfile import MIN_PEX_VERSION
-from pants_aws_lambda.testutil.rules import (  # noqa: F401 (the fixture)
+from pants_aws_lambda.testutil.rules import (
     LOCKFILE,
     assert_package_error,
     pex_cli_options,
-    rule_runner,
     set_options,
 )
 
@@ -49,7 +48,8 @@ def write(rule_runner: RuleRunner, lock: str) -> None:
             "src/proj/BUILD": (
                 "python_sources()\n"
                 "python_requirement(name='pydantic', requirements=['pydantic>=2.5,<3'])\n"
-                "python_aws_lambda_function(name='fn', runtime='python3.13', handler='app.py:handler')\n"
+                "python_aws_lambda_function(name='fn', runtime='python3.13', "
+                "handler='app.py:handler')\n"
             ),
         }
     )

@@ -1,4 +1,5 @@
-"""What the size error's remedies are measured from: `tests` directories and first-party directories."""
+"""What the size error's remedies are measured from (`artifact.py`): `tests` directories and
+first-party directories."""
 
 from __future__ import annotations
 
