@@ -3,51 +3,23 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Mapping, Sequence
+from typing import Mapping, Sequence
 
 from pants.engine.addresses import Address
 from pants.util.strutil import softwrap
 
 from pants_aws_lambda.artifact import remedies
+from pants_aws_lambda.artifact.artifact import LambdaArtifact
+from pants_aws_lambda.artifact.output import ArtifactOutput
+from pants_aws_lambda.artifact.sizes import format_bytes, format_exact
 from pants_aws_lambda.errors import LambdaPackagingError
-
-if TYPE_CHECKING:
-    # Only for annotations: the artifact's modules use the field types, whose help quotes the limits.
-    from pants_aws_lambda.artifact.artifact import LambdaArtifact
-    from pants_aws_lambda.artifact.output import ArtifactOutput
+from pants_aws_lambda.facts.quotas import (
+    CONTAINER_IMAGE_BYTES,
+    DIRECT_UPLOAD_ZIPPED_BYTES,
+    UNZIPPED_BYTES,
+)
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Limit:
-    value: int
-    what: str
-
-
-# AWS Lambda quotas for .zip deployments. AWS writes "250 MB" for 250 x 2^20 bytes: sizes here are
-# binary (KiB, MiB, GiB), so a size and a limit always compare as their numbers read.
-UNZIPPED_BYTES = Limit(250 * 2**20, "250 MiB unzipped, function and all its layers together")
-DIRECT_UPLOAD_ZIPPED_BYTES = Limit(50 * 2**20, "50 MiB zipped for direct upload")
-LAYERS_PER_FUNCTION = Limit(5, "5 layers per function")
-# ... and for container images, which the `flat` layout is for.
-CONTAINER_IMAGE_BYTES = Limit(10 * 2**30, "10 GiB per container image")
-
-
-def format_bytes(size: int) -> str:
-    """A size in binary units, as AWS's limits count: `243.2 MiB` is 243.2 x 2^20 bytes."""
-    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
-        if size >= scale:
-            # Never round up to the next tenth: a size just under a limit must not read as it.
-            tenths = size * 10 // scale
-            return f"{tenths // 10}.{tenths % 10} {unit}"
-    return f"{size} B"
-
-
-def format_exact(size: int) -> str:
-    """A size in binary units with its exact byte count, for messages about a crossed limit."""
-    return f"{format_bytes(size)} ({size:,} bytes)"
 
 
 def size_breakdown(

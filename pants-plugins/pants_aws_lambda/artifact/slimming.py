@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Iterable, Mapping
 
-from pants_aws_lambda.artifact.limits import format_bytes
+from pants_aws_lambda.artifact.sizes import format_bytes
 from pants_aws_lambda.requirements.elf import is_shared_object
 
 

@@ -17,13 +17,13 @@ from pants.util.logging import LogLevel
 from pants.util.strutil import softwrap
 
 from pants_aws_lambda import pants_compat
+from pants_aws_lambda.facts.architectures import ARCHITECTURES, LambdaArchitecture
 from pants_aws_lambda.invoke import runner
 from pants_aws_lambda.invoke.subsystem import LambdaInvokeError, LambdaInvokeSubsystem
 from pants_aws_lambda.pants_compat import SystemBinarySearchPath
 from pants_aws_lambda.runtimes import interpreter as runtime_interpreter
 from pants_aws_lambda.runtimes.interpreter import RuntimeInterpreter, RuntimeInterpreterRequest
 from pants_aws_lambda.runtimes.platform_rules import LambdaPlatform
-from pants_aws_lambda.runtimes.table import ARCHITECTURES, LambdaArchitecture
 from pants_aws_lambda.target_types import PythonAwsLambdaArchitectureField
 
 logger = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ def _machine(name: str) -> str:
 def artifact_machine(platform: LambdaPlatform) -> str | None:
     """The CPU the artifact is built for, from its architecture or its complete platform's tags."""
     if platform.architecture is not None:
-        return ARCHITECTURES[platform.architecture].machine
+        return platform.architecture.machine
     machines = {
         a.machine
         for a in ARCHITECTURES.values()

@@ -13,9 +13,9 @@ from packaging.tags import parse_tag
 from pants.engine.addresses import Address
 from pants.testutil.rule_runner import RuleRunner
 
+from pants_aws_lambda.facts.runtimes import RUNTIMES
 from pants_aws_lambda.requirements import wheels
 from pants_aws_lambda.runtimes.complete_platforms import complete_platform
-from pants_aws_lambda.runtimes.table import RUNTIMES
 from pants_aws_lambda.testutil.rules import package_zip, rule_runner, set_options  # noqa: F401
 
 REQUIREMENTS = ("numpy", "orjson", "pydantic>=2", "cryptography")

@@ -90,7 +90,7 @@ async def check_requirements_have_wheels(
                 address=str(request.address),
                 runtime_description=(
                     diagnosis.describe_runtime(
-                        request.platform.runtime, request.platform.architecture
+                        request.platform.runtime, request.platform.architecture.name
                     )
                     if request.platform.runtime is not None and request.platform.architecture
                     else request.platform.description
@@ -138,7 +138,7 @@ def _describe_failed_resolve(
 
 def _check_known_version(request: ThirdPartyRequest, python_setup: PythonSetup) -> bool:
     """Whether Pants knows the runtime's Python; requirements cannot be resolved for one it does not."""
-    version = "{}.{}".format(*request.platform.python_version)
+    version = str(request.platform.python_version)
     known_version = version in python_setup.interpreter_versions_universe
     if request.requirements and not known_version:
         raise LambdaPackagingError(
@@ -158,7 +158,7 @@ def _check_known_version(request: ThirdPartyRequest, python_setup: PythonSetup) 
 def _requirements_pex_request(
     request: ThirdPartyRequest, check: RequirementsWheelCheck, known_version: bool
 ) -> PexFromTargetsRequest:
-    version = "{}.{}".format(*request.platform.python_version)
+    version = str(request.platform.python_version)
     return PexFromTargetsRequest(
         [request.address],
         output_filename=REQUIREMENTS_PEX,

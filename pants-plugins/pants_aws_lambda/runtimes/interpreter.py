@@ -22,6 +22,7 @@ from pants.engine.rules import Get, collect_rules, rule
 from pants.util.logging import LogLevel
 
 from pants_aws_lambda.caching import REMOTE_CACHE_SPECULATION_DELAY_MS
+from pants_aws_lambda.facts.python_version import PythonVersion
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ async def find_runtime_interpreter(
     paths = await Get(
         BinaryPaths,
         BinaryPathRequest(
-            binary_name=f"python{major}.{minor}",
+            binary_name=PythonVersion(major, minor).runtime_name,
             search_path=python_bootstrap.interpreter_search_paths,
             test=BinaryPathTest(["-c", check]),
         ),

@@ -21,13 +21,15 @@ from pants.option.subsystem import Subsystem
 from pants.util.frozendict import FrozenDict
 from pants.util.strutil import help_text, softwrap
 
-from pants_aws_lambda.runtimes import complete_platforms as cp
-from pants_aws_lambda.runtimes.table import (
+from pants_aws_lambda.facts.architectures import ARCHITECTURES, LambdaArchitecture
+from pants_aws_lambda.facts.python_version import PythonVersion
+from pants_aws_lambda.facts.runtimes import (
     DATES_CHECKED_ON,
     RUNTIMES,
     LambdaRuntime,
     runtime_for_python_version,
 )
+from pants_aws_lambda.runtimes import complete_platforms as cp
 from pants_aws_lambda.target_types import (
     PythonAwsLambdaArchitectureField,
     PythonAwsLambdaCompletePlatformsField,
@@ -87,8 +89,8 @@ class LambdaPlatform:
 
     # None when the target gives its own complete platforms.
     runtime: LambdaRuntime | None
-    architecture: str | None
-    python_version: tuple[int, int]
+    architecture: LambdaArchitecture | None
+    python_version: PythonVersion
     complete_platforms: CompletePlatforms
     # The union of the complete platforms' tags, most preferred first.
     compatible_tags: tuple[str, ...]
@@ -98,7 +100,7 @@ class LambdaPlatform:
     def description(self) -> str:
         if self.runtime is None:
             return f"the complete platforms {', '.join(self.complete_platforms)}"
-        return f"{self.runtime.name} on {self.architecture}"
+        return f"{self.runtime.name} on {self.architecture.name if self.architecture else None}"
 
 
 def builtin_complete_platform(runtime: LambdaRuntime, architecture: str) -> FileContent:
@@ -111,10 +113,10 @@ def builtin_complete_platform(runtime: LambdaRuntime, architecture: str) -> File
 
 def infer_runtime(address: Address, resolve: str, ics: InterpreterConstraints) -> LambdaRuntime:
     versions = ics.partition_into_major_minor_versions(
-        [runtime.python_version_str for runtime in RUNTIMES.values()]
+        [str(runtime.python_version) for runtime in RUNTIMES.values()]
     )
     if len(versions) == 1:
-        runtime = runtime_for_python_version(tuple(int(part) for part in versions[0].split(".")))  # type: ignore[arg-type]
+        runtime = runtime_for_python_version(PythonVersion.parse(versions[0]))
         assert runtime is not None
         return runtime
     raise InvalidFieldException(
@@ -166,11 +168,10 @@ def _given_platform(
                 """
             )
         )
-    major, minor = markers.get("python_version", "3.0").split(".")[:2]
     return LambdaPlatform(
         runtime=None,
         architecture=None,
-        python_version=(int(major), int(minor)),
+        python_version=PythonVersion.parse(markers.get("python_version", "3.0")),
         complete_platforms=platforms,
         compatible_tags=tags,
         marker_environment=FrozenDict(markers),
@@ -218,8 +219,8 @@ async def resolve_lambda_platform(
         return _given_platform(request, platforms, _check_one_file(request, contents))
 
     runtime = _runtime(request, python_setup, runtimes.today_date())
-    architecture = request.architecture.value_or_default()
-    platform_file = builtin_complete_platform(runtime, architecture)
+    architecture = ARCHITECTURES[request.architecture.value_or_default()]
+    platform_file = builtin_complete_platform(runtime, architecture.name)
     digest = await Get(Digest, CreateDigest([platform_file]))
     platform = json.loads(platform_file.content)
     return LambdaPlatform(

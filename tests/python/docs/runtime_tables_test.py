@@ -14,14 +14,14 @@ import re
 from pathlib import Path
 from typing import Sequence
 
-from pants_aws_lambda.goals.run import encoding_args
-from pants_aws_lambda.runtimes.table import (
+from pants_aws_lambda.facts.runtimes import (
     DATES_CHECKED_ON,
     RUNTIMES,
     LambdaRuntime,
     closest_runtime,
     runtime_client_interpreter_constraints,
 )
+from pants_aws_lambda.goals.run import encoding_args
 
 # The documents that name runtimes: the user guide and the README.
 DOCUMENTS = (
