@@ -81,13 +81,20 @@ RUNTIMES: dict[str, LambdaRuntime] = {
     for r in (
         # name, Python, OS, glibc, json_ensure_ascii, awslambdaric, then AWS's dates: deprecation,
         # creating blocked, updating blocked.
-        LambdaRuntime("python3.8", PythonVersion(3, 8), AL2, (2, 26), True, False, "2024-10-14", "2025-02-28", "2025-03-31"),
-        LambdaRuntime("python3.9", PythonVersion(3, 9), AL2, (2, 26), True, False, "2025-12-15", "2026-08-31", "2026-09-30"),
-        LambdaRuntime("python3.10", PythonVersion(3, 10), AL2, (2, 26), True, True, "2026-10-31", "2026-11-30", "2027-01-15"),
-        LambdaRuntime("python3.11", PythonVersion(3, 11), AL2, (2, 26), True, True, "2027-06-30", "2027-07-31", "2027-08-31"),
-        LambdaRuntime("python3.12", PythonVersion(3, 12), AL2023, (2, 34), False, True, "2028-10-31"),
-        LambdaRuntime("python3.13", PythonVersion(3, 13), AL2023, (2, 34), False, True, "2029-06-30"),
-        LambdaRuntime("python3.14", PythonVersion(3, 14), AL2023, (2, 34), False, True, "2029-06-30"),
+        LambdaRuntime("python3.8", PythonVersion(3, 8), AL2, (2, 26), True, False,
+            "2024-10-14", "2025-02-28", "2025-03-31"),
+        LambdaRuntime("python3.9", PythonVersion(3, 9), AL2, (2, 26), True, False,
+            "2025-12-15", "2026-08-31", "2026-09-30"),
+        LambdaRuntime("python3.10", PythonVersion(3, 10), AL2, (2, 26), True, True,
+            "2026-10-31", "2026-11-30", "2027-01-15"),
+        LambdaRuntime("python3.11", PythonVersion(3, 11), AL2, (2, 26), True, True,
+            "2027-06-30", "2027-07-31", "2027-08-31"),
+        LambdaRuntime("python3.12", PythonVersion(3, 12), AL2023, (2, 34), False, True,
+            "2028-10-31"),
+        LambdaRuntime("python3.13", PythonVersion(3, 13), AL2023, (2, 34), False, True,
+            "2029-06-30"),
+        LambdaRuntime("python3.14", PythonVersion(3, 14), AL2023, (2, 34), False, True,
+            "2029-06-30"),
     )
 }
 # fmt: on
