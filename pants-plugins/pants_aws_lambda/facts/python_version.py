@@ -1,4 +1,4 @@
-"""A CPython version as Lambda's runtimes name it: `3.13`, the runtime `python3.13`, the tag `cp313`."""
+"""A CPython version as Lambda names it: `3.13`, the runtime `python3.13`, the tag `cp313`."""
 
 from __future__ import annotations
 

@@ -26,8 +26,9 @@ class LambdaRuntime:
     # Whether the runtime's JSON encoder escapes non-ASCII characters in a response (`json.dumps`'s
     # `ensure_ascii`): the runtimes before python3.12 do, the later ones keep them as UTF-8.
     json_ensure_ascii: bool
-    # Whether the plugin's pinned `awslambdaric` (see `runtime_client.py`) has wheels for the
-    # runtime's CPython; the `[awslambdaric]` interpreter constraints are the ones of these runtimes.
+    # Whether the plugin's pinned `awslambdaric` (see `invoke/runtime_client.py`) has wheels for
+    # the runtime's CPython; the `[awslambdaric]` interpreter constraints are those of these
+    # runtimes.
     awslambdaric: bool
     # AWS's published dates (YYYY-MM-DD; `DATES_CHECKED_ON` says when they were last compared with
     # AWS's runtimes page, which moves them): when AWS deprecates the runtime (stops patching it),
@@ -82,19 +83,19 @@ RUNTIMES: dict[str, LambdaRuntime] = {
         # name, Python, OS, glibc, json_ensure_ascii, awslambdaric, then AWS's dates: deprecation,
         # creating blocked, updating blocked.
         LambdaRuntime("python3.8", PythonVersion(3, 8), AL2, (2, 26), True, False,
-            "2024-10-14", "2025-02-28", "2025-03-31"),
+                      "2024-10-14", "2025-02-28", "2025-03-31"),
         LambdaRuntime("python3.9", PythonVersion(3, 9), AL2, (2, 26), True, False,
-            "2025-12-15", "2026-08-31", "2026-09-30"),
+                      "2025-12-15", "2026-08-31", "2026-09-30"),
         LambdaRuntime("python3.10", PythonVersion(3, 10), AL2, (2, 26), True, True,
-            "2026-10-31", "2026-11-30", "2027-01-15"),
+                      "2026-10-31", "2026-11-30", "2027-01-15"),
         LambdaRuntime("python3.11", PythonVersion(3, 11), AL2, (2, 26), True, True,
-            "2027-06-30", "2027-07-31", "2027-08-31"),
+                      "2027-06-30", "2027-07-31", "2027-08-31"),
         LambdaRuntime("python3.12", PythonVersion(3, 12), AL2023, (2, 34), False, True,
-            "2028-10-31"),
+                      "2028-10-31"),
         LambdaRuntime("python3.13", PythonVersion(3, 13), AL2023, (2, 34), False, True,
-            "2029-06-30"),
+                      "2029-06-30"),
         LambdaRuntime("python3.14", PythonVersion(3, 14), AL2023, (2, 34), False, True,
-            "2029-06-30"),
+                      "2029-06-30"),
     )
 }
 # fmt: on
@@ -120,7 +121,8 @@ def closest_runtime(
 
 
 def _contiguous_minors(minors: list[int]) -> list[tuple[int, int]]:
-    """Sorted minor versions as inclusive (first, last) runs: [9, 10, 11, 13] -> [(9, 11), (13, 13)]."""
+    """Sorted minor versions as inclusive (first, last) runs: [9, 10, 11, 13] -> [(9, 11),
+    (13, 13)]."""
     runs: list[tuple[int, int]] = []
     for minor in sorted(set(minors)):
         if runs and runs[-1][1] == minor - 1:
