@@ -18,6 +18,7 @@ from pants.util.strutil import softwrap
 
 from pants_aws_lambda import pants_compat
 from pants_aws_lambda.facts.architectures import ARCHITECTURES, LambdaArchitecture
+from pants_aws_lambda.facts.python_version import PythonVersion, install_hint
 from pants_aws_lambda.invoke import runner
 from pants_aws_lambda.invoke.subsystem import LambdaInvokeError, LambdaInvokeSubsystem
 from pants_aws_lambda.pants_compat import SystemBinarySearchPath
@@ -115,8 +116,9 @@ def missing_interpreter(
         {address} runs on CPython {version}, and there is no `python{version}` on the
         interpreter search path (`[python-bootstrap].search_path`), so it cannot be invoked
         locally: another Python would not be what Lambda runs. Install CPython {version} (e.g.
-        `pyenv install {version}`, or your package manager's `python{version}`) where Pants
-        looks for interpreters, or add its directory to `[python-bootstrap].search_path`.{emulated}
+        {install_hint(PythonVersion(*python_version))}, or your package manager's
+        `python{version}`) where Pants looks for interpreters, or add its directory to
+        `[python-bootstrap].search_path`.{emulated}
         """
     )
 
@@ -233,7 +235,8 @@ async def find_runtime_command(request: RuntimeCommandRequest) -> RuntimeCommand
         return RuntimeCommand(emulated.command(), emulated=True)
     version = "{}.{}".format(*platform.python_version)
     native = (
-        f"`python{version}` on `[python-bootstrap].search_path` (e.g. `pyenv install {version}`), or "
+        f"`python{version}` on `[python-bootstrap].search_path` "
+        f"(e.g. {install_hint(platform.python_version)}), or "
         if architecture.machine == _machine(host_platform.machine())
         else ""
     )
