@@ -17,7 +17,7 @@ if _unsupported:
 
 # First of the backend's modules: the differences between Pants releases (see its docstring).
 from pants_aws_lambda import pants_compat  # noqa: E402,I001
-from pants_aws_lambda import aliases
+from pants_aws_lambda import aliases  # noqa: E402
 from pants_aws_lambda import target_types as lambda_target_types  # noqa: E402
 from pants_aws_lambda.goals import package, run  # noqa: E402
 

@@ -36,7 +36,8 @@ def _runtime_table() -> str:
             f", creating blocked {runtime.create_blocked_on}" if runtime.create_blocked_on else ""
         )
         rows.append(
-            f"  - `{runtime.name}`: {runtime.os}, glibc {'.'.join(map(str, runtime.glibc))} ({dates})"
+            f"  - `{runtime.name}`: {runtime.os}, glibc {'.'.join(map(str, runtime.glibc))} "
+            f"({dates})"
         )
     return "\n".join(rows)
 

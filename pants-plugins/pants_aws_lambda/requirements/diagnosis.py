@@ -186,22 +186,22 @@ def _describe_python_cause(
             lines.append(
                 f"Pants runs pex {origin.configured_pex_version} (`[pex-cli].version`), which "
                 "writes universal lockfiles with wheels for CPython up to "
-                f"{PythonVersion(*NEWEST_PYTHON_IN_OLD_PEX_LOCKS)} only, so the lock has nothing for "
-                f"Python {runtime_python}, even if PyPI does."
+                f"{NEWEST_PYTHON_IN_OLD_PEX_LOCKS} only, so the lock has nothing "
+                f"for Python {runtime_python}, even if PyPI does."
             )
         elif cause == "old-lock":
             lines.append(
-                f"The lockfile was written by pex {origin.lock_pex_version}, which locks wheels for "
-                f"CPython up to {PythonVersion(*NEWEST_PYTHON_IN_OLD_PEX_LOCKS)} only, so it has nothing "
-                f"for Python {runtime_python}, even if PyPI does."
+                f"The lockfile was written by pex {origin.lock_pex_version}, which locks wheels "
+                f"for CPython up to {NEWEST_PYTHON_IN_OLD_PEX_LOCKS} only, so it "
+                f"has nothing for Python {runtime_python}, even if PyPI does."
             )
         elif cause == "wide-resolve":
             oldest = origin.allows_older_python_than(_oldest_python_of_generation(platform.python))
             assert oldest is not None
             lines.append(
                 f"The lock's interpreter constraints ({', '.join(origin.requires_python)}) allow "
-                f"Python {PythonVersion(*oldest)} too, and a universal lock picks one release of each "
-                f"requirement for all of them: {problem.project_name} {problem.version} has "
+                f"Python {PythonVersion(*oldest)} too, and a universal lock picks one release of "
+                f"each requirement for all of them: {problem.project_name} {problem.version} has "
                 f"wheels for CPython up to {PythonVersion(*newest)}."
             )
         else:
@@ -296,7 +296,8 @@ def _ways_out(
             f"Give the functions of the {AL2023} runtimes a resolve of their own whose "
             f"interpreter constraints start at their Python (e.g. `{_al2023_constraint()}` in "
             "`[python].resolves_to_interpreter_constraints`), so its lock can pick releases with "
-            f"wheels for Python {PythonVersion(*platform.python)}; then run `pants generate-lockfiles`."
+            f"wheels for Python {PythonVersion(*platform.python)}; then run "
+            "`pants generate-lockfiles`."
         )
     others = [
         name
@@ -314,9 +315,9 @@ def _ways_out(
     )
     if any(p.has_sdist for p in problems):
         ways_out.append(
-            "Build a wheel of it yourself, on Linux with the runtime's CPython and a glibc no newer "
-            "than the runtime's (e.g. in a manylinux build container), serve it from a directory "
-            "named in `[python-repos].find_links`, and regenerate the lockfile."
+            "Build a wheel of it yourself, on Linux with the runtime's CPython and a glibc no "
+            "newer than the runtime's (e.g. in a manylinux build container), serve it from a "
+            "directory named in `[python-repos].find_links`, and regenerate the lockfile."
         )
     return ways_out
 

@@ -137,7 +137,8 @@ def _describe_failed_resolve(
 
 
 def _check_known_version(request: ThirdPartyRequest, python_setup: PythonSetup) -> bool:
-    """Whether Pants knows the runtime's Python; requirements cannot be resolved for one it does not."""
+    """Whether Pants knows the runtime's Python; requirements cannot be resolved for one it does
+    not."""
     version = str(request.platform.python_version)
     known_version = version in python_setup.interpreter_versions_universe
     if request.requirements and not known_version:
@@ -187,7 +188,8 @@ def _requirements_pex_request(
 async def resolve_third_party(
     request: ThirdPartyRequest, python_setup: PythonSetup
 ) -> ThirdPartyTree:
-    """The requirements installed by PEX for the platform, after the lockfile's wheels are checked."""
+    """The requirements installed by PEX for the platform, after the lockfile's wheels are
+    checked."""
     known_version = _check_known_version(request, python_setup)
     check = await Get(
         RequirementsWheelCheck,

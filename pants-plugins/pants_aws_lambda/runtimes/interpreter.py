@@ -47,7 +47,8 @@ async def find_runtime_interpreter(
     # fingerprints the binary, so an upgrade in place re-runs what depends on it.
     check = (
         "import platform, sys; "
-        f"assert platform.python_implementation() == 'CPython' and sys.version_info[:2] == ({major}, {minor}); "
+        "assert platform.python_implementation() == 'CPython' and sys.version_info[:2] == "
+        f"({major}, {minor}); "
         "print(sys.version)"
     )
     paths = await Get(
@@ -72,7 +73,8 @@ def script_process(
     output_directories: tuple[str, ...] = (),
     env: Mapping[str, str] | None = None,
 ) -> Process:
-    """A process running `script` (in `input_digest`) with the runtime's CPython; cacheable remotely."""
+    """A process running `script` (in `input_digest`) with the runtime's CPython; cacheable
+    remotely."""
     return Process(
         argv=(interpreter.path, *flags, script, *args),
         input_digest=input_digest,

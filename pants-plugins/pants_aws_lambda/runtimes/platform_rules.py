@@ -70,7 +70,8 @@ class LambdaRuntimesSubsystem(Subsystem):
             return datetime.date.fromisoformat(self.today)
         except ValueError:
             raise ValueError(
-                f"`[{self.options_scope}].today` is {self.today!r}, not a day as YYYY-MM-DD (e.g. 2026-12-06)."
+                f"`[{self.options_scope}].today` is {self.today!r}, not a day as YYYY-MM-DD (e.g. "
+                "2026-12-06)."
             )
 
 
@@ -119,12 +120,17 @@ def infer_runtime(address: Address, resolve: str, ics: InterpreterConstraints) -
         runtime = runtime_for_python_version(PythonVersion.parse(versions[0]))
         assert runtime is not None
         return runtime
+    allowed = (
+        f"the Lambda Python versions {', '.join(versions)}"
+        if versions
+        else "no Lambda Python version"
+    )
     raise InvalidFieldException(
         softwrap(
             f"""
             The target {address} does not set the `{PythonAwsLambdaRuntimeField.alias}` field,
             and it cannot be inferred: the interpreter constraints of its resolve `{resolve}`
-            ({ics}) allow {'the Lambda Python versions ' + ', '.join(versions) if versions else 'no Lambda Python version'},
+            ({ics}) allow {allowed},
             not exactly one. Set `{PythonAwsLambdaRuntimeField.alias}` to one of
             {', '.join(RUNTIMES)}, or pin the resolve to one version with
             `[python].resolves_to_interpreter_constraints`.
@@ -135,13 +141,14 @@ def infer_runtime(address: Address, resolve: str, ics: InterpreterConstraints) -
 
 def _check_one_file(request: LambdaPlatformRequest, contents: DigestContents) -> FileContent:
     if len(contents) != 1:
+        listed = f": {', '.join(c.path for c in contents)}" if contents else ""
         raise InvalidFieldException(
             softwrap(
                 f"""
                 The `{PythonAwsLambdaCompletePlatformsField.alias}` field of {request.address}
                 must name exactly one `file` target holding a PEX complete platform JSON file
                 (a Lambda function runs on one platform), but it yields
-                {len(contents)} files{': ' + ', '.join(c.path for c in contents) if contents else ''}.
+                {len(contents)} files{listed}.
                 Note that `resource` targets are not read for this field: use `file`.
                 """
             )
