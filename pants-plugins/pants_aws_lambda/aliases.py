@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Iterable
 
 from pants.build_graph.build_configuration import BuildConfiguration
-from pants.engine.rules import Get, collect_rules, rule
+from pants.engine.rules import Get, Rule, collect_rules, rule
 from pants.engine.target import (
     FieldDefaultFactoryRequest,
     FieldDefaultFactoryResult,
@@ -134,5 +135,5 @@ async def warn_alias_clashes(_: AliasCheckRequest) -> FieldDefaultFactoryResult:
     return FieldDefaultFactoryResult(lambda field: field.value)
 
 
-def rules():
+def rules() -> Iterable[Rule | UnionRule]:
     return (*collect_rules(), UnionRule(FieldDefaultFactoryRequest, AliasCheckRequest))

@@ -12,6 +12,7 @@ import json
 import pkgutil
 import sys
 from dataclasses import dataclass
+from typing import Iterable
 
 from pants.engine.addresses import Address
 from pants.engine.fs import (
@@ -23,7 +24,7 @@ from pants.engine.fs import (
     MergeDigests,
 )
 from pants.engine.process import Process, ProcessResult
-from pants.engine.rules import Get, MultiGet, collect_rules, rule
+from pants.engine.rules import Get, MultiGet, Rule, collect_rules, rule
 from pants.util.logging import LogLevel
 
 from pants_aws_lambda.facts.python_version import PythonVersion
@@ -126,5 +127,5 @@ async def analyze_module(request: ModuleAnalysisRequest) -> ModuleAnalysis:
     return ModuleAnalysis(names, None, checked_with, exact=request.python_version == pants_version)
 
 
-def rules():
+def rules() -> Iterable[Rule]:
     return (*collect_rules(), *runtime_interpreter.rules())

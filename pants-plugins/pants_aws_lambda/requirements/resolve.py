@@ -8,6 +8,7 @@ platforms into a loose PEX, whose installed wheels `tree` lays out.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterable
 
 from pants.backend.python.subsystems.setup import PythonSetup
 from pants.backend.python.target_types import PexLayout
@@ -24,7 +25,7 @@ from pants.backend.python.util_rules.pex_requirements import (
 from pants.engine.addresses import Address
 from pants.engine.fs import Digest, DigestContents
 from pants.engine.process import ProcessExecutionFailure
-from pants.engine.rules import Get, collect_rules, rule
+from pants.engine.rules import Get, Rule, collect_rules, rule
 from pants.util.strutil import softwrap
 
 from pants_aws_lambda.errors import LambdaPackagingError
@@ -212,5 +213,5 @@ async def resolve_third_party(
     )
 
 
-def rules():
+def rules() -> Iterable[Rule]:
     return (*collect_rules(), *tree.rules())

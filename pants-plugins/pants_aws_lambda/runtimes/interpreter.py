@@ -7,7 +7,7 @@ looked up on `[python-bootstrap].search_path`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Iterable, Mapping
 
 from pants.core.subsystems.python_bootstrap import PythonBootstrap
 from pants.core.util_rules.system_binaries import (
@@ -18,7 +18,7 @@ from pants.core.util_rules.system_binaries import (
 )
 from pants.engine.fs import Digest
 from pants.engine.process import Process
-from pants.engine.rules import Get, collect_rules, rule
+from pants.engine.rules import Get, Rule, collect_rules, rule
 from pants.util.logging import LogLevel
 
 from pants_aws_lambda.caching import REMOTE_CACHE_SPECULATION_DELAY_MS
@@ -86,5 +86,5 @@ def script_process(
     )
 
 
-def rules():
+def rules() -> Iterable[Rule]:
     return collect_rules()

@@ -7,6 +7,7 @@ import json
 import logging
 import pkgutil
 from dataclasses import dataclass
+from typing import Iterable
 
 from pants.backend.python.subsystems.setup import PythonSetup
 from pants.backend.python.target_types import PythonResolveField
@@ -14,7 +15,7 @@ from pants.backend.python.util_rules.interpreter_constraints import InterpreterC
 from pants.backend.python.util_rules.pex import CompletePlatforms
 from pants.engine.addresses import Address, UnparsedAddressInputs
 from pants.engine.fs import CreateDigest, Digest, DigestContents, FileContent
-from pants.engine.rules import Get, collect_rules, rule
+from pants.engine.rules import Get, Rule, collect_rules, rule
 from pants.engine.target import InvalidFieldException
 from pants.option.option_types import StrOption
 from pants.option.subsystem import Subsystem
@@ -240,5 +241,5 @@ async def resolve_lambda_platform(
     )
 
 
-def rules():
+def rules() -> Iterable[Rule]:
     return collect_rules()
