@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Iterable
 
 from pants.build_graph.build_configuration import BuildConfiguration
-from pants.engine.rules import Get, collect_rules, rule
+from pants.engine.rules import Get, Rule, collect_rules, rule
 from pants.engine.target import (
     FieldDefaultFactoryRequest,
     FieldDefaultFactoryResult,
@@ -61,8 +62,8 @@ class AliasClashes:
         if not self.owners:
             return None
         lines = [
-            "Pants' built-in Lambda backend and `pants_aws_lambda` both register Lambda target types; "
-            "an alias belongs to the backend listed later in `[GLOBAL].backend_packages` "
+            "Pants' built-in Lambda backend and `pants_aws_lambda` both register Lambda target "
+            "types; an alias belongs to the backend listed later in `[GLOBAL].backend_packages` "
             "(`python_awslambda` on Pants 2.17 always to the built-in one, whose main alias it is):"
         ]
         for owner in self.owners:
@@ -70,8 +71,9 @@ class AliasClashes:
                 f"  `{owner.alias}`: {owner.owner}'s target (not {', '.join(owner.others)}'s)"
             )
         lines.append(
-            f"To use this backend's targets, remove `{BUILTIN_BACKEND}` from `[GLOBAL].backend_packages` "
-            f"(or list `{PLUGIN_BACKEND}` after it); to use Pants' own, remove `{PLUGIN_BACKEND}`. "
+            f"To use this backend's targets, remove `{BUILTIN_BACKEND}` from "
+            f"`[GLOBAL].backend_packages` (or list `{PLUGIN_BACKEND}` after it); to use Pants' "
+            f"own, remove `{PLUGIN_BACKEND}`. "
             'See docs/migration.md, "Pants\' own Lambda backend".'
         )
         return "\n".join(lines)
@@ -133,5 +135,5 @@ async def warn_alias_clashes(_: AliasCheckRequest) -> FieldDefaultFactoryResult:
     return FieldDefaultFactoryResult(lambda field: field.value)
 
 
-def rules():
+def rules() -> Iterable[Rule | UnionRule]:
     return (*collect_rules(), UnionRule(FieldDefaultFactoryRequest, AliasCheckRequest))

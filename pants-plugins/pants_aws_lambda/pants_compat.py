@@ -24,11 +24,11 @@ PANTS_VERSION: tuple[int, int] = (PANTS_SEMVER.major, PANTS_SEMVER.minor)
 if PANTS_VERSION >= (2, 30):
     warnings.filterwarnings("ignore", message=r"Get\(\) is deprecated.*pants_aws_lambda")
 
-# 2.28 moved the `environment` field to its own module, leaving no alias behind.
+# 2.28 moved the `environment` field to its own module, leaving no alias behind (re-exported here).
 if PANTS_VERSION < (2, 28):
     from pants.core.util_rules.environments import EnvironmentField
 else:
-    from pants.core.environments.target_types import EnvironmentField
+    from pants.core.environments.target_types import EnvironmentField  # noqa: F401
 
 # A tool with a pinned lockfile shipped in the backend (`default_lockfile_resource`). 2.17 needs
 # `LockfileRules.SIMPLE` for `generate-lockfiles --resolve=<tool>` and for installing from that

@@ -27,13 +27,15 @@ def unsupported_message(version: tuple[int, int]) -> str | None:
     supported = f"Pants {series(FIRST_SUPPORTED)} to {series(LAST_SUPPORTED)}"
     if version < FIRST_SUPPORTED:
         return (
-            f"The `pants_aws_lambda` backend supports {supported}; this is Pants {series(version)}. "
+            f"The `pants_aws_lambda` backend supports {supported}; this is Pants "
+            f"{series(version)}. "
             f"Set `[GLOBAL].pants_version` in pants.toml to a {series(LAST_SUPPORTED)}.x release "
             "or an earlier supported one."
         )
     if version > LAST_SUPPORTED:
         return (
-            f"The `pants_aws_lambda` backend supports {supported}; this is Pants {series(version)}. "
+            f"The `pants_aws_lambda` backend supports {supported}; this is Pants "
+            f"{series(version)}. "
             f"{UNSUPPORTED_AFTER_REASON}. Set `[GLOBAL].pants_version` in pants.toml to the last "
             f"supported series ({series(LAST_SUPPORTED)}.x), or remove `pants_aws_lambda` from "
             "`[GLOBAL].backend_packages`."

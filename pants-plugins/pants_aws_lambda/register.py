@@ -16,10 +16,13 @@ if _unsupported:
     raise ImportError(_unsupported)
 
 # First of the backend's modules: the differences between Pants releases (see its docstring).
-from pants_aws_lambda import pants_compat  # noqa: E402,I001
-from pants_aws_lambda import aliases
+# isort: off
+from pants_aws_lambda import pants_compat  # noqa: E402
+from pants_aws_lambda import aliases  # noqa: E402
 from pants_aws_lambda import target_types as lambda_target_types  # noqa: E402
 from pants_aws_lambda.goals import package, run  # noqa: E402
+
+# isort: on
 
 
 def rules():

@@ -22,10 +22,11 @@ from pants.engine.target import (
 )
 from pants.util.strutil import help_text, softwrap
 
-from pants_aws_lambda.artifact import limits
-from pants_aws_lambda.handler.reexport import REEXPORTED_HANDLER_FUNC, REEXPORTED_HANDLER_MODULE
+from pants_aws_lambda.facts import quotas
+from pants_aws_lambda.facts.architectures import ARCHITECTURES, DEFAULT_ARCHITECTURE
+from pants_aws_lambda.facts.handler_names import REEXPORTED_HANDLER_FUNC, REEXPORTED_HANDLER_MODULE
+from pants_aws_lambda.facts.runtimes import RUNTIMES
 from pants_aws_lambda.pants_compat import EnvironmentField
-from pants_aws_lambda.runtimes.table import ARCHITECTURES, DEFAULT_ARCHITECTURE, RUNTIMES
 
 
 def _runtime_table() -> str:
@@ -35,7 +36,8 @@ def _runtime_table() -> str:
             f", creating blocked {runtime.create_blocked_on}" if runtime.create_blocked_on else ""
         )
         rows.append(
-            f"  - `{runtime.name}`: {runtime.os}, glibc {'.'.join(map(str, runtime.glibc))} ({dates})"
+            f"  - `{runtime.name}`: {runtime.os}, glibc {'.'.join(map(str, runtime.glibc))} "
+            f"({dates})"
         )
     return "\n".join(rows)
 
@@ -277,7 +279,7 @@ class PythonAwsLambdaExcludeField(StringSequenceField):
 
         The package log says how many bytes this saved. Leaving out a module the code imports is
         your call; leaving out the handler's own module is an error. Lambda's size limits
-        ({limits.UNZIPPED_BYTES.what}) apply to what remains.
+        ({quotas.UNZIPPED_BYTES.what}) apply to what remains.
         """
     )
 
@@ -287,7 +289,7 @@ class PythonAwsLambdaLayersField(SpecialCasedDependencies):
     help = help_text(
         f"""
         Addresses of `python_aws_lambda_layer` targets this function is deployed with (at most
-        {limits.LAYERS_PER_FUNCTION.value}, Lambda's limit).
+        {quotas.LAYERS_PER_FUNCTION.value}, Lambda's limit).
 
         Whatever a layer provides (a distribution at the same version, or the same first-party
         file) is left out of the function's artifact; a distribution at another version in the
@@ -333,12 +335,12 @@ class PythonAwsLambdaFunction(Target):
     def validate(self) -> None:
         _validate_platform_fields(self)
         layers = self[PythonAwsLambdaLayersField].value or ()
-        if len(layers) > limits.LAYERS_PER_FUNCTION.value:
+        if len(layers) > quotas.LAYERS_PER_FUNCTION.value:
             raise InvalidFieldException(
                 softwrap(
                     f"""
                     The `{PythonAwsLambdaLayersField.alias}` field of {self.address} lists
-                    {len(layers)} layers; Lambda allows {limits.LAYERS_PER_FUNCTION.value} per
+                    {len(layers)} layers; Lambda allows {quotas.LAYERS_PER_FUNCTION.value} per
                     function. Merge some of them into one layer.
                     """
                 )

@@ -30,7 +30,6 @@ from pants_aws_lambda.artifact import (
 from pants_aws_lambda.artifact.bytecode import Bytecode, BytecodeRequest, CompileFailure
 from pants_aws_lambda.artifact.bytecode_policy import AutoChoice, AutoPlan
 from pants_aws_lambda.artifact.content import LambdaContent
-from pants_aws_lambda.artifact.limits import UNZIPPED_BYTES
 from pants_aws_lambda.artifact.output import (
     ArtifactOutput,
     FlatTreeRequest,
@@ -47,10 +46,11 @@ from pants_aws_lambda.artifact.selection import (
 )
 from pants_aws_lambda.artifact.slim import SlimReport, SlimRequest, SlimTree
 from pants_aws_lambda.errors import LambdaPackagingError
+from pants_aws_lambda.facts.paths import LAYER_PYTHON_DIR, LAYERS_ROOT, TASK_ROOT
+from pants_aws_lambda.facts.quotas import UNZIPPED_BYTES
 from pants_aws_lambda.requirements.wheels import Distribution
 from pants_aws_lambda.runtimes import platform_rules
 from pants_aws_lambda.runtimes.platform_rules import LambdaPlatform
-from pants_aws_lambda.runtimes.table import LAYER_PYTHON_DIR, LAYERS_ROOT, TASK_ROOT
 from pants_aws_lambda.subsystem import AwsLambdaSubsystem
 from pants_aws_lambda.target_types import BytecodeMode, Layout
 

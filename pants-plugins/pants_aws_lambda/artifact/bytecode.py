@@ -25,6 +25,7 @@ from pants.engine.rules import Get, MultiGet, Rule, collect_rules, rule
 from pants.util.strutil import softwrap
 
 from pants_aws_lambda.artifact import pycompile
+from pants_aws_lambda.facts.python_version import PythonVersion, install_hint
 from pants_aws_lambda.runtimes import interpreter
 from pants_aws_lambda.runtimes.interpreter import (
     RuntimeInterpreter,
@@ -79,8 +80,8 @@ def _warn_no_interpreter(request: BytecodeRequest) -> None:
             Lambda compiles every module at each cold start. Nor are its first-party sources
             checked to compile with Python {version} (the handler's module is checked with
             Pants' own Python, as far as it can parse it). Install CPython {version} (e.g.
-            `pyenv install {version}`) where Pants looks for interpreters, or set
-            `bytecode="none"` on the target to package without bytecode on purpose.
+            {install_hint(PythonVersion(*request.python_version))}) where Pants looks for
+            interpreters, or set `bytecode="none"` on the target to package without bytecode on purpose.
             """
         )
     )

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Callable, Mapping
 
-from pants_aws_lambda.artifact.limits import UNZIPPED_BYTES, format_quota
+from pants_aws_lambda.artifact.sizes import format_quota
+from pants_aws_lambda.facts.quotas import UNZIPPED_BYTES
 
 
 class AutoPlan(Enum):

@@ -7,59 +7,26 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Mapping, NamedTuple, Sequence
+from typing import Mapping, NamedTuple, Sequence
 
 from pants.engine.addresses import Address
 from pants.util.strutil import softwrap
 
-if TYPE_CHECKING:
-    # Only for annotations: the artifact's modules use the field types, whose help quotes
-    # the limits.
-    from pants_aws_lambda.artifact.artifact import LambdaArtifact
-    from pants_aws_lambda.artifact.output import ArtifactOutput
+from pants_aws_lambda.artifact.artifact import LambdaArtifact
+from pants_aws_lambda.artifact.output import ArtifactOutput
+from pants_aws_lambda.artifact.sizes import format_bytes, format_exact, format_quota
+from pants_aws_lambda.errors import LambdaPackagingError
+from pants_aws_lambda.facts.quotas import (
+    CONTAINER_IMAGE_BYTES,
+    DIRECT_UPLOAD_ZIPPED_BYTES,
+    UNZIPPED_BYTES,
+    Limit,
+)
+
+# Re-exported: what messages and their tests format sizes with.
+__all__ = ["format_bytes", "format_exact", "format_quota"]
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Limit:
-    value: int
-    what: str
-
-
-# AWS Lambda quotas for .zip deployments. AWS writes "250 MB" for 250 x 2^20 bytes: sizes here are
-# binary (KiB, MiB, GiB), so a size and a limit always compare as their numbers read.
-UNZIPPED_BYTES = Limit(250 * 2**20, "250 MiB unzipped, function and all its layers together")
-DIRECT_UPLOAD_ZIPPED_BYTES = Limit(50 * 2**20, "50 MiB zipped for direct upload")
-LAYERS_PER_FUNCTION = Limit(5, "5 layers per function")
-# ... and for container images, which the `flat` layout is for.
-CONTAINER_IMAGE_BYTES = Limit(10 * 2**30, "10 GiB per container image")
-
-
-_BINARY_UNITS = (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10))
-
-
-def format_bytes(size: int) -> str:
-    """A size in binary units, as AWS's limits count: `243.2 MiB` is 243.2 x 2^20 bytes."""
-    for unit, scale in _BINARY_UNITS:
-        if size >= scale:
-            # Never round up to the next tenth: a size just under a limit must not read as it.
-            tenths = size * 10 // scale
-            return f"{tenths // 10}.{tenths % 10} {unit}"
-    return f"{size} B"
-
-
-def format_quota(limit: Limit) -> str:
-    """A limit's size as AWS states it, in whole binary units: `250 MiB`, `10 GiB`."""
-    for unit, scale in _BINARY_UNITS:
-        if limit.value >= scale and limit.value % scale == 0:
-            return f"{limit.value // scale} {unit}"
-    return format_bytes(limit.value)
-
-
-def format_exact(size: int) -> str:
-    """A size in binary units with its exact byte count, for messages about a crossed limit."""
-    return f"{format_bytes(size)} ({size:,} bytes)"
 
 
 class LabelledSize(NamedTuple):

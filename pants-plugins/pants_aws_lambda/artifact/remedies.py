@@ -18,19 +18,19 @@ from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 from pants.engine.addresses import Address
 
 from pants_aws_lambda.artifact.limits import (
-    CONTAINER_IMAGE_BYTES,
-    DIRECT_UPLOAD_ZIPPED_BYTES,
-    UNZIPPED_BYTES,
     LayerArtifact,
     UnzippedSize,
     first_party_label,
-    format_bytes,
-    format_exact,
-    format_quota,
     size_breakdown,
     unzipped_size,
 )
+from pants_aws_lambda.artifact.sizes import format_bytes, format_exact, format_quota
 from pants_aws_lambda.errors import LambdaPackagingError
+from pants_aws_lambda.facts.quotas import (
+    CONTAINER_IMAGE_BYTES,
+    DIRECT_UPLOAD_ZIPPED_BYTES,
+    UNZIPPED_BYTES,
+)
 
 if TYPE_CHECKING:
     from pants_aws_lambda.artifact.artifact import LambdaArtifact

@@ -46,13 +46,13 @@ from pants_aws_lambda.artifact.bytecode import Bytecode, BytecodeRequest
 from pants_aws_lambda.artifact.slimming import CheckFailure, CheckKind, Saving, SlimKind
 from pants_aws_lambda.caching import REMOTE_CACHE_SPECULATION_DELAY_MS
 from pants_aws_lambda.errors import LambdaPackagingError
+from pants_aws_lambda.facts.paths import TASK_ROOT
 from pants_aws_lambda.invoke import interpreters
 from pants_aws_lambda.invoke.interpreters import RuntimeCommand, RuntimeCommandRequest
 from pants_aws_lambda.pants_compat import SystemBinarySearchPath
 from pants_aws_lambda.requirements.tree import ThirdPartyFile
 from pants_aws_lambda.requirements.wheels import Distribution
 from pants_aws_lambda.runtimes.platform_rules import LambdaPlatform
-from pants_aws_lambda.runtimes.table import TASK_ROOT
 from pants_aws_lambda.target_types import BytecodeMode
 
 logger = logging.getLogger(__name__)

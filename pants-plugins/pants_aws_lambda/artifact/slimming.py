@@ -14,7 +14,7 @@ from typing import Iterable, Mapping
 
 from pants.util.strutil import pluralize
 
-from pants_aws_lambda.artifact.limits import format_bytes
+from pants_aws_lambda.artifact.sizes import format_bytes
 from pants_aws_lambda.requirements.elf import is_shared_object
 
 

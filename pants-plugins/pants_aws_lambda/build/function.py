@@ -23,11 +23,10 @@ from pants_aws_lambda.artifact.artifact import ArtifactKind, LambdaArtifact, Lam
 from pants_aws_lambda.artifact.content import LambdaContent, LambdaContentRequest
 from pants_aws_lambda.artifact.limits import LayerArtifact
 from pants_aws_lambda.artifact.selection import ProtectedFile
-from pants_aws_lambda.build import layers
+from pants_aws_lambda.build import layers, shim
 from pants_aws_lambda.build.field_sets import PythonAwsLambdaFunctionFieldSet
 from pants_aws_lambda.build.layers import BuiltLayer, FunctionLayers, FunctionLayersRequest
-from pants_aws_lambda.handler import shim
-from pants_aws_lambda.handler.shim import HandlerShim, HandlerShimRequest
+from pants_aws_lambda.build.shim import HandlerShim, HandlerShimRequest
 from pants_aws_lambda.runtimes.platform_rules import LambdaPlatform, LambdaPlatformRequest
 
 logger = logging.getLogger(__name__)

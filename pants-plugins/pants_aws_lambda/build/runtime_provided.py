@@ -23,7 +23,7 @@ from pants.engine.target import TransitiveTargets, TransitiveTargetsRequest
 from pants.util.logging import LogLevel
 
 from pants_aws_lambda.artifact.artifact import LambdaArtifact
-from pants_aws_lambda.runtimes.table import RUNTIME_PROVIDED_MODULES
+from pants_aws_lambda.facts.runtimes import RUNTIME_PROVIDED_MODULES
 
 
 @dataclass(frozen=True)

@@ -31,9 +31,9 @@ from pants_aws_lambda.build.runtime_provided import (
     RuntimeProvidedImports,
     RuntimeProvidedImportsRequest,
 )
+from pants_aws_lambda.facts.paths import LAYERS_ROOT
 from pants_aws_lambda.handler import reexport
 from pants_aws_lambda.runtimes.platform_rules import LambdaPlatform
-from pants_aws_lambda.runtimes.table import LAYERS_ROOT
 from pants_aws_lambda.target_types import Layout
 
 
@@ -123,7 +123,9 @@ def _hash_line(facts: metadata.ArtifactFacts) -> str:
 
 
 def _platform_names(platform: LambdaPlatform) -> tuple[str | None, str | None]:
-    return (platform.runtime.name if platform.runtime else None), platform.architecture
+    return (platform.runtime.name if platform.runtime else None), (
+        platform.architecture.name if platform.architecture else None
+    )
 
 
 async def _built_package(

@@ -12,7 +12,7 @@ from pants.engine.internals.scheduler import ExecutionError
 from pants.testutil.rule_runner import RuleRunner
 
 from pants_aws_lambda.build.field_sets import PythonAwsLambdaLayerFieldSet
-from pants_aws_lambda.runtimes.table import RUNTIMES
+from pants_aws_lambda.facts.runtimes import RUNTIMES
 from pants_aws_lambda.testutil.rules import (
     INTERPRETER_CONSTRAINTS,
     assert_package_error,
@@ -192,8 +192,8 @@ def test_runtime_or_architecture_and_complete_platforms_conflict(
 
 
 def test_custom_complete_platform(rule_runner: RuleRunner) -> None:
+    from pants_aws_lambda.facts.runtimes import RUNTIMES
     from pants_aws_lambda.runtimes.complete_platforms import complete_platform, render
-    from pants_aws_lambda.runtimes.table import RUNTIMES
 
     write_function(
         rule_runner,
@@ -229,9 +229,9 @@ def test_runtime_not_inferable(rule_runner: RuleRunner) -> None:
         "python-default",
         # The Python versions of the runtimes that the constraints allow.
         ", ".join(
-            r.python_version_str
+            str(r.python_version)
             for r in RUNTIMES.values()
-            if Requirement(INTERPRETER_CONSTRAINTS).specifier.contains(f"{r.python_version_str}.0")
+            if Requirement(INTERPRETER_CONSTRAINTS).specifier.contains(f"{str(r.python_version)}.0")
         ),
     )
 
@@ -439,8 +439,8 @@ def test_bytecode_without_interpreter_warns_and_packages(
 def test_complete_platforms_must_be_one_file(
     rule_runner: RuleRunner, platform_targets: str, fragment: str
 ) -> None:
+    from pants_aws_lambda.facts.runtimes import RUNTIMES
     from pants_aws_lambda.runtimes.complete_platforms import complete_platform, render
-    from pants_aws_lambda.runtimes.table import RUNTIMES
 
     platform = render(complete_platform(RUNTIMES["python3.12"], "x86_64"))
     rule_runner.write_files({"src/proj/p1.json": platform, "src/proj/p2.json": platform})

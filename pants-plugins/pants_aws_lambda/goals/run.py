@@ -18,21 +18,21 @@ from pants.engine.rules import Get, MultiGet, Rule, collect_rules, rule
 from pants.engine.unions import UnionRule
 from pants.util.logging import LogLevel
 
-from pants_aws_lambda.build import function
+from pants_aws_lambda.build import function, runtime_sdk
 from pants_aws_lambda.build.field_sets import PythonAwsLambdaFunctionFieldSet
 from pants_aws_lambda.build.function import BuiltFunction
-from pants_aws_lambda.invoke import interpreters, runtime_client, runtime_sdk
+from pants_aws_lambda.build.runtime_sdk import RuntimeSdk, RuntimeSdkRequest
+from pants_aws_lambda.facts.runtimes import LambdaRuntime, closest_runtime
+from pants_aws_lambda.invoke import interpreters, runtime_client
 from pants_aws_lambda.invoke.interpreters import InvokeInterpreter, InvokeInterpreterRequest
 from pants_aws_lambda.invoke.runner_files import RUNNER_ENTRY, runner_files
 from pants_aws_lambda.invoke.runtime_client import ChosenRuntimeClient, ChosenRuntimeClientRequest
-from pants_aws_lambda.invoke.runtime_sdk import RuntimeSdk, RuntimeSdkRequest
 from pants_aws_lambda.invoke.subsystem import (
     LambdaInvokeSubsystem,
     RuntimeClientChoice,
     check_ranges,
 )
 from pants_aws_lambda.runtimes.platform_rules import LambdaPlatform, LambdaPlatformRequest
-from pants_aws_lambda.runtimes.table import LambdaRuntime, closest_runtime
 
 
 def runtime_args(platform: LambdaPlatform) -> tuple[str, ...]:

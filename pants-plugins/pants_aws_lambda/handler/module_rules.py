@@ -12,6 +12,7 @@ import json
 import pkgutil
 import sys
 from dataclasses import dataclass
+from typing import Iterable
 
 from pants.engine.addresses import Address
 from pants.engine.fs import (
@@ -23,9 +24,10 @@ from pants.engine.fs import (
     MergeDigests,
 )
 from pants.engine.process import Process, ProcessResult
-from pants.engine.rules import Get, MultiGet, collect_rules, rule
+from pants.engine.rules import Get, MultiGet, Rule, collect_rules, rule
 from pants.util.logging import LogLevel
 
+from pants_aws_lambda.facts.python_version import PythonVersion
 from pants_aws_lambda.handler import modulenames
 from pants_aws_lambda.handler import names as handler_names
 from pants_aws_lambda.runtimes import interpreter as runtime_interpreter
@@ -69,10 +71,6 @@ class ModuleAnalysis:
         return self.names is None and self.problem is None
 
 
-def _version(version: tuple[int, ...]) -> str:
-    return ".".join(map(str, version))
-
-
 @rule(desc="Checking a module with the grammar of a Lambda runtime", level=LogLevel.DEBUG)
 async def analyze_module(request: ModuleAnalysisRequest) -> ModuleAnalysis:
     interpreter = await Get(RuntimeInterpreter, RuntimeInterpreterRequest(request.python_version))
@@ -94,12 +92,12 @@ async def analyze_module(request: ModuleAnalysisRequest) -> ModuleAnalysis:
             input_digest=input_digest,
             description=(
                 f"Checking {path} of {request.address} with CPython "
-                f"{_version(request.python_version)}"
+                f"{PythonVersion(*request.python_version)}"
             ),
         )
         result = await Get(ProcessResult, Process, process)
         report = json.loads(result.stdout)
-        checked_with = f"CPython {_version(request.python_version)}"
+        checked_with = f"CPython {PythonVersion(*request.python_version)}"
         if "error" in report:
             problem = SyntaxProblem(report["error"]["message"], report["error"]["line"])
             return ModuleAnalysis(None, problem, checked_with, exact=True)
@@ -108,8 +106,8 @@ async def analyze_module(request: ModuleAnalysisRequest) -> ModuleAnalysis:
         )
 
     # No CPython of the runtime's version: Pants' own parser, as well as it can.
-    pants_version = tuple(sys.version_info[:2])
-    checked_with = f"Pants' Python {_version(pants_version)}"
+    pants_version = PythonVersion(*sys.version_info[:2])
+    checked_with = f"Pants' Python {pants_version}"
     digest = await Get(Digest, CreateDigest([request.entry]))
     contents = await Get(DigestContents, Digest, digest)
     source = contents[0].content
@@ -129,5 +127,5 @@ async def analyze_module(request: ModuleAnalysisRequest) -> ModuleAnalysis:
     return ModuleAnalysis(names, None, checked_with, exact=request.python_version == pants_version)
 
 
-def rules():
+def rules() -> Iterable[Rule]:
     return (*collect_rules(), *runtime_interpreter.rules())

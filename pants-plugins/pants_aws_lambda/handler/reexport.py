@@ -5,9 +5,7 @@ Pure; no Pants engine imports.
 
 from __future__ import annotations
 
-# The module and function that every artifact's entry point is re-exported as.
-REEXPORTED_HANDLER_MODULE = "lambda_function"
-REEXPORTED_HANDLER_FUNC = "handler"
+from pants_aws_lambda.facts.handler_names import REEXPORTED_HANDLER_FUNC, REEXPORTED_HANDLER_MODULE
 
 
 def render_shim(module: str, func: str) -> str | None:

@@ -17,13 +17,14 @@ from pants.util.logging import LogLevel
 from pants.util.strutil import softwrap
 
 from pants_aws_lambda import pants_compat
+from pants_aws_lambda.facts.architectures import ARCHITECTURES, LambdaArchitecture
+from pants_aws_lambda.facts.python_version import PythonVersion, install_hint
 from pants_aws_lambda.invoke import runner
 from pants_aws_lambda.invoke.subsystem import LambdaInvokeError, LambdaInvokeSubsystem
 from pants_aws_lambda.pants_compat import SystemBinarySearchPath
 from pants_aws_lambda.runtimes import interpreter as runtime_interpreter
 from pants_aws_lambda.runtimes.interpreter import RuntimeInterpreter, RuntimeInterpreterRequest
 from pants_aws_lambda.runtimes.platform_rules import LambdaPlatform
-from pants_aws_lambda.runtimes.table import ARCHITECTURES, LambdaArchitecture
 from pants_aws_lambda.target_types import PythonAwsLambdaArchitectureField
 
 logger = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ def _machine(name: str) -> str:
 def artifact_machine(platform: LambdaPlatform) -> str | None:
     """The CPU the artifact is built for, from its architecture or its complete platform's tags."""
     if platform.architecture is not None:
-        return ARCHITECTURES[platform.architecture].machine
+        return platform.architecture.machine
     machines = {
         a.machine
         for a in ARCHITECTURES.values()
@@ -117,8 +118,9 @@ def missing_interpreter(
         {address} runs on CPython {version}, and there is no `python{version}` on the
         interpreter search path (`[python-bootstrap].search_path`), so it cannot be invoked
         locally: another Python would not be what Lambda runs. Install CPython {version} (e.g.
-        `pyenv install {version}`, or your package manager's `python{version}`) where Pants
-        looks for interpreters, or add its directory to `[python-bootstrap].search_path`.{emulated}
+        {install_hint(PythonVersion(*python_version))}, or your package manager's
+        `python{version}`) where Pants looks for interpreters, or add its directory to
+        `[python-bootstrap].search_path`.{emulated}
         """
     )
 
@@ -237,7 +239,7 @@ async def find_runtime_command(request: RuntimeCommandRequest) -> RuntimeCommand
     version = "{}.{}".format(*platform.python_version)
     native = (
         f"`python{version}` on `[python-bootstrap].search_path` "
-        f"(e.g. `pyenv install {version}`), or "
+        f"(e.g. {install_hint(platform.python_version)}), or "
         if architecture.machine == _machine(host_platform.machine())
         else ""
     )

@@ -12,8 +12,8 @@ import pytest
 from pants.engine.internals.scheduler import ExecutionError
 from pants.testutil.rule_runner import RuleRunner
 
+from pants_aws_lambda.facts.runtimes import RUNTIMES, LambdaRuntime
 from pants_aws_lambda.invoke import runner as invoke_runner
-from pants_aws_lambda.runtimes.table import RUNTIMES, LambdaRuntime
 from pants_aws_lambda.testutil.interpreters import (
     host_architecture,
     interpreter_options,
@@ -231,7 +231,7 @@ CLIENT_RUNTIMES = [r for r in RUNTIMES.values() if r.awslambdaric]
 def test_awslambdaric_and_the_direct_runner_answer_alike(
     rule_runner: RuleRunner, runtime: LambdaRuntime
 ) -> None:
-    options = interpreter_options(runtime.python_version_str, host_architecture())
+    options = interpreter_options(str(runtime.python_version), host_architecture())
     rule_runner.write_files(
         {
             "src/parity/app.py": PARITY_APP,

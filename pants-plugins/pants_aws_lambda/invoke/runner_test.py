@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from pants_aws_lambda.facts.runtimes import RUNTIMES, LambdaRuntime
 from pants_aws_lambda.goals.run import encoding_args
 from pants_aws_lambda.invoke import runner as invoke_runner
-from pants_aws_lambda.runtimes.table import RUNTIMES, LambdaRuntime
 
 # The runtime the tests that are not about runtimes invoke with.
 RUNTIME = "python3.9"

@@ -18,9 +18,9 @@ from pants.engine.unions import UnionRule
 from pants.util.logging import LogLevel
 from pants.util.strutil import help_text, softwrap
 
+from pants_aws_lambda.facts.runtimes import runtime_client_interpreter_constraints
 from pants_aws_lambda.pants_compat import PinnedLockfileTool
 from pants_aws_lambda.runtimes.platform_rules import LambdaPlatform
-from pants_aws_lambda.runtimes.table import runtime_client_interpreter_constraints
 
 logger = logging.getLogger(__name__)
 

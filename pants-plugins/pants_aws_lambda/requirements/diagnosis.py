@@ -9,6 +9,14 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from pants_aws_lambda.facts.python_version import PythonVersion
+from pants_aws_lambda.facts.runtimes import (
+    AL2023,
+    RUNTIMES,
+    LambdaRuntime,
+    interpreter_constraints,
+    runtime_for_python_version,
+)
 from pants_aws_lambda.requirements.lockfile import (
     MIN_PEX_VERSION,
     NEWEST_PYTHON_IN_OLD_PEX_LOCKS,
@@ -22,7 +30,6 @@ from pants_aws_lambda.requirements.wheels import (
     parsed_wheel_tags,
     python_tag_sort_key,
 )
-from pants_aws_lambda.runtimes.table import RUNTIMES, LambdaRuntime, runtime_for_python_version
 
 # How many items a message lists before it says "and N more".
 _MAX_LISTED = 6
@@ -35,8 +42,12 @@ def _limited(items: Sequence[str], limit: int = _MAX_LISTED) -> str:
     return f"{shown} and {hidden} more" if hidden > 0 else shown
 
 
-def _dotted(version: tuple[int, int]) -> str:
-    return "{}.{}".format(*version)
+def _al2023_constraint() -> str:
+    return interpreter_constraints(r for r in RUNTIMES.values() if r.os == AL2023)[0]
+
+
+def _dotted(glibc: tuple[int, int]) -> str:
+    return "{}.{}".format(*glibc)
 
 
 def _newest_python_wheel_for_platform(
@@ -97,7 +108,9 @@ def _describe_offer(
     """Lines saying what the lock has for `problem` and why none of it fits."""
     lines = []
     if problem.excluded_by_requires_python:
-        runtime_python = f"Python {_dotted(platform.python)}" if platform.python else "its Python"
+        runtime_python = (
+            f"Python {PythonVersion(*platform.python)}" if platform.python else "its Python"
+        )
         lines.append(
             f"It requires Python {problem.excluded_by_requires_python}, and the runtime has "
             f"{runtime_python}."
@@ -166,35 +179,35 @@ def _describe_python_cause(
     cause = _python_cause(problem, platform, origin)
     if cause is not None:
         assert platform.python is not None
-        runtime_python = _dotted(platform.python)
+        runtime_python = PythonVersion(*platform.python)
         newest = _newest_python_wheel_for_platform(problem, platform)
         assert newest is not None
         if cause == "old-pex":
             lines.append(
                 f"Pants runs pex {origin.configured_pex_version} (`[pex-cli].version`), which "
                 "writes universal lockfiles with wheels for CPython up to "
-                f"{_dotted(NEWEST_PYTHON_IN_OLD_PEX_LOCKS)} only, so the lock has nothing for "
-                f"Python {runtime_python}, even if PyPI does."
+                f"{NEWEST_PYTHON_IN_OLD_PEX_LOCKS} only, so the lock has nothing "
+                f"for Python {runtime_python}, even if PyPI does."
             )
         elif cause == "old-lock":
             lines.append(
-                f"The lockfile was written by pex {origin.lock_pex_version}, which locks wheels for "
-                f"CPython up to {_dotted(NEWEST_PYTHON_IN_OLD_PEX_LOCKS)} only, so it has nothing "
-                f"for Python {runtime_python}, even if PyPI does."
+                f"The lockfile was written by pex {origin.lock_pex_version}, which locks wheels "
+                f"for CPython up to {NEWEST_PYTHON_IN_OLD_PEX_LOCKS} only, so it "
+                f"has nothing for Python {runtime_python}, even if PyPI does."
             )
         elif cause == "wide-resolve":
             oldest = origin.allows_older_python_than(_oldest_python_of_generation(platform.python))
             assert oldest is not None
             lines.append(
                 f"The lock's interpreter constraints ({', '.join(origin.requires_python)}) allow "
-                f"Python {_dotted(oldest)} too, and a universal lock picks one release of each "
-                f"requirement for all of them: {problem.project_name} {problem.version} has "
-                f"wheels for CPython up to {_dotted(newest)}."
+                f"Python {PythonVersion(*oldest)} too, and a universal lock picks one release of "
+                f"each requirement for all of them: {problem.project_name} {problem.version} has "
+                f"wheels for CPython up to {PythonVersion(*newest)}."
             )
         else:
             lines.append(
                 f"{problem.project_name} {problem.version} publishes wheels for CPython up to "
-                f"{_dotted(newest)}; a newer release may support Python {runtime_python}."
+                f"{PythonVersion(*newest)}; a newer release may support Python {runtime_python}."
             )
     return lines
 
@@ -280,10 +293,11 @@ def _ways_out(
     if "wide-resolve" in causes.values():
         assert platform.python is not None
         ways_out.append(
-            "Give the functions of the Amazon Linux 2023 runtimes a resolve of their own whose "
-            "interpreter constraints start at their Python (e.g. `CPython>=3.12,<3.15` in "
+            f"Give the functions of the {AL2023} runtimes a resolve of their own whose "
+            f"interpreter constraints start at their Python (e.g. `{_al2023_constraint()}` in "
             "`[python].resolves_to_interpreter_constraints`), so its lock can pick releases with "
-            f"wheels for Python {_dotted(platform.python)}; then run `pants generate-lockfiles`."
+            f"wheels for Python {PythonVersion(*platform.python)}; then run "
+            "`pants generate-lockfiles`."
         )
     others = [
         name
@@ -301,9 +315,9 @@ def _ways_out(
     )
     if any(p.has_sdist for p in problems):
         ways_out.append(
-            "Build a wheel of it yourself, on Linux with the runtime's CPython and a glibc no newer "
-            "than the runtime's (e.g. in a manylinux build container), serve it from a directory "
-            "named in `[python-repos].find_links`, and regenerate the lockfile."
+            "Build a wheel of it yourself, on Linux with the runtime's CPython and a glibc no "
+            "newer than the runtime's (e.g. in a manylinux build container), serve it from a "
+            "directory named in `[python-repos].find_links`, and regenerate the lockfile."
         )
     return ways_out
 

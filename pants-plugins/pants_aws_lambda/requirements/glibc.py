@@ -20,7 +20,8 @@ from pants_aws_lambda.runtimes.platform_rules import LambdaPlatform
 
 logger = logging.getLogger(__name__)
 
-# The newest glibc a wheel's shared objects need, and the file that needs it; None: no versioned symbols.
+# The newest glibc a wheel's shared objects need, and the file that needs it; None: no versioned
+# symbols.
 Need = Optional[Tuple[Tuple[int, int], str]]
 
 

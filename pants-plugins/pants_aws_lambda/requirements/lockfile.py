@@ -25,6 +25,7 @@ from packaging.tags import Tag
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
+from pants_aws_lambda.facts.python_version import PythonVersion
 from pants_aws_lambda.requirements.wheels import (
     CPYTHON_INTERPRETER,
     artifact_file_name,
@@ -37,7 +38,8 @@ from pants_aws_lambda.requirements.wheels import (
 
 # packaging 21.3 (the one Pants 2.17 ships) builds its grammars with pyparsing names that pyparsing
 # 3.3 and newer deprecate, so importing these modules warns ten times in a Pants environment that
-# has such a pyparsing. The warnings concern Pants' environment, not the user's build: keep them out.
+# has such a pyparsing. The warnings concern Pants' environment, not the user's build: keep them
+# out.
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"packaging(\.|$)")
     from packaging.markers import Marker
@@ -45,10 +47,10 @@ with warnings.catch_warnings():
 
 
 # Pants 2.17's default pex (2.1.137) cannot identify CPython 3.12+ and writes universal lockfiles
-# with version-specific wheels (`cp3XY`) only up to CPython 3.12: from such a lock, newer runtimes can
-# use only a requirement's `abi3` or pure-Python wheels. MIN_PEX_VERSION is the pex this plugin is
-# tested with for python3.13 and python3.14 (`[pex-cli]` in docs/reference.md).
-NEWEST_PYTHON_IN_OLD_PEX_LOCKS = (3, 12)
+# with version-specific wheels (`cp3XY`) only up to CPython 3.12: from such a lock, newer runtimes
+# can use only a requirement's `abi3` or pure-Python wheels. MIN_PEX_VERSION is the pex this plugin
+# is tested with for python3.13 and python3.14 (`[pex-cli]` in docs/reference.md).
+NEWEST_PYTHON_IN_OLD_PEX_LOCKS = PythonVersion(3, 12)
 MIN_PEX_VERSION = "2.105.2"
 # Every PEP 508 marker variable but `extra`. Values a caller's environment lacks are empty strings,
 # never the values of the machine running Pants.
@@ -319,7 +321,8 @@ def _excluding_requires_python(locked: Mapping, python_full_version: str) -> str
 
 @dataclass(frozen=True)
 class LockOrigin:
-    """What decided which releases and wheels a lock holds: the pex and the interpreter constraints."""
+    """What decided which releases and wheels a lock holds: the pex and the interpreter
+    constraints."""
 
     # The pex that wrote the lock (its `pex_version`), and the one Pants runs now (`[pex-cli]`).
     lock_pex_version: str | None = None

@@ -13,9 +13,10 @@ from packaging.tags import parse_tag
 from pants.engine.addresses import Address
 from pants.testutil.rule_runner import RuleRunner
 
+from pants_aws_lambda.facts.runtimes import RUNTIMES
 from pants_aws_lambda.requirements import wheels
 from pants_aws_lambda.runtimes.complete_platforms import complete_platform
-from pants_aws_lambda.runtimes.table import RUNTIMES
+from pants_aws_lambda.facts.runtimes import RUNTIMES
 from pants_aws_lambda.testutil.rules import package_zip, set_options
 
 REQUIREMENTS = ("numpy", "orjson", "pydantic>=2", "cryptography")

@@ -8,6 +8,7 @@ platforms into a loose PEX, whose installed wheels `tree` lays out.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterable
 
 from pants.backend.python.subsystems.setup import PythonSetup
 from pants.backend.python.target_types import PexLayout
@@ -24,7 +25,7 @@ from pants.backend.python.util_rules.pex_requirements import (
 from pants.engine.addresses import Address
 from pants.engine.fs import Digest, DigestContents
 from pants.engine.process import ProcessExecutionFailure
-from pants.engine.rules import Get, collect_rules, rule
+from pants.engine.rules import Get, Rule, collect_rules, rule
 from pants.util.strutil import softwrap
 
 from pants_aws_lambda.errors import LambdaPackagingError
@@ -90,7 +91,7 @@ async def check_requirements_have_wheels(
                 address=str(request.address),
                 runtime_description=(
                     diagnosis.describe_runtime(
-                        request.platform.runtime, request.platform.architecture
+                        request.platform.runtime, request.platform.architecture.name
                     )
                     if request.platform.runtime is not None and request.platform.architecture
                     else request.platform.description
@@ -137,8 +138,9 @@ def _describe_failed_resolve(
 
 
 def _check_known_version(request: ThirdPartyRequest, python_setup: PythonSetup) -> bool:
-    """Whether Pants knows the runtime's Python; requirements cannot be resolved for one it does not."""
-    version = "{}.{}".format(*request.platform.python_version)
+    """Whether Pants knows the runtime's Python; requirements cannot be resolved for one it does
+    not."""
+    version = str(request.platform.python_version)
     known_version = version in python_setup.interpreter_versions_universe
     if request.requirements and not known_version:
         raise LambdaPackagingError(
@@ -158,7 +160,7 @@ def _check_known_version(request: ThirdPartyRequest, python_setup: PythonSetup) 
 def _requirements_pex_request(
     request: ThirdPartyRequest, check: RequirementsWheelCheck, known_version: bool
 ) -> PexFromTargetsRequest:
-    version = "{}.{}".format(*request.platform.python_version)
+    version = str(request.platform.python_version)
     return PexFromTargetsRequest(
         [request.address],
         output_filename=REQUIREMENTS_PEX,
@@ -187,7 +189,8 @@ def _requirements_pex_request(
 async def resolve_third_party(
     request: ThirdPartyRequest, python_setup: PythonSetup
 ) -> ThirdPartyTree:
-    """The requirements installed by PEX for the platform, after the lockfile's wheels are checked."""
+    """The requirements installed by PEX for the platform, after the lockfile's wheels are
+    checked."""
     known_version = _check_known_version(request, python_setup)
     check = await Get(
         RequirementsWheelCheck,
@@ -210,5 +213,5 @@ async def resolve_third_party(
     )
 
 
-def rules():
+def rules() -> Iterable[Rule]:
     return (*collect_rules(), *tree.rules())

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Iterable
 
 from pants.backend.python.util_rules.pex import Pex
 from pants.engine.addresses import Address
 from pants.engine.fs import CreateDigest, Digest, DigestContents, DigestEntries, FileEntry
-from pants.engine.rules import Get, collect_rules, rule
+from pants.engine.rules import Get, Rule, collect_rules, rule
 from pants.util.strutil import softwrap
 
 from pants_aws_lambda.errors import LambdaPackagingError
@@ -197,5 +198,5 @@ def _describe_built_wheels(request: ThirdPartyTreeRequest, built: list[str]) -> 
     )
 
 
-def rules():
+def rules() -> Iterable[Rule]:
     return collect_rules()

@@ -14,11 +14,12 @@ from packaging.tags import Tag, parse_tag
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from pants_aws_lambda.facts.manylinux import LEGACY_MANYLINUX
+
 CPYTHON_INTERPRETER = re.compile(r"^cp(\d)(\d+)$")
 _INTERPRETER = re.compile(r"^([a-z]+)(\d)(\d*)$")
 _MANYLINUX = re.compile(r"^manylinux_(\d+)_(\d+)_(.+)$")
-_LEGACY_MANYLINUX = re.compile(r"^(manylinux2014|manylinux2010|manylinux1)_(.+)$")
-_LEGACY_MANYLINUX_GLIBC = {"manylinux2014": "2_17", "manylinux2010": "2_12", "manylinux1": "2_5"}
+_LEGACY_MANYLINUX = re.compile(rf"^({'|'.join(LEGACY_MANYLINUX)})_(.+)$")
 # The order in which messages list platform families: Linux with glibc first, as Lambda has.
 _PLATFORM_FAMILIES = ("manylinux_", "linux_", "musllinux_", "macosx_", "win")
 
@@ -125,7 +126,7 @@ def _pep600_platform(platform: str) -> str:
     match = _LEGACY_MANYLINUX.match(platform)
     if not match:
         return platform
-    return f"manylinux_{_LEGACY_MANYLINUX_GLIBC[match.group(1)]}_{match.group(2)}"
+    return "manylinux_{}_{}_{}".format(*LEGACY_MANYLINUX[match.group(1)], match.group(2))
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from typing import Any, Iterable, Sequence
 
 import pytest
 
+from pants_aws_lambda.facts.runtimes import RUNTIMES
 from pants_aws_lambda.requirements.diagnosis import describe_incompatible, describe_runtime
 from pants_aws_lambda.requirements.lockfile import (
     MIN_PEX_VERSION,
@@ -23,7 +24,6 @@ from pants_aws_lambda.requirements.wheels import (
     wheel_tags,
 )
 from pants_aws_lambda.runtimes.complete_platforms import complete_platform
-from pants_aws_lambda.runtimes.table import RUNTIMES
 
 # Declared as a `file` dependency of this test, so it is in the sandbox at this path.
 DEFAULT_LOCK = Path("3rdparty/python/default.lock")

@@ -21,10 +21,13 @@ from typing import Iterator
 
 from packaging import tags
 
-from pants_aws_lambda.runtimes.table import ARCHITECTURES, RUNTIMES, LambdaRuntime
+from pants_aws_lambda.facts.architectures import ARCHITECTURES
+from pants_aws_lambda.facts.manylinux import LEGACY_MANYLINUX
+from pants_aws_lambda.facts.python_version import PythonVersion
+from pants_aws_lambda.facts.runtimes import RUNTIMES, LambdaRuntime
 
 # PEP 600 aliases for the manylinux tags that predate it.
-_LEGACY_MANYLINUX = {(2, 17): "manylinux2014", (2, 12): "manylinux2010", (2, 5): "manylinux1"}
+_LEGACY_MANYLINUX = {glibc: tag for tag, glibc in LEGACY_MANYLINUX.items()}
 # The oldest glibc any manylinux tag names for an architecture: manylinux1 (glibc 2.5) and
 # manylinux2010 (2.12) exist only for x86 CPUs; every other CPU starts at manylinux2014 (2.17).
 _X86_MACHINES = frozenset({"x86_64", "i686"})
@@ -47,7 +50,7 @@ def compatible_tags(
 ) -> list[str]:
     """Every wheel tag CPython `python_version` on Linux/`machine`/`glibc` accepts, in its order."""
     platforms = list(manylinux_platforms(machine, glibc))
-    interpreter = "cp{}{}".format(*python_version)
+    interpreter = PythonVersion(*python_version).tag
     ordered = [
         *tags.cpython_tags(python_version, abis=[interpreter], platforms=platforms),
         *tags.compatible_tags(python_version, interpreter, platforms),
@@ -61,7 +64,7 @@ def marker_environment(python_version: tuple[int, int], machine: str) -> dict[st
     Lambda updates patch releases without notice, so the full version is the `.0` release: markers
     that compare patch versions are rare and this errs on the old side.
     """
-    version = "{}.{}".format(*python_version)
+    version = str(PythonVersion(*python_version))
     return {
         "implementation_name": "cpython",
         "implementation_version": f"{version}.0",

@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 
 from pants_aws_lambda.runtimes.complete_platforms import compatible_tags, marker_environment
-from pants_aws_lambda.runtimes.table import ARCHITECTURES, RUNTIMES, LambdaRuntime
+from pants_aws_lambda.facts.architectures import ARCHITECTURES
+from pants_aws_lambda.facts.runtimes import RUNTIMES, LambdaRuntime
 from pants_aws_lambda.testutil import emulated
 from pants_aws_lambda.testutil.interpreters import find_cpython, host_architecture, require_cpython
 
@@ -34,7 +35,7 @@ INSPECTED = [
         for runtime in RUNTIMES.values()
         for architecture in ARCHITECTURES
         if architecture != host_architecture()
-        and (runtime.python_version_str, architecture) in emulated.ROOTS
+        and (str(runtime.python_version), architecture) in emulated.ROOTS
     ),
 ]
 
@@ -97,7 +98,7 @@ def test_matches_pex_interpreter_inspect(
 ) -> None:
     version = runtime.python_version
     minor = version[1]
-    interpreter, command = _interpreter(runtime.python_version_str, architecture, tmp_path)
+    interpreter, command = _interpreter(str(runtime.python_version), architecture, tmp_path)
     machine, glibc = _platform(command)
     if glibc is None:
         pytest.skip("This interpreter's C library is not glibc: manylinux tags do not apply.")

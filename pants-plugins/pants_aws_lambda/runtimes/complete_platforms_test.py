@@ -8,13 +8,14 @@ import re
 
 import pytest
 
+from pants_aws_lambda.facts.architectures import ARCHITECTURES
+from pants_aws_lambda.facts.runtimes import RUNTIMES, LambdaRuntime
 from pants_aws_lambda.runtimes.complete_platforms import (
     complete_platform,
     generate_all,
     manylinux_platforms,
     platforms_dir,
 )
-from pants_aws_lambda.runtimes.table import ARCHITECTURES, RUNTIMES, LambdaRuntime
 
 REGENERATE = "./pants run pants-plugins/pants_aws_lambda/runtimes/complete_platforms.py"
 

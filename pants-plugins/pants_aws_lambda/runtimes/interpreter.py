@@ -7,7 +7,7 @@ looked up on `[python-bootstrap].search_path`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Iterable, Mapping
 
 from pants.core.subsystems.python_bootstrap import PythonBootstrap
 from pants.core.util_rules.system_binaries import (
@@ -18,10 +18,11 @@ from pants.core.util_rules.system_binaries import (
 )
 from pants.engine.fs import Digest
 from pants.engine.process import Process
-from pants.engine.rules import Get, collect_rules, rule
+from pants.engine.rules import Get, Rule, collect_rules, rule
 from pants.util.logging import LogLevel
 
 from pants_aws_lambda.caching import REMOTE_CACHE_SPECULATION_DELAY_MS
+from pants_aws_lambda.facts.python_version import PythonVersion
 
 
 @dataclass(frozen=True)
@@ -46,13 +47,14 @@ async def find_runtime_interpreter(
     # fingerprints the binary, so an upgrade in place re-runs what depends on it.
     check = (
         "import platform, sys; "
-        f"assert platform.python_implementation() == 'CPython' and sys.version_info[:2] == ({major}, {minor}); "
+        "assert platform.python_implementation() == 'CPython' and sys.version_info[:2] == "
+        f"({major}, {minor}); "
         "print(sys.version)"
     )
     paths = await Get(
         BinaryPaths,
         BinaryPathRequest(
-            binary_name=f"python{major}.{minor}",
+            binary_name=PythonVersion(major, minor).runtime_name,
             search_path=python_bootstrap.interpreter_search_paths,
             test=BinaryPathTest(["-c", check]),
         ),
@@ -71,7 +73,8 @@ def script_process(
     output_directories: tuple[str, ...] = (),
     env: Mapping[str, str] | None = None,
 ) -> Process:
-    """A process running `script` (in `input_digest`) with the runtime's CPython; cacheable remotely."""
+    """A process running `script` (in `input_digest`) with the runtime's CPython; cacheable
+    remotely."""
     return Process(
         argv=(interpreter.path, *flags, script, *args),
         input_digest=input_digest,
@@ -83,5 +86,5 @@ def script_process(
     )
 
 
-def rules():
+def rules() -> Iterable[Rule]:
     return collect_rules()

@@ -7,6 +7,7 @@ import json
 import logging
 import pkgutil
 from dataclasses import dataclass
+from typing import Iterable
 
 from pants.backend.python.subsystems.setup import PythonSetup
 from pants.backend.python.target_types import PythonResolveField
@@ -14,20 +15,22 @@ from pants.backend.python.util_rules.interpreter_constraints import InterpreterC
 from pants.backend.python.util_rules.pex import CompletePlatforms
 from pants.engine.addresses import Address, UnparsedAddressInputs
 from pants.engine.fs import CreateDigest, Digest, DigestContents, FileContent
-from pants.engine.rules import Get, collect_rules, rule
+from pants.engine.rules import Get, Rule, collect_rules, rule
 from pants.engine.target import InvalidFieldException
 from pants.option.option_types import StrOption
 from pants.option.subsystem import Subsystem
 from pants.util.frozendict import FrozenDict
 from pants.util.strutil import help_text, softwrap
 
-from pants_aws_lambda.runtimes import complete_platforms as cp
-from pants_aws_lambda.runtimes.table import (
+from pants_aws_lambda.facts.architectures import ARCHITECTURES, LambdaArchitecture
+from pants_aws_lambda.facts.python_version import PythonVersion
+from pants_aws_lambda.facts.runtimes import (
     DATES_CHECKED_ON,
     RUNTIMES,
     LambdaRuntime,
     runtime_for_python_version,
 )
+from pants_aws_lambda.runtimes import complete_platforms as cp
 from pants_aws_lambda.target_types import (
     PythonAwsLambdaArchitectureField,
     PythonAwsLambdaCompletePlatformsField,
@@ -68,7 +71,8 @@ class LambdaRuntimesSubsystem(Subsystem):
             return datetime.date.fromisoformat(self.today)
         except ValueError:
             raise ValueError(
-                f"`[{self.options_scope}].today` is {self.today!r}, not a day as YYYY-MM-DD (e.g. 2026-12-06)."
+                f"`[{self.options_scope}].today` is {self.today!r}, not a day as YYYY-MM-DD (e.g. "
+                "2026-12-06)."
             )
 
 
@@ -87,8 +91,8 @@ class LambdaPlatform:
 
     # None when the target gives its own complete platforms.
     runtime: LambdaRuntime | None
-    architecture: str | None
-    python_version: tuple[int, int]
+    architecture: LambdaArchitecture | None
+    python_version: PythonVersion
     complete_platforms: CompletePlatforms
     # The union of the complete platforms' tags, most preferred first.
     compatible_tags: tuple[str, ...]
@@ -98,7 +102,7 @@ class LambdaPlatform:
     def description(self) -> str:
         if self.runtime is None:
             return f"the complete platforms {', '.join(self.complete_platforms)}"
-        return f"{self.runtime.name} on {self.architecture}"
+        return f"{self.runtime.name} on {self.architecture.name if self.architecture else None}"
 
 
 def builtin_complete_platform(runtime: LambdaRuntime, architecture: str) -> FileContent:
@@ -111,18 +115,23 @@ def builtin_complete_platform(runtime: LambdaRuntime, architecture: str) -> File
 
 def infer_runtime(address: Address, resolve: str, ics: InterpreterConstraints) -> LambdaRuntime:
     versions = ics.partition_into_major_minor_versions(
-        [runtime.python_version_str for runtime in RUNTIMES.values()]
+        [str(runtime.python_version) for runtime in RUNTIMES.values()]
     )
     if len(versions) == 1:
-        runtime = runtime_for_python_version(tuple(int(part) for part in versions[0].split(".")))  # type: ignore[arg-type]
+        runtime = runtime_for_python_version(PythonVersion.parse(versions[0]))
         assert runtime is not None
         return runtime
+    allowed = (
+        f"the Lambda Python versions {', '.join(versions)}"
+        if versions
+        else "no Lambda Python version"
+    )
     raise InvalidFieldException(
         softwrap(
             f"""
             The target {address} does not set the `{PythonAwsLambdaRuntimeField.alias}` field,
             and it cannot be inferred: the interpreter constraints of its resolve `{resolve}`
-            ({ics}) allow {'the Lambda Python versions ' + ', '.join(versions) if versions else 'no Lambda Python version'},
+            ({ics}) allow {allowed},
             not exactly one. Set `{PythonAwsLambdaRuntimeField.alias}` to one of
             {', '.join(RUNTIMES)}, or pin the resolve to one version with
             `[python].resolves_to_interpreter_constraints`.
@@ -133,13 +142,14 @@ def infer_runtime(address: Address, resolve: str, ics: InterpreterConstraints) -
 
 def _check_one_file(request: LambdaPlatformRequest, contents: DigestContents) -> FileContent:
     if len(contents) != 1:
+        listed = f": {', '.join(c.path for c in contents)}" if contents else ""
         raise InvalidFieldException(
             softwrap(
                 f"""
                 The `{PythonAwsLambdaCompletePlatformsField.alias}` field of {request.address}
                 must name exactly one `file` target holding a PEX complete platform JSON file
                 (a Lambda function runs on one platform), but it yields
-                {len(contents)} files{': ' + ', '.join(c.path for c in contents) if contents else ''}.
+                {len(contents)} files{listed}.
                 Note that `resource` targets are not read for this field: use `file`.
                 """
             )
@@ -166,11 +176,10 @@ def _given_platform(
                 """
             )
         )
-    major, minor = markers.get("python_version", "3.0").split(".")[:2]
     return LambdaPlatform(
         runtime=None,
         architecture=None,
-        python_version=(int(major), int(minor)),
+        python_version=PythonVersion.parse(markers.get("python_version", "3.0")),
         complete_platforms=platforms,
         compatible_tags=tags,
         marker_environment=FrozenDict(markers),
@@ -218,8 +227,8 @@ async def resolve_lambda_platform(
         return _given_platform(request, platforms, _check_one_file(request, contents))
 
     runtime = _runtime(request, python_setup, runtimes.today_date())
-    architecture = request.architecture.value_or_default()
-    platform_file = builtin_complete_platform(runtime, architecture)
+    architecture = ARCHITECTURES[request.architecture.value_or_default()]
+    platform_file = builtin_complete_platform(runtime, architecture.name)
     digest = await Get(Digest, CreateDigest([platform_file]))
     platform = json.loads(platform_file.content)
     return LambdaPlatform(
@@ -232,5 +241,5 @@ async def resolve_lambda_platform(
     )
 
 
-def rules():
+def rules() -> Iterable[Rule]:
     return collect_rules()

@@ -13,18 +13,17 @@ from packaging import tags
 from packaging.requirements import Requirement
 from packaging.utils import parse_wheel_filename
 
-from pants_aws_lambda.invoke.runtime_client import Awslambdaric
-from pants_aws_lambda.runtimes.complete_platforms import compatible_tags, file_name
-from pants_aws_lambda.runtimes.table import (
-    ARCHITECTURES,
+from pants_aws_lambda.facts.architectures import ARCHITECTURES, DEFAULT_ARCHITECTURE
+from pants_aws_lambda.facts.runtimes import (
     DATES_CHECKED_ON,
-    DEFAULT_ARCHITECTURE,
     RUNTIMES,
     LambdaRuntime,
     closest_runtime,
     runtime_client_interpreter_constraints,
     runtime_for_python_version,
 )
+from pants_aws_lambda.invoke.runtime_client import Awslambdaric
+from pants_aws_lambda.runtimes.complete_platforms import compatible_tags, file_name
 
 # The glibc of each operating system Lambda's Python runtimes run on: a fact of the OS, whatever
 # runtime runs on it.
@@ -58,10 +57,10 @@ def test_rows_are_in_version_order_without_gaps() -> None:
 @ids
 def test_name_is_the_python_version(runtime: LambdaRuntime) -> None:
     assert RUNTIMES[runtime.name] is runtime
-    assert runtime.name == f"python{runtime.python_version_str}"
+    assert runtime.name == f"python{str(runtime.python_version)}"
     # `packaging` names the interpreter the way the runtime's wheels do.
     first = next(iter(tags.cpython_tags(runtime.python_version, platforms=["linux_x86_64"])))
-    assert first.interpreter == "cp" + runtime.python_version_str.replace(".", "")
+    assert first.interpreter == "cp" + str(runtime.python_version).replace(".", "")
 
 
 def test_runtime_for_python_version() -> None:
@@ -116,9 +115,9 @@ def test_committed_complete_platform_matches_the_row(
     assert content is not None
     platform = json.loads(content)
     machine = ARCHITECTURES[architecture].machine
-    assert platform["marker_environment"]["python_version"] == runtime.python_version_str
+    assert platform["marker_environment"]["python_version"] == str(runtime.python_version)
     assert platform["marker_environment"]["platform_machine"] == machine
-    interpreter = "cp" + runtime.python_version_str.replace(".", "")
+    interpreter = "cp" + str(runtime.python_version).replace(".", "")
     # Most preferred: a wheel for exactly this CPython and the newest glibc of the runtime's OS.
     assert (
         platform["compatible_tags"][0]

@@ -14,14 +14,15 @@ import re
 from pathlib import Path
 from typing import Callable, Sequence
 
-from pants_aws_lambda.goals.run import encoding_args
-from pants_aws_lambda.runtimes.table import (
+from pants_aws_lambda.facts.python_version import PythonVersion
+from pants_aws_lambda.facts.runtimes import (
     DATES_CHECKED_ON,
     RUNTIMES,
     LambdaRuntime,
     closest_runtime,
     runtime_client_interpreter_constraints,
 )
+from pants_aws_lambda.goals.run import encoding_args
 
 # The documents that name runtimes: the user guide and the README.
 DOCUMENTS = (
@@ -91,7 +92,7 @@ def reference_rows(runtimes: Sequence[LambdaRuntime]) -> list[list[str]]:
     return [
         [
             f"`{r.name}`",
-            r.python_version_str,
+            str(r.python_version),
             r.os,
             _dotted(r.glibc),
             f"`{r.manylinux}`",
@@ -210,7 +211,7 @@ def read_universe() -> list[str]:
 
 
 def universe_problems(universe: list[str], runtimes: Sequence[LambdaRuntime]) -> list[str]:
-    missing = [r.python_version_str for r in runtimes if r.python_version_str not in universe]
+    missing = [str(r.python_version) for r in runtimes if str(r.python_version) not in universe]
     return (
         [
             f"pants.toml's [python].interpreter_versions_universe lacks {', '.join(missing)}: "
@@ -249,7 +250,7 @@ def test_an_extra_row_flows_everywhere() -> None:
     """A python3.15 row, and nothing else, changes every value derived from the table."""
     newest = list(RUNTIMES.values())[-1]
     extra = dataclasses.replace(
-        newest, name="python3.15", python_version=(3, 15), deprecation_on="2030-10-31"
+        newest, name="python3.15", python_version=PythonVersion(3, 15), deprecation_on="2030-10-31"
     )
     runtimes = [*RUNTIMES.values(), extra]
 

@@ -39,8 +39,8 @@ from e2e.repo import (
 )
 from e2e.runtimes_test import CPUS, abi_problems
 from pants_aws_lambda.artifact import limits, slimming
+from pants_aws_lambda.facts.runtimes import RUNTIMES
 from pants_aws_lambda.requirements import elf
-from pants_aws_lambda.runtimes.table import RUNTIMES
 from pants_aws_lambda.testutil import emulated
 from pants_aws_lambda.testutil.interpreters import require_cpython
 

@@ -15,7 +15,7 @@ from typing import Iterator
 import pytest
 
 from e2e.repo import PantsResult, fresh_repo, run_pants
-from pants_aws_lambda.runtimes.table import RUNTIMES
+from pants_aws_lambda.facts.runtimes import RUNTIMES
 
 
 @pytest.fixture(scope="module")

@@ -25,8 +25,8 @@ from e2e.repo import (
     sha256,
     unpack_read_only,
 )
+from pants_aws_lambda.facts.runtimes import RUNTIMES
 from pants_aws_lambda.runtimes.complete_platforms import complete_platform
-from pants_aws_lambda.runtimes.table import RUNTIMES
 from pants_aws_lambda.testutil.interpreters import require_cpython
 
 HELLO = Artifact("src/python/examples/hello:lambda", "python3.12", "x86_64")

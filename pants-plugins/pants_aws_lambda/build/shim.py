@@ -1,4 +1,4 @@
-"""Checking a function's handler against its module, and the `lambda_function.py` that re-exports it.
+"""Checking a function's handler against its module, and the `lambda_function.py` re-exporting it.
 
 The handler's module must be among the function's first-party sources, parse with the runtime's
 Python and define the handler's function at top level (`module_rules` reads it with the

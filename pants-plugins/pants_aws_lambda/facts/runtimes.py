@@ -2,10 +2,10 @@
 
 Everything the plugin knows about a runtime (its Python version, the glibc of its operating system,
 its support dates, how it encodes responses, whether the runtime client runs on it) lives in
-`RUNTIMES`; everything it knows about an architecture lives in `ARCHITECTURES`. Every other place
-(the complete platforms, the `runtime` field's help, the `[awslambdaric]` interpreter constraints,
-the local runner's JSON encoding, the tests and the docs' tables) derives from them, so a new
-runtime is one new row. Nothing here imports the Pants engine.
+`RUNTIMES`; everything it knows about an architecture lives in `ARCHITECTURES` (in
+`architectures.py`). Every other place (the complete platforms, the `runtime` field's help, the
+`[awslambdaric]` interpreter constraints, the local runner's JSON encoding, the tests and the docs'
+tables) derives from them, so a new runtime is one new row. Nothing here imports the Pants engine.
 """
 
 from __future__ import annotations
@@ -14,37 +14,21 @@ import datetime
 from dataclasses import dataclass
 from typing import Iterable
 
-
-@dataclass(frozen=True)
-class LambdaArchitecture:
-    name: str  # as AWS spells it: `x86_64`, `arm64`
-    machine: str  # as `platform.machine()` and wheel tags spell it: `x86_64`, `aarch64`
-
-
-ARCHITECTURES: dict[str, LambdaArchitecture] = {
-    a.name: a
-    for a in (LambdaArchitecture("x86_64", "x86_64"), LambdaArchitecture("arm64", "aarch64"))
-}
-DEFAULT_ARCHITECTURE = "x86_64"
-
-# Where every Python runtime unpacks a function's code (`LAMBDA_TASK_ROOT`) and its layers, and the
-# directory of a layer that it puts on `sys.path`.
-TASK_ROOT = "/var/task"
-LAYERS_ROOT = "/opt"
-LAYER_PYTHON_DIR = "python"
+from pants_aws_lambda.facts.python_version import PythonVersion
 
 
 @dataclass(frozen=True)
 class LambdaRuntime:
     name: str
-    python_version: tuple[int, int]
+    python_version: PythonVersion
     os: str
     glibc: tuple[int, int]
     # Whether the runtime's JSON encoder escapes non-ASCII characters in a response (`json.dumps`'s
     # `ensure_ascii`): the runtimes before python3.12 do, the later ones keep them as UTF-8.
     json_ensure_ascii: bool
-    # Whether the plugin's pinned `awslambdaric` (see `runtime_client.py`) has wheels for the
-    # runtime's CPython; the `[awslambdaric]` interpreter constraints are the ones of these runtimes.
+    # Whether the plugin's pinned `awslambdaric` (see `invoke/runtime_client.py`) has wheels for
+    # the runtime's CPython; the `[awslambdaric]` interpreter constraints are those of these
+    # runtimes.
     awslambdaric: bool
     # AWS's published dates (YYYY-MM-DD; `DATES_CHECKED_ON` says when they were last compared with
     # AWS's runtimes page, which moves them): when AWS deprecates the runtime (stops patching it),
@@ -57,10 +41,6 @@ class LambdaRuntime:
         """Whether AWS has deprecated the runtime by `today` (given, so that the status is a pure
         function of the date: the caller decides which day it is)."""
         return datetime.date.fromisoformat(self.deprecation_on) <= today
-
-    @property
-    def python_version_str(self) -> str:
-        return "{}.{}".format(*self.python_version)
 
     @property
     def manylinux(self) -> str:
@@ -93,8 +73,8 @@ RUNTIME_PROVIDED_MODULES: dict[str, str] = {
 # The day the dates below were last compared with AWS's Lambda runtimes page.
 DATES_CHECKED_ON = "2026-12-06"
 
-_AL2 = "Amazon Linux 2"
-_AL2023 = "Amazon Linux 2023"
+AL2 = "Amazon Linux 2"
+AL2023 = "Amazon Linux 2023"
 
 # fmt: off
 RUNTIMES: dict[str, LambdaRuntime] = {
@@ -102,13 +82,20 @@ RUNTIMES: dict[str, LambdaRuntime] = {
     for r in (
         # name, Python, OS, glibc, json_ensure_ascii, awslambdaric, then AWS's dates: deprecation,
         # creating blocked, updating blocked.
-        LambdaRuntime("python3.8", (3, 8), _AL2, (2, 26), True, False, "2024-10-14", "2025-02-28", "2025-03-31"),
-        LambdaRuntime("python3.9", (3, 9), _AL2, (2, 26), True, False, "2025-12-15", "2026-08-31", "2026-09-30"),
-        LambdaRuntime("python3.10", (3, 10), _AL2, (2, 26), True, True, "2026-10-31", "2026-11-30", "2027-01-15"),
-        LambdaRuntime("python3.11", (3, 11), _AL2, (2, 26), True, True, "2027-06-30", "2027-07-31", "2027-08-31"),
-        LambdaRuntime("python3.12", (3, 12), _AL2023, (2, 34), False, True, "2028-10-31"),
-        LambdaRuntime("python3.13", (3, 13), _AL2023, (2, 34), False, True, "2029-06-30"),
-        LambdaRuntime("python3.14", (3, 14), _AL2023, (2, 34), False, True, "2029-06-30"),
+        LambdaRuntime("python3.8", PythonVersion(3, 8), AL2, (2, 26), True, False,
+                      "2024-10-14", "2025-02-28", "2025-03-31"),
+        LambdaRuntime("python3.9", PythonVersion(3, 9), AL2, (2, 26), True, False,
+                      "2025-12-15", "2026-08-31", "2026-09-30"),
+        LambdaRuntime("python3.10", PythonVersion(3, 10), AL2, (2, 26), True, True,
+                      "2026-10-31", "2026-11-30", "2027-01-15"),
+        LambdaRuntime("python3.11", PythonVersion(3, 11), AL2, (2, 26), True, True,
+                      "2027-06-30", "2027-07-31", "2027-08-31"),
+        LambdaRuntime("python3.12", PythonVersion(3, 12), AL2023, (2, 34), False, True,
+                      "2028-10-31"),
+        LambdaRuntime("python3.13", PythonVersion(3, 13), AL2023, (2, 34), False, True,
+                      "2029-06-30"),
+        LambdaRuntime("python3.14", PythonVersion(3, 14), AL2023, (2, 34), False, True,
+                      "2029-06-30"),
     )
 }
 # fmt: on
@@ -134,7 +121,8 @@ def closest_runtime(
 
 
 def _contiguous_minors(minors: list[int]) -> list[tuple[int, int]]:
-    """Sorted minor versions as inclusive (first, last) runs: [9, 10, 11, 13] -> [(9, 11), (13, 13)]."""
+    """Sorted minor versions as inclusive (first, last) runs: [9, 10, 11, 13] -> [(9, 11),
+    (13, 13)]."""
     runs: list[tuple[int, int]] = []
     for minor in sorted(set(minors)):
         if runs and runs[-1][1] == minor - 1:
@@ -144,18 +132,24 @@ def _contiguous_minors(minors: list[int]) -> list[tuple[int, int]]:
     return runs
 
 
-def runtime_client_interpreter_constraints(
-    runtimes: Iterable[LambdaRuntime] | None = None,
-) -> list[str]:
-    """The `[awslambdaric]` interpreter constraints: the CPythons of the runtimes it supports, as
-    `CPython>=3.X,<3.Y` ranges (alternatives, one per run of consecutive versions)."""
+def interpreter_constraints(runtimes: Iterable[LambdaRuntime]) -> list[str]:
+    """The CPythons of `runtimes` as `CPython>=3.X,<3.Y` ranges (alternatives, one per run of
+    consecutive versions)."""
     by_major: dict[int, list[int]] = {}
-    for runtime in RUNTIMES.values() if runtimes is None else runtimes:
-        if runtime.awslambdaric:
-            major, minor = runtime.python_version
-            by_major.setdefault(major, []).append(minor)
+    for runtime in runtimes:
+        major, minor = runtime.python_version
+        by_major.setdefault(major, []).append(minor)
     return [
         f"CPython>={major}.{first},<{major}.{last + 1}"
         for major, minors in sorted(by_major.items())
         for first, last in _contiguous_minors(minors)
     ]
+
+
+def runtime_client_interpreter_constraints(
+    runtimes: Iterable[LambdaRuntime] | None = None,
+) -> list[str]:
+    """The `[awslambdaric]` interpreter constraints: the CPythons of the runtimes it supports."""
+    return interpreter_constraints(
+        r for r in (RUNTIMES.values() if runtimes is None else runtimes) if r.awslambdaric
+    )

@@ -17,8 +17,8 @@ import pytest
 from pants.engine.addresses import Address
 from pants.testutil.rule_runner import RuleRunner
 
+from pants_aws_lambda.build.runtime_sdk import RUNTIME_SDK_PEX
 from pants_aws_lambda.invoke import runner as invoke_runner
-from pants_aws_lambda.invoke.runtime_sdk import RUNTIME_SDK_PEX
 from pants_aws_lambda.testutil import TESTDATA
 from pants_aws_lambda.testutil.interpreters import interpreter_options, require_cpython
 from pants_aws_lambda.testutil.rules import (

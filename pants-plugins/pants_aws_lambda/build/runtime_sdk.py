@@ -16,10 +16,10 @@ from pants.engine.unions import UnionRule
 from pants.util.strutil import help_text
 
 from pants_aws_lambda.artifact.bytecode import Bytecode, BytecodeRequest
+from pants_aws_lambda.facts.runtimes import RUNTIMES
 from pants_aws_lambda.invoke.runtime_client import loose_tool_pex_request
 from pants_aws_lambda.pants_compat import PinnedLockfileTool
 from pants_aws_lambda.runtimes.platform_rules import LambdaPlatform
-from pants_aws_lambda.runtimes.table import RUNTIMES
 from pants_aws_lambda.target_types import BytecodeMode
 
 # The directory of the installed SDK in a `RuntimeSdk`'s digest.
@@ -53,7 +53,7 @@ class LambdaRuntimeSdk(PinnedLockfileTool):
     register_interpreter_constraints = True
     default_interpreter_constraints = [_every_runtime_constraint()]
 
-    default_lockfile_resource = ("pants_aws_lambda.invoke", "lambda-runtime-sdk.lock")
+    default_lockfile_resource = ("pants_aws_lambda.build", "lambda-runtime-sdk.lock")
 
 
 @dataclass(frozen=True)
