@@ -81,7 +81,8 @@ def _warn_no_interpreter(request: BytecodeRequest) -> None:
             checked to compile with Python {version} (the handler's module is checked with
             Pants' own Python, as far as it can parse it). Install CPython {version} (e.g.
             {install_hint(PythonVersion(*request.python_version))}) where Pants looks for
-            interpreters, or set `bytecode="none"` on the target to package without bytecode on purpose.
+            interpreters, or set `bytecode="none"` on the target to package without bytecode on
+            purpose.
             """
         )
     )

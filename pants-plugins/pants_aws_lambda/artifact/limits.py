@@ -15,7 +15,6 @@ from pants.util.strutil import softwrap
 from pants_aws_lambda.artifact.artifact import LambdaArtifact
 from pants_aws_lambda.artifact.output import ArtifactOutput
 from pants_aws_lambda.artifact.sizes import format_bytes, format_exact, format_quota
-from pants_aws_lambda.errors import LambdaPackagingError
 from pants_aws_lambda.facts.quotas import (
     CONTAINER_IMAGE_BYTES,
     DIRECT_UPLOAD_ZIPPED_BYTES,

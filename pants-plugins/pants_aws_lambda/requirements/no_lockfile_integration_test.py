@@ -16,7 +16,6 @@ from pants.testutil.rule_runner import RuleRunner
 from pants_aws_lambda.facts.runtimes import RUNTIMES
 from pants_aws_lambda.requirements import wheels
 from pants_aws_lambda.runtimes.complete_platforms import complete_platform
-from pants_aws_lambda.facts.runtimes import RUNTIMES
 from pants_aws_lambda.testutil.rules import package_zip, set_options
 
 REQUIREMENTS = ("numpy", "orjson", "pydantic>=2", "cryptography")

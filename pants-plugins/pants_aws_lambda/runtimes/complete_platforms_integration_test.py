@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from pants_aws_lambda.runtimes.complete_platforms import compatible_tags, marker_environment
 from pants_aws_lambda.facts.architectures import ARCHITECTURES
 from pants_aws_lambda.facts.runtimes import RUNTIMES, LambdaRuntime
+from pants_aws_lambda.runtimes.complete_platforms import compatible_tags, marker_environment
 from pants_aws_lambda.testutil import emulated
 from pants_aws_lambda.testutil.interpreters import find_cpython, host_architecture, require_cpython
 
