@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from typing import Iterable
 
 from pants.backend.python.subsystems.python_tool_base import PythonToolRequirementsBase
-from pants.engine.rules import collect_rules, rule
+from pants.engine.rules import Rule, collect_rules, rule
 from pants.version import PANTS_SEMVER
 
 # The running Pants release series, (major, minor).
@@ -42,7 +43,7 @@ if PANTS_VERSION < (2, 18):
 
 else:
 
-    class PinnedLockfileTool(PythonToolRequirementsBase):  # type: ignore[no-redef]
+    class PinnedLockfileTool(PythonToolRequirementsBase):
         pass
 
 
@@ -71,5 +72,5 @@ else:
         return SystemBinarySearchPath(tuple(system_binaries.system_binary_paths))
 
 
-def rules():
+def rules() -> Iterable[Rule]:
     return collect_rules()

@@ -6,6 +6,12 @@
 
 from __future__ import annotations
 
+from typing import Iterable
+
+from pants.engine.rules import Rule
+from pants.engine.target import Target
+from pants.engine.unions import UnionRule
+
 # Before anything that imports a name an unsupported Pants release lacks: one clear error there.
 from pants.version import PANTS_SEMVER
 
@@ -25,9 +31,9 @@ from pants_aws_lambda.goals import package, run  # noqa: E402
 # isort: on
 
 
-def rules():
+def rules() -> Iterable[Rule | UnionRule]:
     return (*package.rules(), *run.rules(), *aliases.rules(), *pants_compat.rules())
 
 
-def target_types():
+def target_types() -> list[type[Target]]:
     return lambda_target_types.target_types()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pants.option.option_types import BoolOption
 from pants.option.subsystem import Subsystem
-from pants.util.strutil import help_text
+from pants.util.strutil import help_text, softwrap
 
 
 class AwsLambdaSubsystem(Subsystem):
@@ -18,7 +18,7 @@ class AwsLambdaSubsystem(Subsystem):
 
     slim = BoolOption(
         default=False,
-        help=help_text(
+        help=softwrap(
             """
             Whether targets that do not set their `slim` field are slimmed: third-party test
             suites, type stubs, C/C++ and Cython sources and build-only files left out, shared

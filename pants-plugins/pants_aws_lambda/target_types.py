@@ -62,6 +62,8 @@ class PythonAwsLambdaHandlerField(PythonFaaSHandlerField):
     def compute_value(cls, raw_value: Optional[str], address: Address) -> str:
         # Skip the base class's check: this one says more.
         value = super(PythonFaaSHandlerField, cls).compute_value(raw_value, address)
+        # A required field: the base class refuses a missing value.
+        assert value is not None
         module, _, func = value.rpartition(":")
         if not module or not func.isidentifier():
             raise InvalidFieldException(
@@ -422,5 +424,5 @@ def _validate_platform_fields(target: Target) -> None:
         )
 
 
-def target_types():
+def target_types() -> list[type[Target]]:
     return [PythonAwsLambdaFunction, PythonAwsLambdaLayer]

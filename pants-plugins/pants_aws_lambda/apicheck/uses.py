@@ -147,7 +147,7 @@ class _Collector(ast.NodeVisitor):
                 plugin_bases.append(self.plugin_imported[base.id])
             elif isinstance(base, ast.Name):
                 plugin_bases.append((self.module, base.id))
-        assigned: list[str] = []
+        assigned: list[tuple[str, int]] = []
         for item in node.body:
             targets = (
                 item.targets

@@ -9,7 +9,14 @@ from pants.engine.addresses import Address
 from pants.engine.fs import FileDigest, FileEntry
 
 from pants_aws_lambda.artifact.content import LambdaContent
-from pants_aws_lambda.artifact.selection import Provided, Selection, owners, select
+from pants_aws_lambda.artifact.selection import (
+    LayerDistribution,
+    ProtectedFile,
+    Provided,
+    Selection,
+    owners,
+    select,
+)
 from pants_aws_lambda.errors import LambdaPackagingError
 from pants_aws_lambda.requirements.tree import ThirdPartyFile, ThirdPartyTree
 
@@ -17,7 +24,7 @@ ADDRESS = Address("src/proj", target_name="fn")
 REQUESTS = "requests-2.31.0-py3-none-any.whl"
 PYDANTIC = "pydantic-2.5.0-py3-none-any.whl"
 CORE = "pydantic_core-2.14.1-cp312-cp312-manylinux_2_17_x86_64.whl"
-HANDLER = ("proj/app.py", "the handler's module")
+HANDLER = ProtectedFile("proj/app.py", "the handler's module")
 
 
 def entry(path: str, size: int) -> FileEntry:
@@ -51,7 +58,10 @@ CONTENT = content(
 def provided(
     distributions: tuple[tuple[str, str, str], ...] = (), files: tuple[str, ...] = ()
 ) -> Provided:
-    return Provided(distributions=distributions, first_party_files=frozenset(files))
+    return Provided(
+        distributions=tuple(LayerDistribution(*d) for d in distributions),
+        first_party_files=frozenset(files),
+    )
 
 
 def choose(exclude: tuple[str, ...] = (), provides: Provided | None = None) -> Selection:

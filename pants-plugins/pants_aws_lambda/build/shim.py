@@ -10,10 +10,11 @@ from __future__ import annotations
 import logging
 import sys
 from dataclasses import dataclass
+from typing import Iterable
 
 from pants.backend.python.util_rules.faas import ResolvedPythonFaaSHandler
 from pants.engine.fs import EMPTY_DIGEST, CreateDigest, Digest, FileContent, FileEntry
-from pants.engine.rules import Get, collect_rules, rule
+from pants.engine.rules import Get, Rule, collect_rules, rule
 from pants.engine.target import InvalidFieldException
 from pants.util.strutil import softwrap
 
@@ -197,5 +198,5 @@ async def check_handler_and_render_shim(request: HandlerShimRequest) -> HandlerS
     return HandlerShim(digest, module_entry.path)
 
 
-def rules():
+def rules() -> Iterable[Rule]:
     return (*collect_rules(), *module_rules.rules())

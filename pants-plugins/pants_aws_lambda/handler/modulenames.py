@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 import json
 import sys
+from typing import Any, Iterator, Sequence
 
 # Statements whose blocks run at module level when the module is imported. Newer grammar is looked
 # up by name, so that the script runs on Pythons without it.
@@ -23,7 +24,9 @@ _MATCH = getattr(ast, "Match", None)
 _TYPE_ALIAS = getattr(ast, "TypeAlias", None)
 
 
-def parse_module(source, filename, feature_version=None):
+def parse_module(
+    source: str | bytes, filename: str, feature_version: tuple[int, int] | None = None
+) -> ast.Module:
     """The module's tree, once the compiler accepts it (the parser alone misses some errors,
     such as `return` outside a function).
 
@@ -38,7 +41,7 @@ def parse_module(source, filename, feature_version=None):
     return tree
 
 
-def _top_level_statements(body):
+def _top_level_statements(body: Sequence[ast.stmt]) -> Iterator[ast.stmt]:
     """Statements that run at import time at module level, through compound statements."""
     for node in body:
         yield node
@@ -58,7 +61,7 @@ def _top_level_statements(body):
                 yield from _top_level_statements(case.body)
 
 
-def _assigned_names(target):
+def _assigned_names(target: ast.AST) -> Iterator[str]:
     if isinstance(target, ast.Name):
         yield target.id
     elif isinstance(target, (ast.Tuple, ast.List)):
@@ -68,10 +71,10 @@ def _assigned_names(target):
         yield from _assigned_names(target.value)
 
 
-def bound_names(tree):
+def bound_names(tree: ast.Module) -> tuple[set[str], bool]:
     """(names, open_ended): `open_ended` when `from x import *` or a module-level `__getattr__`
     may bind names that cannot be seen."""
-    names = set()
+    names: set[str] = set()
     open_ended = False
     for node in _top_level_statements(tree.body):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
@@ -94,14 +97,14 @@ def bound_names(tree):
     return names, open_ended
 
 
-def error_report(error):
+def error_report(error: SyntaxError | ValueError) -> dict[str, Any]:
     """The JSON form of a `SyntaxError` (or `ValueError`) from `parse_module`."""
     if isinstance(error, SyntaxError):
         return {"message": str(error.msg), "line": error.lineno, "offset": error.offset}
     return {"message": str(error), "line": None, "offset": None}
 
 
-def analyze(source, filename):
+def analyze(source: str | bytes, filename: str) -> dict[str, Any]:
     try:
         tree = parse_module(source, filename)
     except (SyntaxError, ValueError) as e:
@@ -110,7 +113,7 @@ def analyze(source, filename):
     return {"names": sorted(names), "open_ended": open_ended}
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> None:
     argv = sys.argv if argv is None else argv
     if len(argv) != 3:
         raise SystemExit("usage: {} FILE DISPLAY_NAME".format(argv[0]))

@@ -9,10 +9,11 @@ import os
 import platform as host_platform
 import sys
 from dataclasses import dataclass
+from typing import Iterable
 
 from pants.core.util_rules.system_binaries import BinaryPath, BinaryPathRequest, BinaryPaths
 from pants.engine.addresses import Address
-from pants.engine.rules import Get, MultiGet, collect_rules, rule
+from pants.engine.rules import Get, MultiGet, Rule, collect_rules, rule
 from pants.util.logging import LogLevel
 from pants.util.strutil import softwrap
 
@@ -312,5 +313,5 @@ async def find_invoke_interpreter(request: InvokeInterpreterRequest) -> InvokeIn
     return InvokeInterpreter(emulated.command(), _emulation_args(emulated))
 
 
-def rules():
+def rules() -> Iterable[Rule]:
     return (*collect_rules(), *runtime_interpreter.rules(), *pants_compat.rules())

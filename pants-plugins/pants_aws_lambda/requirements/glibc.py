@@ -7,7 +7,7 @@ symbol requirements are compared with the runtime's glibc: too new is an error, 
 from __future__ import annotations
 
 import logging
-from typing import Iterable, Mapping, Optional, Tuple
+from typing import Callable, Iterable, Mapping, Optional, Tuple
 
 from pants.engine.addresses import Address
 from pants.engine.fs import DigestContents, FileEntry
@@ -47,7 +47,9 @@ def shared_objects(
     ]
 
 
-def glibc_needs(bare_linux: list[str], contents: DigestContents, wheel_of) -> dict[str, Need]:
+def glibc_needs(
+    bare_linux: list[str], contents: DigestContents, wheel_of: Callable[[str], tuple[str, str]]
+) -> dict[str, Need]:
     """Wheel -> the newest glibc its shared objects need and the file that needs it, or None."""
     needs: dict[str, Need] = {w: None for w in bare_linux}
     for content in sorted(contents, key=lambda c: c.path):

@@ -57,7 +57,7 @@ class LambdaRuntimesSubsystem(Subsystem):
         default=datetime.date.today().isoformat(),
         default_help_repr="the day Pants started",
         advanced=True,
-        help=help_text(
+        help=softwrap(
             """
             The day (YYYY-MM-DD) a runtime's deprecation is checked against: a runtime AWS
             deprecates on or before it gets a warning. Set it to see which of your targets a
