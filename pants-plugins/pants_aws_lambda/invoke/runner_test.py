@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from pants_aws_lambda.facts.runtimes import RUNTIMES, LambdaRuntime
-from pants_aws_lambda.goals.run import encoding_args
 from pants_aws_lambda.invoke import runner as invoke_runner
 
 # The runtime the tests that are not about runtimes invoke with.
@@ -85,8 +84,10 @@ def run(
     env: dict[str, str] | None = None,
     runtime: str = RUNTIME,
 ) -> subprocess.CompletedProcess:
-    # The runtime's arguments as `pants run` passes them (`goals/run.py`), from the runtime table.
-    runtime_args = ("--runtime", runtime, *encoding_args(RUNTIMES[runtime]))
+    # The runtime's arguments, from the runtime table (`goals/run_test.py` checks that `pants run`
+    # passes the same).
+    non_ascii = "escape" if RUNTIMES[runtime].json_ensure_ascii else "keep"
+    runtime_args = ("--runtime", runtime, "--non-ascii", non_ascii)
     return subprocess.run(
         [sys.executable, "-I", "-S", "-B", invoke_runner.__file__, *runtime_args, *args],
         input=stdin if stdin is not None else "",
