@@ -33,7 +33,9 @@ def test_parse_refuses_what_is_no_version(text: str) -> None:
         PythonVersion.parse(text)
 
 
-@pytest.mark.parametrize("version", [PythonVersion(3, 8), PythonVersion(3, 10), PythonVersion(3, 14)])
+@pytest.mark.parametrize(
+    "version", [PythonVersion(3, 8), PythonVersion(3, 10), PythonVersion(3, 14)]
+)
 def test_each_spelling_reads_back(version: PythonVersion) -> None:
     assert PythonVersion.parse(str(version)) == version
     assert PythonVersion.parse(version.runtime_name) == version
@@ -51,7 +53,12 @@ def test_spellings() -> None:
 
 
 def test_order_is_numeric_not_textual() -> None:
-    versions = [PythonVersion(3, 10), PythonVersion(3, 9), PythonVersion(3, 14), PythonVersion(3, 8)]
+    versions = [
+        PythonVersion(3, 10),
+        PythonVersion(3, 9),
+        PythonVersion(3, 14),
+        PythonVersion(3, 8),
+    ]
     assert [str(v) for v in sorted(versions)] == ["3.8", "3.9", "3.10", "3.14"]
     assert PythonVersion(3, 9) < PythonVersion(3, 10)
     assert max(versions) == PythonVersion(3, 14)

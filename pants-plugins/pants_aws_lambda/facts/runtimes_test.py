@@ -1,7 +1,8 @@
 """The runtime table (`runtimes.py`) checked against what does not come from it: the rules AWS's
 runtimes follow (one OS change, deprecations in version order) and `packaging.tags`. No test here
 repeats the table's rows. The committed complete platforms are checked against it in
-`runtimes/complete_platforms_test.py`, the locked `awslambdaric` in `invoke/runtime_client_test.py`."""
+`runtimes/complete_platforms_test.py`, the locked `awslambdaric` in `invoke/runtime_client_test.py`.
+"""
 
 from __future__ import annotations
 
