@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pants_aws_lambda.artifact import limits
+from pants_aws_lambda.artifact import sizes
 from pants_aws_lambda.artifact.bytecode_policy import AutoChoice, AutoPlan, choose, log_line
 
 MIB = 2**20
@@ -55,11 +55,11 @@ def test_choose_needs_the_compiled_size() -> None:
 
 
 def test_no_log_line_when_compiled() -> None:
-    assert log_line(AutoChoice(COMPILED, MIB, MIB, LIMIT), limits.format_bytes, LIMIT) is None
+    assert log_line(AutoChoice(COMPILED, MIB, MIB, LIMIT), sizes.format_bytes, LIMIT) is None
 
 
 def test_log_line_says_what_it_did_the_bytes_saved_and_the_fields() -> None:
-    line = log_line(AutoChoice(SOURCELESS, 205 * MIB, 267 * MIB, LIMIT), limits.format_bytes, LIMIT)
+    line = log_line(AutoChoice(SOURCELESS, 205 * MIB, 267 * MIB, LIMIT), sizes.format_bytes, LIMIT)
     assert line is not None
     assert line.startswith('bytecode="auto": third-party distributions as sourceless bytecode')
     assert "62.0 MiB saved" in line
@@ -69,7 +69,7 @@ def test_log_line_says_what_it_did_the_bytes_saved_and_the_fields() -> None:
 
 
 def test_log_line_names_the_budget_its_layers_leave() -> None:
-    line = log_line(AutoChoice(SOURCES, 60 * MIB, 80 * MIB, 60 * MIB), limits.format_bytes, LIMIT)
+    line = log_line(AutoChoice(SOURCES, 60 * MIB, 80 * MIB, 60 * MIB), sizes.format_bytes, LIMIT)
     assert line is not None
     assert "third-party distributions as sources without bytecode" in line
     assert "over the 60.0 MiB its layers leave of Lambda's 250 MiB unzipped" in line

@@ -1,5 +1,5 @@
-"""Sizes and Lambda's limits: one binary convention, as AWS counts, and the exact bytes at a
-limit."""
+"""Lambda's limits checked on built artifacts: the exact bytes at a limit, and the limit of flat
+artifacts (sizes as messages write them: `sizes_test.py`; the quotas: `facts/quotas_test.py`)."""
 
 from __future__ import annotations
 
@@ -7,40 +7,12 @@ import pytest
 from pants.engine.addresses import Address
 from pants.engine.fs import EMPTY_DIGEST
 
-from pants_aws_lambda.artifact import limits, remedies
+from pants_aws_lambda.artifact import remedies
 from pants_aws_lambda.artifact.artifact import LambdaArtifact
 from pants_aws_lambda.artifact.output import ArtifactOutput
 from pants_aws_lambda.errors import LambdaPackagingError
 
 ADDRESS = Address("src/proj", target_name="fn")
-
-
-@pytest.mark.parametrize(
-    "size, expected",
-    [
-        (0, "0 B"),
-        (1023, "1023 B"),
-        (1024, "1.0 KiB"),
-        (1536, "1.5 KiB"),
-        (2**20, "1.0 MiB"),
-        (255_000_000, "243.1 MiB"),
-        (250 * 2**20, "250.0 MiB"),
-        # One byte under the limit never reads as the limit.
-        (250 * 2**20 - 1, "249.9 MiB"),
-        (10 * 2**30, "10.0 GiB"),
-    ],
-)
-def test_format_bytes_is_binary(size: int, expected: str) -> None:
-    assert limits.format_bytes(size) == expected
-
-
-def test_limits_are_what_aws_calls_mb() -> None:
-    assert limits.UNZIPPED_BYTES.value == 262_144_000
-    assert limits.UNZIPPED_BYTES.what.startswith("250 MiB")
-    assert limits.DIRECT_UPLOAD_ZIPPED_BYTES.value == 52_428_800
-    assert limits.DIRECT_UPLOAD_ZIPPED_BYTES.what.startswith("50 MiB")
-    assert limits.CONTAINER_IMAGE_BYTES.value == 10_737_418_240
-    assert limits.CONTAINER_IMAGE_BYTES.what.startswith("10 GiB")
 
 
 def artifact(unzipped: int, *, zipped: int | None = 1) -> LambdaArtifact:

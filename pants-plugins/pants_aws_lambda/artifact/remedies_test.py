@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Iterator
 
-from pants_aws_lambda.artifact import limits
+from pants_aws_lambda.artifact import sizes
 from pants_aws_lambda.artifact.remedies import (
     REMEDY_KINDS,
     Distribution,
@@ -134,7 +134,7 @@ def test_the_container_row_lifts_the_limit() -> None:
 
 
 def test_format_rows_gives_figures_and_says_a_layer_does_not_help() -> None:
-    text = format_rows(OVER, limits.format_bytes)
+    text = format_rows(OVER, sizes.format_bytes)
     lines = text.splitlines()
     assert lines[0] == (
         '  1. bytecode="only": saves 62.0 MiB here (205.0 MiB, fits); '
@@ -144,8 +144,8 @@ def test_format_rows_gives_figures_and_says_a_layer_does_not_help() -> None:
     assert "can be combined" not in text
     assert lines[-1].startswith("A layer does not help with this limit")
     still = dataclasses.replace(OVER, total_bytes=400 * MIB)
-    assert "still over" in format_rows(still, limits.format_bytes)
-    assert "can be combined" in format_rows(still, limits.format_bytes)
+    assert "still over" in format_rows(still, sizes.format_bytes)
+    assert "can be combined" in format_rows(still, sizes.format_bytes)
 
 
 def test_a_new_kind_of_remedy_is_one_function() -> None:
@@ -169,7 +169,7 @@ def test_slim_comes_with_its_figure_for_this_artifact() -> None:
     order = [row.field for row in rows]
     assert order.index("slim=True") == order.index('bytecode="none"') - 1
     assert "slim=True: saves 41.0 MiB here (226.0 MiB, fits)" in format_rows(
-        facts, limits.format_bytes
+        facts, sizes.format_bytes
     )
     # No row when slim would save little, or the artifact is slim already.
     assert "slim=True" not in fields(dataclasses.replace(OVER, slim_bytes=1000))

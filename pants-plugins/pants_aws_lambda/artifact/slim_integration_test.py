@@ -19,7 +19,7 @@ import pytest
 from pants.engine.addresses import Address
 from pants.testutil.rule_runner import RuleRunner
 
-from pants_aws_lambda.artifact import limits
+from pants_aws_lambda.artifact import sizes
 from pants_aws_lambda.testutil import emulated, slim_wheel
 from pants_aws_lambda.testutil.interpreters import find_cpython
 from pants_aws_lambda.testutil.require import (
@@ -140,9 +140,9 @@ def _check_slimmed(
     report = "\n".join(lines)
     for kind, paths in LEFT_OUT.items():
         saved = sum(len(files[p]) for p in paths)
-        assert f"{kind} {limits.format_bytes(saved)} ({len(paths)} file" in report, report
+        assert f"{kind} {sizes.format_bytes(saved)} ({len(paths)} file" in report, report
     stripped = len(files["tinyslim/_plain.so"]) - len(plain)
-    assert f"stripped symbols {limits.format_bytes(stripped)} (1 file)" in report, report
+    assert f"stripped symbols {sizes.format_bytes(stripped)} (1 file)" in report, report
     assert "1 distributions' metadata checked" in report and "2 extension modules" in report, report
     assert "Slim kept: tinyslim/_checked.so kept unstripped" in report, report
     text = " ".join(log.split())

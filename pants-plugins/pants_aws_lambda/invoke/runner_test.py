@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from pants_aws_lambda.facts.runtimes import RUNTIMES, LambdaRuntime
-from pants_aws_lambda.goals.run import encoding_args
 from pants_aws_lambda.invoke import runner as invoke_runner
 
 # The runtime the tests that are not about runtimes invoke with.
@@ -85,8 +84,10 @@ def run(
     env: dict[str, str] | None = None,
     runtime: str = RUNTIME,
 ) -> subprocess.CompletedProcess:
-    # The runtime's arguments as `pants run` passes them (`goals/run.py`), from the runtime table.
-    runtime_args = ("--runtime", runtime, *encoding_args(RUNTIMES[runtime]))
+    # The runtime's arguments, from the runtime table (`goals/run_test.py` checks that `pants run`
+    # passes the same).
+    non_ascii = "escape" if RUNTIMES[runtime].json_ensure_ascii else "keep"
+    runtime_args = ("--runtime", runtime, "--non-ascii", non_ascii)
     return subprocess.run(
         [sys.executable, "-I", "-S", "-B", invoke_runner.__file__, *runtime_args, *args],
         input=stdin if stdin is not None else "",
@@ -328,78 +329,6 @@ def test_handler_within_its_timeout(tmp_path: Path, function_zip: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert 0 < json.loads(result.stdout)["context"]["remaining"] <= 4_500
-
-
-def test_runtime_api_answers_as_the_real_one() -> None:
-    """HTTP/1.1, `Content-Length` on every response, every header of `next`: what awslambdaric
-    needs (it crashes on less)."""
-    import http.client
-
-    api = invoke_runner.RuntimeApi('{"k": 1}', "req-1", "arn:aws:lambda:r:1:function:f", timeout=3)
-    with api:
-        host, port = api.address.split(":")
-        conn = http.client.HTTPConnection(host, int(port), timeout=10)
-        conn.request("GET", "/2018-06-01/runtime/invocation/next")
-        response = conn.getresponse()
-        assert response.version == 11 and response.status == 200
-        assert response.read() == b'{"k": 1}'
-        assert response.getheader("Content-Length") == "8"
-        assert response.getheader("Lambda-Runtime-Aws-Request-Id") == "req-1"
-        assert (
-            response.getheader("Lambda-Runtime-Invoked-Function-Arn")
-            == "arn:aws:lambda:r:1:function:f"
-        )
-        assert response.getheader("Lambda-Runtime-Trace-Id")
-        assert response.getheader("Content-Type") == "application/json"
-        deadline = int(response.getheader("Lambda-Runtime-Deadline-Ms", ""))
-        assert 0 < deadline - time.time() * 1000 <= 3000
-        # The same connection: keep-alive.
-        conn.request("POST", "/2018-06-01/runtime/invocation/req-1/response", body=b'{"ok": true}')
-        posted = conn.getresponse()
-        assert posted.status == 202 and posted.getheader("Content-Length") == str(
-            len(posted.read())
-        )
-        # Set once the reply is written, so that the client has it before it is stopped.
-        assert api.done.wait(5)
-        assert api.outcome == (True, b'{"ok": true}', "application/json")
-
-
-def test_runtime_api_records_errors_and_reports_them_as_the_direct_child() -> None:
-    """An error or an initialisation error is kept as posted and reported as `run_child` reports
-    the direct child's outcome; an unknown path is a 404 and leaves the invocation open."""
-    import http.client
-
-    def post(api: invoke_runner.RuntimeApi, path: str, body: bytes, content_type: str) -> int:
-        host, port = api.address.split(":")
-        conn = http.client.HTTPConnection(host, int(port), timeout=10)
-        conn.request(
-            "POST", f"/2018-06-01/runtime/{path}", body=body, headers={"Content-Type": content_type}
-        )
-        response = conn.getresponse()
-        response.read()
-        conn.close()
-        return response.status
-
-    error = b'{"errorMessage": "bad", "errorType": "ValueError"}'
-    with invoke_runner.RuntimeApi("{}", "req-1", "arn", timeout=3) as api:
-        assert post(api, "invocation/req-2/error", error, "application/json") == 404
-        assert not api.done.is_set()
-        assert post(api, "invocation/req-1/error", error, "application/json") == 202
-        assert api.done.wait(5)
-        assert json.loads(api.report()) == {"ok": False, "payload": error.decode()}
-    with invoke_runner.RuntimeApi("{}", "req-1", "arn", timeout=3) as api:
-        assert (
-            post(api, "invocation/req-1/response", b"\xff\x00", "application/octet-stream") == 202
-        )
-        assert json.loads(api.report()) == {"ok": True, "bytes": "/wA="}
-    with invoke_runner.RuntimeApi("{}", "req-1", "arn", timeout=3) as api:
-        assert post(api, "init/error", error, "application/json") == 202
-        # Marked, so that the parent ends the execution environment after it.
-        assert json.loads(api.report()) == {
-            "ok": False,
-            "payload": error.decode(),
-            "init_error": True,
-        }
 
 
 def test_flat_directories_and_file_modes(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ table: manylinux platforms, compatible tags and marker environments."""
 from __future__ import annotations
 
 import json
+import pkgutil
 import re
 
 import pytest
@@ -12,6 +13,7 @@ from pants_aws_lambda.facts.architectures import ARCHITECTURES
 from pants_aws_lambda.facts.runtimes import RUNTIMES, LambdaRuntime
 from pants_aws_lambda.runtimes.complete_platforms import (
     complete_platform,
+    file_name,
     generate_all,
     manylinux_platforms,
     platforms_dir,
@@ -43,6 +45,29 @@ def test_committed_platforms_equal_generator_output() -> None:
         f"(missing: {missing}, not generated: {extra}, out of date: {stale}). "
         f"Regenerate them with `{REGENERATE}` and commit the result."
     )
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES.values(), ids=lambda r: r.name)
+@pytest.mark.parametrize("architecture", sorted(ARCHITECTURES))
+def test_committed_complete_platform_matches_the_row(
+    runtime: LambdaRuntime, architecture: str
+) -> None:
+    content = pkgutil.get_data(
+        "pants_aws_lambda.runtimes", f"platforms/{file_name(runtime.name, architecture)}"
+    )
+    assert content is not None
+    platform = json.loads(content)
+    machine = ARCHITECTURES[architecture].machine
+    assert platform["marker_environment"]["python_version"] == str(runtime.python_version)
+    assert platform["marker_environment"]["platform_machine"] == machine
+    interpreter = "cp" + str(runtime.python_version).replace(".", "")
+    # Most preferred: a wheel for exactly this CPython and the newest glibc of the runtime's OS.
+    assert (
+        platform["compatible_tags"][0]
+        == f"{interpreter}-{interpreter}-{runtime.manylinux}_{machine}"
+    )
+    newer_glibc = "manylinux_{}_{}_{}".format(runtime.glibc[0], runtime.glibc[1] + 1, machine)
+    assert not any(tag.endswith(newer_glibc) for tag in platform["compatible_tags"])
 
 
 def test_one_file_per_runtime_and_architecture() -> None:

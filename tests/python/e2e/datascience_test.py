@@ -38,7 +38,7 @@ from e2e.repo import (
     unpack_read_only,
 )
 from e2e.runtimes_test import CPUS, abi_problems
-from pants_aws_lambda.artifact import limits, slimming
+from pants_aws_lambda.artifact import sizes, slimming
 from pants_aws_lambda.facts.runtimes import RUNTIMES
 from pants_aws_lambda.requirements import elf
 from pants_aws_lambda.testutil import emulated
@@ -332,9 +332,9 @@ def test_slim_saves_what_its_log_reports(
     assert all(elf.is_shared_object(p) and saved > 0 for p, saved in stripped.items()), stripped
     saved = sum(fat_sizes[p] for p in left_out) + sum(stripped.values())
     block = "\n".join(package_log(packaged[cell.mode][1], cell))
-    assert f"Slim: {limits.format_bytes(saved)} saved: tests " in block, block
+    assert f"Slim: {sizes.format_bytes(saved)} saved: tests " in block, block
     assert (
-        f"stripped symbols {limits.format_bytes(sum(stripped.values()))} ({len(stripped)} files)"
+        f"stripped symbols {sizes.format_bytes(sum(stripped.values()))} ({len(stripped)} files)"
         in block
     ), block
     how = (

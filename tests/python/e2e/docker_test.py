@@ -1,7 +1,7 @@
 """End to end with a real Docker engine: `./pants package` the container example's `docker_image`,
 run the image with `python -m awslambdaric lambda_function.handler` as the runtime client against
-the plugin's own Lambda Runtime API (`pants_aws_lambda.invoke.runner.RuntimeApi`, the one
-`pants run` serves), on loopback, and check what the handler answers.
+the plugin's own Lambda Runtime API (`pants_aws_lambda.invoke.runner_runtime_api.RuntimeApi`, the
+one `pants run` serves), on loopback, and check what the handler answers.
 
 Skips when no Docker engine answers (fails instead with PANTS_AWS_LAMBDA_REQUIRE_DOCKER=1, as in
 CI). No registry is reachable, so the image is built on a local stand-in for AWS's base image
@@ -22,7 +22,7 @@ import pytest
 
 from e2e import docker_base
 from e2e.repo import copy_repo, run_pants
-from pants_aws_lambda.invoke import runner as invoke_runner
+from pants_aws_lambda.invoke.runner_runtime_api import RuntimeApi
 from pants_aws_lambda.testutil.require import REQUIRE_DOCKER_ENV, unavailable
 
 IMAGE_TARGET = "src/python/examples/container:img"
@@ -59,7 +59,7 @@ def image_id_from(output: str) -> str:
     return match.group(1)
 
 
-def run_function_container(image: str, api: invoke_runner.RuntimeApi, name: str) -> None:
+def run_function_container(image: str, api: RuntimeApi, name: str) -> None:
     subprocess.run(
         [
             "docker",
@@ -108,11 +108,11 @@ def container_logs(name: str) -> str:
     return proc.stdout + proc.stderr
 
 
-def invoke_in_container(image: str, event: dict[str, Any]) -> tuple[invoke_runner.RuntimeApi, str]:
+def invoke_in_container(image: str, event: dict[str, Any]) -> tuple[RuntimeApi, str]:
     """One invocation of `event` by a new container of `image`: the Runtime API once the client has
     posted its result, and the container's output. The plugin's Runtime API serves one invocation,
     so each event gets its own API and container."""
-    api = invoke_runner.RuntimeApi(json.dumps(event), str(uuid.uuid4()), FUNCTION_ARN, timeout=60)
+    api = RuntimeApi(json.dumps(event), str(uuid.uuid4()), FUNCTION_ARN, timeout=60)
     name = f"pants-aws-lambda-e2e-{uuid.uuid4().hex[:12]}"
     with api:
         try:

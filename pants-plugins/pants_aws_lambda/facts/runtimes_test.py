@@ -1,38 +1,37 @@
-"""The runtime table checked against what does not come from it: the rules AWS's runtimes follow
-(one OS change, deprecations in version order), the committed complete platforms, the wheels of
-the locked `awslambdaric`, and `packaging.tags`. No test here repeats the table's rows."""
+"""The runtime table (`runtimes.py`) checked against what does not come from it: the rules AWS's
+runtimes follow (one OS change, deprecations in version order) and `packaging.tags`. No test here
+repeats the table's rows. The committed complete platforms are checked against it in
+`runtimes/complete_platforms_test.py`, the locked `awslambdaric` in `invoke/runtime_client_test.py`.
+"""
 
 from __future__ import annotations
 
-import json
-import pkgutil
 from datetime import date, timedelta
 
 import pytest
 from packaging import tags
-from packaging.requirements import Requirement
-from packaging.utils import parse_wheel_filename
 
-from pants_aws_lambda.facts.architectures import ARCHITECTURES, DEFAULT_ARCHITECTURE
 from pants_aws_lambda.facts.runtimes import (
     DATES_CHECKED_ON,
     RUNTIMES,
     LambdaRuntime,
     closest_runtime,
-    runtime_client_interpreter_constraints,
     runtime_for_python_version,
 )
-from pants_aws_lambda.invoke.runtime_client import Awslambdaric
-from pants_aws_lambda.runtimes.complete_platforms import compatible_tags, file_name
 
 # The glibc of each operating system Lambda's Python runtimes run on: a fact of the OS, whatever
 # runtime runs on it.
 OS_GLIBC = {"Amazon Linux 2": (2, 26), "Amazon Linux 2023": (2, 34)}
+
+
 # AWS's runtimes escape non-ASCII characters in responses up to python3.11; "starting with the
 # Python 3.12 runtime, functions return Unicode characters" (AWS's Lambda runtime notes).
 FIRST_VERSION_KEEPING_NON_ASCII = (3, 12)
 
+
 BY_VERSION = sorted(RUNTIMES.values(), key=lambda r: r.python_version)
+
+
 ids = pytest.mark.parametrize("runtime", BY_VERSION, ids=lambda r: r.name)
 
 
@@ -104,29 +103,6 @@ def test_newer_runtimes_never_run_on_an_older_os() -> None:
     assert len(runs) == len(set(runs))
 
 
-@ids
-@pytest.mark.parametrize("architecture", sorted(ARCHITECTURES))
-def test_committed_complete_platform_matches_the_row(
-    runtime: LambdaRuntime, architecture: str
-) -> None:
-    content = pkgutil.get_data(
-        "pants_aws_lambda.runtimes", f"platforms/{file_name(runtime.name, architecture)}"
-    )
-    assert content is not None
-    platform = json.loads(content)
-    machine = ARCHITECTURES[architecture].machine
-    assert platform["marker_environment"]["python_version"] == str(runtime.python_version)
-    assert platform["marker_environment"]["platform_machine"] == machine
-    interpreter = "cp" + str(runtime.python_version).replace(".", "")
-    # Most preferred: a wheel for exactly this CPython and the newest glibc of the runtime's OS.
-    assert (
-        platform["compatible_tags"][0]
-        == f"{interpreter}-{interpreter}-{runtime.manylinux}_{machine}"
-    )
-    newer_glibc = "manylinux_{}_{}_{}".format(runtime.glibc[0], runtime.glibc[1] + 1, machine)
-    assert not any(tag.endswith(newer_glibc) for tag in platform["compatible_tags"])
-
-
 # --------------------------------------------------------------------------------------------------
 # Status and dates
 # --------------------------------------------------------------------------------------------------
@@ -193,83 +169,10 @@ def test_deprecation_message(runtime: LambdaRuntime) -> None:
 
 
 # --------------------------------------------------------------------------------------------------
-# Response encoding and the runtime client
+# Response encoding
 # --------------------------------------------------------------------------------------------------
 
 
 @ids
 def test_json_encoding_rule(runtime: LambdaRuntime) -> None:
     assert runtime.json_ensure_ascii == (runtime.python_version < FIRST_VERSION_KEEPING_NON_ASCII)
-
-
-def _awslambdaric_lock() -> tuple[dict, dict]:
-    """The `[awslambdaric]` lockfile's metadata header and its PEX lock."""
-    content = pkgutil.get_data("pants_aws_lambda.invoke", "awslambdaric.lock")
-    assert content is not None
-    lines = content.decode().splitlines()
-    begin = next(i for i, line in enumerate(lines) if "BEGIN PANTS LOCKFILE METADATA" in line)
-    end = next(i for i, line in enumerate(lines) if "END PANTS LOCKFILE METADATA" in line)
-    metadata = json.loads("\n".join(line[2:] for line in lines[begin + 1 : end]))
-    lock = json.loads("\n".join(line for line in lines if not line.startswith("//")))
-    return metadata, lock
-
-
-def _allowed_versions(constraints: list[str]) -> set[tuple[int, int]]:
-    """The CPython minor versions 3.0-3.99 that interpreter constraints (alternatives) allow."""
-    requirements = [Requirement(c) for c in constraints]
-    assert all(r.name == "CPython" for r in requirements), constraints
-    return {
-        (3, minor)
-        for minor in range(100)
-        if any(r.specifier.contains(f"3.{minor}.0") for r in requirements)
-    }
-
-
-@ids
-def test_awslambdaric_column_is_where_the_locked_client_has_wheels(runtime: LambdaRuntime) -> None:
-    _, lock = _awslambdaric_lock()
-    wheels = [
-        artifact["url"].rsplit("/", 1)[-1]
-        for resolve in lock["locked_resolves"]
-        for requirement in resolve["locked_requirements"]
-        if requirement["project_name"] == "awslambdaric"
-        for artifact in requirement["artifacts"]
-        if artifact["url"].endswith(".whl")
-    ]
-    assert wheels, "awslambdaric.lock locks no awslambdaric wheels"
-    wheel_tags = {str(tag) for wheel in wheels for tag in parse_wheel_filename(wheel)[3]}
-    installable = {
-        architecture: bool(
-            wheel_tags.intersection(
-                compatible_tags(runtime.python_version, a.machine, runtime.glibc)
-            )
-        )
-        for architecture, a in ARCHITECTURES.items()
-    }
-    assert installable == {architecture: runtime.awslambdaric for architecture in ARCHITECTURES}
-
-
-def test_client_interpreter_constraints_are_the_supported_runtimes() -> None:
-    constraints = runtime_client_interpreter_constraints()
-    assert Awslambdaric.default_interpreter_constraints == constraints
-    assert _allowed_versions(constraints) == {
-        r.python_version for r in BY_VERSION if r.awslambdaric
-    }
-
-
-def test_client_lockfile_is_for_these_constraints() -> None:
-    metadata, _ = _awslambdaric_lock()
-    assert _allowed_versions(metadata["valid_for_interpreter_constraints"]) == _allowed_versions(
-        runtime_client_interpreter_constraints()
-    ), (
-        "awslambdaric.lock was made for other interpreter constraints than the runtime table's: "
-        "run `pants generate-lockfiles --resolve=awslambdaric`."
-    )
-
-
-def test_architectures() -> None:
-    assert {name: a.machine for name, a in ARCHITECTURES.items()} == {
-        "x86_64": "x86_64",
-        "arm64": "aarch64",
-    }
-    assert DEFAULT_ARCHITECTURE in ARCHITECTURES
