@@ -44,6 +44,7 @@ from pants_aws_lambda.artifact.selection import (
     Selection,
     TopLevelOwner,
 )
+from pants_aws_lambda.artifact.sizes import NamedSize
 from pants_aws_lambda.artifact.slim import SlimReport, SlimRequest, SlimTree
 from pants_aws_lambda.errors import LambdaPackagingError
 from pants_aws_lambda.facts.paths import LAYER_PYTHON_DIR, LAYERS_ROOT, TASK_ROOT
@@ -101,11 +102,11 @@ class SizeFacts:
     # The `bytecode` field's value, and the unzipped bytes of the whole artifact with each explicit
     # value (measured when it was over its limit; empty otherwise).
     bytecode: str = BytecodeMode.AUTO.value
-    by_bytecode: tuple[tuple[str, int], ...] = ()
+    by_bytecode: tuple[NamedSize, ...] = ()
     # Third-party top-level entry -> unzipped bytes of the `tests` directories below it.
-    tests_bytes: tuple[tuple[str, int], ...] = ()
+    tests_bytes: tuple[NamedSize, ...] = ()
     # First-party directories -> unzipped bytes of the files directly in them, largest first.
-    first_party_dirs: tuple[tuple[str, int], ...] = ()
+    first_party_dirs: tuple[NamedSize, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -203,26 +204,28 @@ def _tree_bytes(entries: DigestEntries) -> int:
     return sum(size for _, size in _file_sizes(entries))
 
 
-def bytes_in_tests(sizes: Iterable[tuple[str, int]]) -> tuple[tuple[str, int], ...]:
+def bytes_in_tests(sizes: Iterable[tuple[str, int]]) -> tuple[NamedSize, ...]:
     """Top-level entry -> bytes of the files under a `tests` directory below it."""
     totals: dict[str, int] = {}
     for path, size in sizes:
         parts = path.split("/")
         if "tests" in parts[1:-1]:
             totals[parts[0]] = totals.get(parts[0], 0) + size
-    return tuple(sorted(totals.items(), key=lambda kv: (-kv[1], kv[0])))
+    return _largest_first(totals)
 
 
-def directory_bytes(
-    sizes: Iterable[tuple[str, int]], *, limit: int = 3
-) -> tuple[tuple[str, int], ...]:
+def directory_bytes(sizes: Iterable[tuple[str, int]], *, limit: int = 3) -> tuple[NamedSize, ...]:
     """The directories holding the most bytes in files directly in them (not the root)."""
     totals: dict[str, int] = {}
     for path, size in sizes:
         parent = path.rpartition("/")[0]
         if parent:
             totals[parent] = totals.get(parent, 0) + size
-    return tuple(sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))[:limit])
+    return _largest_first(totals)[:limit]
+
+
+def _largest_first(totals: dict[str, int]) -> tuple[NamedSize, ...]:
+    return tuple(NamedSize(*kv) for kv in sorted(totals.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
 def _file_sizes(entries: DigestEntries) -> list[tuple[str, int]]:
@@ -292,7 +295,7 @@ async def _fit_within_limit(
     }
     facts = SizeFacts(
         request.bytecode.value,
-        tuple(sorted(by_bytecode.items())),
+        tuple(NamedSize(*kv) for kv in sorted(by_bytecode.items())),
         bytes_in_tests(_file_sizes(third_entries)),
         directory_bytes(_file_sizes(first_entries)),
     )
