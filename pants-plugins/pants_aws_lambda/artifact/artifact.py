@@ -2,8 +2,8 @@
 
 `LambdaArtifactRequest` -> `LambdaArtifact`: the selection (`selection.py`) drops what layers
 provide and what `exclude` matches; bytecode is compiled for the runtime, third-party and
-first-party apart (`bytecode.py`); everything goes under the artifact's prefix (`python/` for
-layers); and the tree is written as a reproducible zip, or with the `flat` layout as a directory
+first-party apart (`bytecode.py`); everything goes under the artifact's import root (`python/`
+for layers); and the tree is written as a reproducible zip, or with the `flat` layout as a directory
 (`output.py`).
 """
 
@@ -64,14 +64,14 @@ class ArtifactKind(Enum):
     LAYER = "layer"
 
     @property
-    def prefix(self) -> str:
+    def import_root(self) -> str:
         """The directory inside the artifact that Lambda puts on `sys.path`."""
         return "" if self is ArtifactKind.FUNCTION else LAYER_PYTHON_DIR
 
     @property
     def runtime_root(self) -> str:
         """Where that directory is on Lambda."""
-        return TASK_ROOT if self is ArtifactKind.FUNCTION else f"{LAYERS_ROOT}/{self.prefix}"
+        return TASK_ROOT if self is ArtifactKind.FUNCTION else f"{LAYERS_ROOT}/{self.import_root}"
 
 
 @dataclass(frozen=True)
@@ -131,10 +131,10 @@ class LambdaArtifact:
     slim_removable_bytes: int = 0
 
 
-def _list_compile_failures(prefix: str, failed: tuple[CompileFailure, ...]) -> str:
+def _list_compile_failures(import_root: str, failed: tuple[CompileFailure, ...]) -> str:
     """One line per file, with its path in the artifact."""
     lines = [
-        f"  - {prefix + '/' if prefix else ''}{f.path}"
+        f"  - {import_root + '/' if import_root else ''}{f.path}"
         f"{', line ' + str(f.line) if f.line is not None else ''}: {f.message}"
         for f in failed[:10]
     ]
@@ -150,7 +150,7 @@ def _check_compiled(request: LambdaArtifactRequest, first_party: Bytecode) -> No
     raise LambdaPackagingError(
         f"First-party sources of {request.address} do not compile with Python {version}, the "
         f"Python of {request.platform.description}, so Lambda could not import them:\n"
-        f"{_list_compile_failures(request.kind.prefix, first_party.failed)}\n"
+        f"{_list_compile_failures(request.kind.import_root, first_party.failed)}\n"
         f"Fix the code, or keep to the syntax that Python {version} supports (a newer "
         "`runtime` supports newer syntax). No artifact was written."
     )
@@ -340,15 +340,15 @@ async def build_lambda_artifact(
     )
     third_party_bytecode = fitted.third_party
     third_party_tree, first_party_tree = third_party_bytecode.digest, first_party_bytecode.digest
-    prefix = request.kind.prefix
-    if prefix:
+    import_root = request.kind.import_root
+    if import_root:
         third_party_tree, first_party_tree = await MultiGet(
-            Get(Digest, AddPrefix(third_party_tree, prefix)),
-            Get(Digest, AddPrefix(first_party_tree, prefix)),
+            Get(Digest, AddPrefix(third_party_tree, import_root)),
+            Get(Digest, AddPrefix(first_party_tree, import_root)),
         )
     if request.layout is Layout.FLAT:
         tree = await Get(Digest, MergeDigests([third_party_tree, first_party_tree]))
-        written = await Get(ArtifactOutput, FlatTreeRequest(tree, request.output_path, prefix))
+        written = await Get(ArtifactOutput, FlatTreeRequest(tree, request.output_path, import_root))
     else:
         # Third-party files are compressed in their own cached process, so that a first-party
         # edit only compresses the first-party files again.
@@ -359,7 +359,7 @@ async def build_lambda_artifact(
             )
         written = await Get(
             ArtifactOutput,
-            ZipRequest(request.address, first_party_tree, request.output_path, prefix, part),
+            ZipRequest(request.address, first_party_tree, request.output_path, import_root, part),
         )
     return _artifact(
         request,

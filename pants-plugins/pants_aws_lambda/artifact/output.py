@@ -61,7 +61,7 @@ _ZIP_PART = "__lambda_part/third-party.zip"
 @dataclass(frozen=True)
 class ThirdPartyZipPartRequest:
     address: Address
-    # The third-party part of the tree, under the artifact's prefix.
+    # The third-party part of the tree, under the artifact's import root.
     content: Digest
 
 
