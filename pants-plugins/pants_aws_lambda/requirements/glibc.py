@@ -23,6 +23,20 @@ from pants_aws_lambda.runtimes.platform_rules import LambdaPlatform
 logger = logging.getLogger(__name__)
 
 
+class WheelEntry(NamedTuple):
+    """A file an installed wheel holds, and the wheel's file name."""
+
+    wheel: str
+    entry: FileEntry
+
+
+class InWheel(NamedTuple):
+    """A path inside an installed wheel, and the wheel's file name."""
+
+    wheel: str
+    path: str
+
+
 class Need(NamedTuple):
     """The newest glibc a wheel's shared objects need, and the file (in the wheel) that needs it."""
 
@@ -56,10 +70,8 @@ def bare_linux_wheels(wheel_names: Iterable[str]) -> list[str]:
     )
 
 
-def shared_objects(
-    entries: Iterable[tuple[str, FileEntry]], bare_linux: list[str]
-) -> list[FileEntry]:
-    """The shared objects of those wheels, from (wheel, entry) pairs: only these are read."""
+def shared_objects(entries: Iterable[WheelEntry], bare_linux: list[str]) -> list[FileEntry]:
+    """The shared objects of those wheels: only these are read."""
     return [
         entry
         for wheel, entry in entries
@@ -68,7 +80,7 @@ def shared_objects(
 
 
 def glibc_needs(
-    bare_linux: list[str], contents: DigestContents, wheel_of: Callable[[str], tuple[str, str]]
+    bare_linux: list[str], contents: DigestContents, wheel_of: Callable[[str], InWheel]
 ) -> dict[str, Need | None]:
     """Wheel -> the newest glibc its shared objects need and the file that needs it, or None."""
     needs: dict[str, Need | None] = {w: None for w in bare_linux}
