@@ -86,7 +86,7 @@ def _python_cause(
     return "old-release"
 
 
-def _oldest_python_of_generation(python: tuple[int, int]) -> tuple[int, int]:
+def _oldest_python_of_generation(python: PythonVersion) -> PythonVersion:
     """The oldest Python of the runtimes on the same operating system as `python`'s runtime.
 
     Lambda's runtimes come in generations (Amazon Linux 2, Amazon Linux 2023); a resolve that
@@ -194,7 +194,7 @@ def _describe_python_cause(
             assert oldest is not None
             lines.append(
                 f"The lock's interpreter constraints ({', '.join(origin.requires_python)}) allow "
-                f"Python {PythonVersion(*oldest)} too, and a universal lock picks one release of "
+                f"Python {oldest} too, and a universal lock picks one release of "
                 f"each requirement for all of them: {problem.project_name} {problem.version} has "
                 f"wheels for CPython up to {newest}."
             )
