@@ -146,7 +146,7 @@ def _list_compile_failures(import_root: str, failed: tuple[CompileFailure, ...])
 def _check_compiled(request: LambdaArtifactRequest, first_party: Bytecode) -> None:
     if not first_party.failed:
         return
-    version = ".".join(map(str, request.platform.python_version))
+    version = str(request.platform.python_version)
     raise LambdaPackagingError(
         f"First-party sources of {request.address} do not compile with Python {version}, the "
         f"Python of {request.platform.description}, so Lambda could not import them:\n"

@@ -54,7 +54,7 @@ def _size_line(artifact: LambdaArtifact, with_layers: int | None = None) -> str:
 
 def _report_lines(platform: LambdaPlatform, artifact: LambdaArtifact) -> list[str]:
     lines = [f"    Runtime: {platform.description}"]
-    version = ".".join(map(str, platform.python_version))
+    version = str(platform.python_version)
     lines.append(
         f"    Bytecode: {pluralize(artifact.bytecode_modules, 'module')} compiled for "
         f"CPython {version}"
