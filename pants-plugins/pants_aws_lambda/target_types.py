@@ -35,10 +35,7 @@ def _runtime_table() -> str:
         dates = f"AWS deprecation {runtime.deprecation_on}" + (
             f", creating blocked {runtime.create_blocked_on}" if runtime.create_blocked_on else ""
         )
-        rows.append(
-            f"  - `{runtime.name}`: {runtime.os}, glibc {'.'.join(map(str, runtime.glibc))} "
-            f"({dates})"
-        )
+        rows.append(f"  - `{runtime.name}`: {runtime.os}, glibc {runtime.glibc} " f"({dates})")
     return "\n".join(rows)
 
 

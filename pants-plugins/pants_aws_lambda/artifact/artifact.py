@@ -2,8 +2,8 @@
 
 `LambdaArtifactRequest` -> `LambdaArtifact`: the selection (`selection.py`) drops what layers
 provide and what `exclude` matches; bytecode is compiled for the runtime, third-party and
-first-party apart (`bytecode.py`); everything goes under the artifact's prefix (`python/` for
-layers); and the tree is written as a reproducible zip, or with the `flat` layout as a directory
+first-party apart (`bytecode.py`); everything goes under the artifact's import root (`python/`
+for layers); and the tree is written as a reproducible zip, or with the `flat` layout as a directory
 (`output.py`).
 """
 
@@ -44,6 +44,7 @@ from pants_aws_lambda.artifact.selection import (
     Selection,
     TopLevelOwner,
 )
+from pants_aws_lambda.artifact.sizes import NamedSize
 from pants_aws_lambda.artifact.slim import SlimReport, SlimRequest, SlimTree
 from pants_aws_lambda.errors import LambdaPackagingError
 from pants_aws_lambda.facts.paths import LAYER_PYTHON_DIR, LAYERS_ROOT, TASK_ROOT
@@ -63,14 +64,14 @@ class ArtifactKind(Enum):
     LAYER = "layer"
 
     @property
-    def prefix(self) -> str:
+    def import_root(self) -> str:
         """The directory inside the artifact that Lambda puts on `sys.path`."""
         return "" if self is ArtifactKind.FUNCTION else LAYER_PYTHON_DIR
 
     @property
     def runtime_root(self) -> str:
         """Where that directory is on Lambda."""
-        return TASK_ROOT if self is ArtifactKind.FUNCTION else f"{LAYERS_ROOT}/{self.prefix}"
+        return TASK_ROOT if self is ArtifactKind.FUNCTION else f"{LAYERS_ROOT}/{self.import_root}"
 
 
 @dataclass(frozen=True)
@@ -101,11 +102,11 @@ class SizeFacts:
     # The `bytecode` field's value, and the unzipped bytes of the whole artifact with each explicit
     # value (measured when it was over its limit; empty otherwise).
     bytecode: str = BytecodeMode.AUTO.value
-    by_bytecode: tuple[tuple[str, int], ...] = ()
+    by_bytecode: tuple[NamedSize, ...] = ()
     # Third-party top-level entry -> unzipped bytes of the `tests` directories below it.
-    tests_bytes: tuple[tuple[str, int], ...] = ()
+    tests_bytes: tuple[NamedSize, ...] = ()
     # First-party directories -> unzipped bytes of the files directly in them, largest first.
-    first_party_dirs: tuple[tuple[str, int], ...] = ()
+    first_party_dirs: tuple[NamedSize, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -130,10 +131,10 @@ class LambdaArtifact:
     slim_removable_bytes: int = 0
 
 
-def _list_compile_failures(prefix: str, failed: tuple[CompileFailure, ...]) -> str:
+def _list_compile_failures(import_root: str, failed: tuple[CompileFailure, ...]) -> str:
     """One line per file, with its path in the artifact."""
     lines = [
-        f"  - {prefix + '/' if prefix else ''}{f.path}"
+        f"  - {import_root + '/' if import_root else ''}{f.path}"
         f"{', line ' + str(f.line) if f.line is not None else ''}: {f.message}"
         for f in failed[:10]
     ]
@@ -145,11 +146,11 @@ def _list_compile_failures(prefix: str, failed: tuple[CompileFailure, ...]) -> s
 def _check_compiled(request: LambdaArtifactRequest, first_party: Bytecode) -> None:
     if not first_party.failed:
         return
-    version = ".".join(map(str, request.platform.python_version))
+    version = str(request.platform.python_version)
     raise LambdaPackagingError(
         f"First-party sources of {request.address} do not compile with Python {version}, the "
         f"Python of {request.platform.description}, so Lambda could not import them:\n"
-        f"{_list_compile_failures(request.kind.prefix, first_party.failed)}\n"
+        f"{_list_compile_failures(request.kind.import_root, first_party.failed)}\n"
         f"Fix the code, or keep to the syntax that Python {version} supports (a newer "
         "`runtime` supports newer syntax). No artifact was written."
     )
@@ -203,26 +204,28 @@ def _tree_bytes(entries: DigestEntries) -> int:
     return sum(size for _, size in _file_sizes(entries))
 
 
-def bytes_in_tests(sizes: Iterable[tuple[str, int]]) -> tuple[tuple[str, int], ...]:
+def bytes_in_tests(sizes: Iterable[tuple[str, int]]) -> tuple[NamedSize, ...]:
     """Top-level entry -> bytes of the files under a `tests` directory below it."""
     totals: dict[str, int] = {}
     for path, size in sizes:
         parts = path.split("/")
         if "tests" in parts[1:-1]:
             totals[parts[0]] = totals.get(parts[0], 0) + size
-    return tuple(sorted(totals.items(), key=lambda kv: (-kv[1], kv[0])))
+    return _largest_first(totals)
 
 
-def directory_bytes(
-    sizes: Iterable[tuple[str, int]], *, limit: int = 3
-) -> tuple[tuple[str, int], ...]:
+def directory_bytes(sizes: Iterable[tuple[str, int]], *, limit: int = 3) -> tuple[NamedSize, ...]:
     """The directories holding the most bytes in files directly in them (not the root)."""
     totals: dict[str, int] = {}
     for path, size in sizes:
         parent = path.rpartition("/")[0]
         if parent:
             totals[parent] = totals.get(parent, 0) + size
-    return tuple(sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))[:limit])
+    return _largest_first(totals)[:limit]
+
+
+def _largest_first(totals: dict[str, int]) -> tuple[NamedSize, ...]:
+    return tuple(NamedSize(*kv) for kv in sorted(totals.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
 def _file_sizes(entries: DigestEntries) -> list[tuple[str, int]]:
@@ -292,7 +295,7 @@ async def _fit_within_limit(
     }
     facts = SizeFacts(
         request.bytecode.value,
-        tuple(sorted(by_bytecode.items())),
+        tuple(NamedSize(*kv) for kv in sorted(by_bytecode.items())),
         bytes_in_tests(_file_sizes(third_entries)),
         directory_bytes(_file_sizes(first_entries)),
     )
@@ -337,15 +340,15 @@ async def build_lambda_artifact(
     )
     third_party_bytecode = fitted.third_party
     third_party_tree, first_party_tree = third_party_bytecode.digest, first_party_bytecode.digest
-    prefix = request.kind.prefix
-    if prefix:
+    import_root = request.kind.import_root
+    if import_root:
         third_party_tree, first_party_tree = await MultiGet(
-            Get(Digest, AddPrefix(third_party_tree, prefix)),
-            Get(Digest, AddPrefix(first_party_tree, prefix)),
+            Get(Digest, AddPrefix(third_party_tree, import_root)),
+            Get(Digest, AddPrefix(first_party_tree, import_root)),
         )
     if request.layout is Layout.FLAT:
         tree = await Get(Digest, MergeDigests([third_party_tree, first_party_tree]))
-        written = await Get(ArtifactOutput, FlatTreeRequest(tree, request.output_path, prefix))
+        written = await Get(ArtifactOutput, FlatTreeRequest(tree, request.output_path, import_root))
     else:
         # Third-party files are compressed in their own cached process, so that a first-party
         # edit only compresses the first-party files again.
@@ -356,7 +359,7 @@ async def build_lambda_artifact(
             )
         written = await Get(
             ArtifactOutput,
-            ZipRequest(request.address, first_party_tree, request.output_path, prefix, part),
+            ZipRequest(request.address, first_party_tree, request.output_path, import_root, part),
         )
     return _artifact(
         request,

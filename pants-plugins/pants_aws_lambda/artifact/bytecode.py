@@ -41,10 +41,10 @@ logger = logging.getLogger(__name__)
 class BytecodeRequest:
     address: Address
     digest: Digest
-    python_version: tuple[int, int]
+    python_version: PythonVersion
     mode: BytecodeMode
     # Where the tree lands on Lambda, shown in tracebacks of sourceless bytecode.
-    display_prefix: str
+    runtime_root: str
     what: str
     # Only one of an artifact's requests says that the interpreter is missing.
     warn_if_no_interpreter: bool = True
@@ -71,7 +71,7 @@ _SCRIPT = "__lambda_pycompile.py"
 
 
 def _warn_no_interpreter(request: BytecodeRequest) -> None:
-    version = "{}.{}".format(*request.python_version)
+    version = str(request.python_version)
     logger.warning(
         softwrap(
             f"""
@@ -80,7 +80,7 @@ def _warn_no_interpreter(request: BytecodeRequest) -> None:
             Lambda compiles every module at each cold start. Nor are its first-party sources
             checked to compile with Python {version} (the handler's module is checked with
             Pants' own Python, as far as it can parse it). Install CPython {version} (e.g.
-            {install_hint(PythonVersion(*request.python_version))}) where Pants looks for
+            {install_hint(request.python_version)}) where Pants looks for
             interpreters, or set `bytecode="none"` on the target to package without bytecode on
             purpose.
             """
@@ -97,14 +97,14 @@ def _compile_process(
         # ignore PYTHONHASHSEED.
         ("-S", "-s"),
         _SCRIPT,
-        (request.mode.value, "tree", "out", request.display_prefix),
+        (request.mode.value, "tree", "out", request.runtime_root),
         input_digest=input_digest,
         output_directories=("out",),
         # String hashing orders set constants in code objects: fix it for reproducible bytes.
         env={"PYTHONHASHSEED": "0"},
         description=(
             f"Compiling bytecode of the {request.what} of {request.address} with "
-            f"CPython {'.'.join(map(str, request.python_version))}"
+            f"CPython {request.python_version}"
         ),
     )
 

@@ -10,6 +10,7 @@ from pants.engine.fs import EMPTY_DIGEST
 from pants_aws_lambda.artifact import remedies
 from pants_aws_lambda.artifact.artifact import LambdaArtifact
 from pants_aws_lambda.artifact.output import ArtifactOutput
+from pants_aws_lambda.artifact.sizes import NamedSize
 from pants_aws_lambda.errors import LambdaPackagingError
 
 ADDRESS = Address("src/proj", target_name="fn")
@@ -22,7 +23,7 @@ def artifact(unzipped: int, *, zipped: int | None = 1) -> LambdaArtifact:
             zipped_bytes=zipped,
             unzipped_bytes=unzipped,
             files=1,
-            top_level=(("proj", unzipped),),
+            top_level=(NamedSize("proj", unzipped),),
             sha256="0" * 64,
         ),
         distributions=(),

@@ -27,6 +27,7 @@ from pants.engine.rules import Get, MultiGet, Rule, collect_rules, rule
 from pants.util.logging import LogLevel
 
 from pants_aws_lambda.artifact import metadata, zipwriter
+from pants_aws_lambda.artifact.sizes import NamedSize
 from pants_aws_lambda.caching import REMOTE_CACHE_SPECULATION_DELAY_MS
 
 
@@ -60,7 +61,7 @@ _ZIP_PART = "__lambda_part/third-party.zip"
 @dataclass(frozen=True)
 class ThirdPartyZipPartRequest:
     address: Address
-    # The third-party part of the tree, under the artifact's prefix.
+    # The third-party part of the tree, under the artifact's import root.
     content: Digest
 
 
@@ -135,7 +136,7 @@ class ArtifactOutput:
     unzipped_bytes: int
     files: int
     # Unzipped bytes per top-level entry of the artifact.
-    top_level: tuple[tuple[str, int], ...]
+    top_level: tuple[NamedSize, ...]
     # SHA-256 hex of the zip's bytes, or for the `flat` layout of the tree (`metadata.tree_sha256`).
     sha256: str
 
@@ -163,7 +164,7 @@ async def write_zip_artifact(request: ZipRequest, writer: ZipWriter) -> Artifact
         zipped_bytes=report["zipped_bytes"],
         unzipped_bytes=report["unzipped_bytes"],
         files=report["files"],
-        top_level=tuple(sorted(report["top_level"].items())),
+        top_level=_named_sizes(report["top_level"]),
         sha256=written.file_digest.fingerprint,
     )
 
@@ -190,9 +191,13 @@ async def place_flat_tree(request: FlatTreeRequest) -> ArtifactOutput:
         zipped_bytes=None,
         unzipped_bytes=report["unzipped_bytes"],
         files=report["files"],
-        top_level=tuple(sorted(report["top_level"].items())),
+        top_level=_named_sizes(report["top_level"]),
         sha256=metadata.tree_sha256((e.path, e.file_digest.fingerprint) for e in files),
     )
+
+
+def _named_sizes(top_level: dict[str, int]) -> tuple[NamedSize, ...]:
+    return tuple(NamedSize(*kv) for kv in sorted(top_level.items()))
 
 
 def _size(entry: FileEntry) -> int:

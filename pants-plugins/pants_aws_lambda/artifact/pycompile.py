@@ -37,7 +37,7 @@ def describe_failure(rel: str, error: Exception) -> dict:
     return {"path": rel, "line": None, "message": str(cause) or type(cause).__name__}
 
 
-def compile_tree(mode: str, source_dir: str, output_dir: str, display_prefix: str) -> dict:
+def compile_tree(mode: str, source_dir: str, output_dir: str, runtime_root: str) -> dict:
     compiled = 0
     failed = []
     sources: list[str] = []
@@ -55,7 +55,7 @@ def compile_tree(mode: str, source_dir: str, output_dir: str, display_prefix: st
             py_compile.compile(
                 path,
                 cfile=target,
-                dfile=f"{display_prefix.rstrip('/')}/{rel}",
+                dfile=f"{runtime_root.rstrip('/')}/{rel}",
                 doraise=True,
                 invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
             )

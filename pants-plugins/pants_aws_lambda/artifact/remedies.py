@@ -24,7 +24,7 @@ from pants_aws_lambda.artifact.limits import (
     size_breakdown,
     unzipped_size,
 )
-from pants_aws_lambda.artifact.sizes import format_bytes, format_exact, format_quota
+from pants_aws_lambda.artifact.sizes import NamedSize, format_bytes, format_exact, format_quota
 from pants_aws_lambda.errors import LambdaPackagingError
 from pants_aws_lambda.facts.quotas import (
     CONTAINER_IMAGE_BYTES,
@@ -50,16 +50,18 @@ class Distribution:
     """A third-party distribution of the function: its label and its top-level entries' bytes."""
 
     label: str  # `scipy==1.18.1`
-    entries: tuple[tuple[str, int], ...]  # `scipy`, `scipy.libs`, `scipy-1.18.1.dist-info`
+    entries: tuple[NamedSize, ...]  # `scipy`, `scipy.libs`, `scipy-1.18.1.dist-info`
 
     @property
     def bytes(self) -> int:
-        return sum(size for _, size in self.entries)
+        return sum(entry.bytes for entry in self.entries)
 
     @property
     def globs(self) -> tuple[str, ...]:
         """`exclude` globs for its entries: a directory's files, or a top-level module file."""
-        return tuple(top if _is_file(top) else f"{top}/**" for top, _ in self.entries)
+        return tuple(
+            entry.name if _is_file(entry.name) else f"{entry.name}/**" for entry in self.entries
+        )
 
 
 def _is_file(top: str) -> bool:
@@ -77,14 +79,14 @@ class RemedyFacts:
     # The `bytecode` field's value (`auto`, `compiled`, `only`, `none`).
     bytecode: str
     # The function's unzipped bytes with each `bytecode` value (empty when not measured).
-    by_bytecode: tuple[tuple[str, int], ...]
+    by_bytecode: tuple[NamedSize, ...]
     # Third-party top-level entry -> bytes of its `tests` directories.
-    tests_bytes: tuple[tuple[str, int], ...]
+    tests_bytes: tuple[NamedSize, ...]
     # The function's distributions, largest first.
     distributions: tuple[Distribution, ...]
     has_layers: bool = False
     # First-party directories -> bytes of the files directly in them, largest first.
-    first_party_dirs: tuple[tuple[str, int], ...] = ()
+    first_party_dirs: tuple[NamedSize, ...] = ()
     # What slim mode's removals alone would save (0 when the artifact is already slim).
     slim_bytes: int = 0
 
@@ -222,11 +224,11 @@ def format_rows(facts: RemedyFacts, format_bytes: Callable[[int], str]) -> str:
 
 def remedy_facts(artifact: LambdaArtifact, total: int, has_layers: bool) -> RemedyFacts:
     """What the remedies need to know of a function (or layer) over the limit."""
-    by_label: dict[str, list[tuple[str, int]]] = {}
+    by_label: dict[str, list[NamedSize]] = {}
     owners = {owner.entry: owner.distribution for owner in artifact.owners}
-    for top, size in artifact.output.top_level:
-        if top in owners:
-            by_label.setdefault(owners[top], []).append((top, size))
+    for entry in artifact.output.top_level:
+        if entry.name in owners:
+            by_label.setdefault(owners[entry.name], []).append(entry)
     distributions = sorted(
         (Distribution(label, tuple(entries)) for label, entries in by_label.items()),
         key=lambda d: (-d.bytes, d.label),

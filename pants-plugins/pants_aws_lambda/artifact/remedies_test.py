@@ -14,16 +14,23 @@ from pants_aws_lambda.artifact.remedies import (
     format_rows,
     remedy_rows,
 )
+from pants_aws_lambda.artifact.sizes import NamedSize
 
 MIB = 2**20
 LIMIT = 250 * MIB
 
 SCIPY = Distribution(
     "scipy==1.18.1",
-    (("scipy", 120 * MIB), ("scipy.libs", 11 * MIB), ("scipy-1.18.1.dist-info", MIB // 2)),
+    (
+        NamedSize("scipy", 120 * MIB),
+        NamedSize("scipy.libs", 11 * MIB),
+        NamedSize("scipy-1.18.1.dist-info", MIB // 2),
+    ),
 )
-PANDAS = Distribution("pandas==3.1.1", (("pandas", 72 * MIB),))
-SIX = Distribution("six==1.17.0", (("six.py", 40_000), ("six-1.17.0.dist-info", 8_000)))
+PANDAS = Distribution("pandas==3.1.1", (NamedSize("pandas", 72 * MIB),))
+SIX = Distribution(
+    "six==1.17.0", (NamedSize("six.py", 40_000), NamedSize("six-1.17.0.dist-info", 8_000))
+)
 
 # numpy + pandas + scipy with `bytecode="compiled"`: 267 MiB.
 OVER = RemedyFacts(
@@ -31,8 +38,17 @@ OVER = RemedyFacts(
     total_bytes=267 * MIB,
     limit=LIMIT,
     bytecode="compiled",
-    by_bytecode=(("compiled", 267 * MIB), ("none", 199 * MIB), ("only", 205 * MIB)),
-    tests_bytes=(("scipy", 20 * MIB), ("pandas", 15 * MIB), ("numpy", 2 * MIB), ("tiny", 1000)),
+    by_bytecode=(
+        NamedSize("compiled", 267 * MIB),
+        NamedSize("none", 199 * MIB),
+        NamedSize("only", 205 * MIB),
+    ),
+    tests_bytes=(
+        NamedSize("scipy", 20 * MIB),
+        NamedSize("pandas", 15 * MIB),
+        NamedSize("numpy", 2 * MIB),
+        NamedSize("tiny", 1000),
+    ),
     distributions=(SCIPY, PANDAS),
 )
 
@@ -67,7 +83,11 @@ def test_remedies_that_do_not_fit_come_after_those_that_do_by_bytes_saved() -> N
         OVER,
         function_bytes=300 * MIB,
         total_bytes=300 * MIB,
-        by_bytecode=(("compiled", 300 * MIB), ("none", 232 * MIB), ("only", 255 * MIB)),
+        by_bytecode=(
+            NamedSize("compiled", 300 * MIB),
+            NamedSize("none", 232 * MIB),
+            NamedSize("only", 255 * MIB),
+        ),
     )
     rows = remedy_rows(facts)
     fitting = [r.field for r in rows if r.fits(facts)]
@@ -83,12 +103,16 @@ def test_remedies_that_do_not_fit_come_after_those_that_do_by_bytes_saved() -> N
 
 def test_no_bytecode_rows_for_the_mode_in_use_or_without_measures() -> None:
     only = dataclasses.replace(
-        OVER, bytecode="only", by_bytecode=(("none", 199 * MIB), ("only", 205 * MIB))
+        OVER,
+        bytecode="only",
+        by_bytecode=(NamedSize("none", 199 * MIB), NamedSize("only", 205 * MIB)),
     )
     assert 'bytecode="only"' not in fields(only)
     assert 'bytecode="none"' in fields(only)
     # Sources only are larger than sourceless bytecode: no row.
-    bigger = dataclasses.replace(only, by_bytecode=(("none", 210 * MIB), ("only", 205 * MIB)))
+    bigger = dataclasses.replace(
+        only, by_bytecode=(NamedSize("none", 210 * MIB), NamedSize("only", 205 * MIB))
+    )
     assert not any(f.startswith("bytecode=") for f in fields(bigger))
     unmeasured = dataclasses.replace(OVER, by_bytecode=())
     assert not any(f.startswith("bytecode=") for f in fields(unmeasured))
@@ -114,7 +138,7 @@ def test_the_largest_first_party_directory() -> None:
         by_bytecode=(),
         tests_bytes=(),
         distributions=(),
-        first_party_dirs=(("proj/data", 100 * MIB), ("proj", 10_000)),
+        first_party_dirs=(NamedSize("proj/data", 100 * MIB), NamedSize("proj", 10_000)),
     )
     rows = remedy_rows(facts)
     assert [r.field for r in rows] == [
@@ -122,7 +146,7 @@ def test_the_largest_first_party_directory() -> None:
         'layout="flat" with a `docker_image` that copies it',
     ]
     assert rows[0].saves == 100 * MIB
-    small = dataclasses.replace(facts, first_party_dirs=(("proj", 10_000),))
+    small = dataclasses.replace(facts, first_party_dirs=(NamedSize("proj", 10_000),))
     assert fields(small) == ['layout="flat" with a `docker_image` that copies it']
 
 

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from pants_aws_lambda.facts.quotas import Limit
+
+
+class NamedSize(NamedTuple):
+    """The unzipped bytes of something named: a top-level entry, a directory, a `bytecode` value."""
+
+    name: str
+    bytes: int
+
 
 _BINARY_UNITS = (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10))
 

@@ -181,6 +181,13 @@ async def strip_slim_shared_objects(
     return _Stripped(tuple(sorted(smaller)), tuple(sorted(misaligned)))
 
 
+class CheckKey(NamedTuple):
+    """One check of the proof: its kind (`CheckKind`'s value) and what it imports or loads."""
+
+    kind: str
+    name: str
+
+
 @dataclass(frozen=True)
 class _ProofRequest:
     address: Address
@@ -188,8 +195,8 @@ class _ProofRequest:
     what: str
     entries: tuple[FileEntry, ...]
     distributions: tuple[str, ...]
-    # Only these checks, as (kind, name); None for every check of the tree.
-    only: tuple[tuple[str, str], ...] | None = None
+    # Only these checks; None for every check of the tree.
+    only: tuple[CheckKey, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -198,28 +205,28 @@ class _Proof:
     extensions: int
     packages: int
     distributions: int
-    # Checks that a crash kept from running, as (kind, name).
-    unreached: tuple[tuple[str, str], ...] = ()
+    # Checks that a crash kept from running.
+    unreached: tuple[CheckKey, ...] = ()
 
 
 def _parse_proof(stdout: bytes, exit_code: int, stderr: bytes) -> _Proof:
     started: dict[tuple, None] = {}
-    planned: list[tuple[str, str]] = []
-    done: set[tuple[str, str]] = set()
+    planned: list[CheckKey] = []
+    done: set[CheckKey] = set()
     loading: list[str] = []
     failures = []
     counts = {kind: 0 for kind in CheckKind}
     for line in stdout.decode("utf-8", "replace").splitlines():
         record = json.loads(line)
         if "plan" in record:
-            planned = [(kind, name) for kind, name, _ in record["plan"]]
+            planned = [CheckKey(kind, name) for kind, name, _ in record["plan"]]
         elif "loading" in record:
             loading.append(record["loading"])
         elif "loaded" in record:
             loading.remove(record["loaded"])
         elif "start" in record:
             started[tuple(record["start"])] = None
-            done.add(tuple(record["start"][:2]))
+            done.add(CheckKey(*record["start"][:2]))
             loading = []
         else:
             key = tuple(record["done"])
@@ -359,8 +366,8 @@ def _with_bytecode(
     return tree + tuple(pyc for e in tree for pyc in bytecode_by_source.get(e.path, ()))
 
 
-def _key(failure: CheckFailure) -> tuple[str, str]:
-    return failure.kind.value, failure.name
+def _key(failure: CheckFailure) -> CheckKey:
+    return CheckKey(failure.kind.value, failure.name)
 
 
 @dataclass
@@ -445,7 +452,7 @@ async def slim_third_party(request: SlimRequest) -> SlimTree:
     distributions = tuple(sorted({str(Distribution.from_wheel(f.wheel)) for f in request.files}))
 
     def proof(
-        entries: tuple[FileEntry, ...], what: str, only: tuple[tuple[str, str], ...] | None
+        entries: tuple[FileEntry, ...], what: str, only: tuple[CheckKey, ...] | None
     ) -> Get[_Proof]:
         return Get(
             _Proof,
@@ -455,8 +462,8 @@ async def slim_third_party(request: SlimRequest) -> SlimTree:
     taken = _TakenBack()
     original = tuple(f.entry for f in request.files)
     # (kind, name) -> the message of the check's failure before slimming (None: it passed).
-    before: dict[tuple[str, str], str | None] = {}
-    only: tuple[tuple[str, str], ...] | None = None
+    before: dict[CheckKey, str | None] = {}
+    only: tuple[CheckKey, ...] | None = None
     first: _Proof | None = None
     per_file = True
     for _ in range(_MAX_ROUNDS):

@@ -16,6 +16,7 @@ from pants.engine.unions import UnionRule
 from pants.util.strutil import help_text
 
 from pants_aws_lambda.artifact.bytecode import Bytecode, BytecodeRequest
+from pants_aws_lambda.facts.paths import RUNTIME_ROOT
 from pants_aws_lambda.facts.runtimes import RUNTIMES
 from pants_aws_lambda.invoke.runtime_client import loose_tool_pex_request
 from pants_aws_lambda.pants_compat import PinnedLockfileTool
@@ -87,7 +88,7 @@ async def install_runtime_sdk(request: RuntimeSdkRequest, sdk: LambdaRuntimeSdk)
             pex.digest,
             request.platform.python_version,
             BytecodeMode.COMPILED,
-            display_prefix="/var/runtime",
+            runtime_root=RUNTIME_ROOT,
             what="runtime's AWS SDK",
             warn_if_no_interpreter=False,
         ),

@@ -57,7 +57,7 @@ class _Check:
 
     @property
     def version(self) -> str:
-        return ".".join(map(str, self.request.platform.python_version))
+        return str(self.request.platform.python_version)
 
 
 def _module_entry(check: _Check) -> FileEntry:

@@ -14,6 +14,7 @@ import datetime
 from dataclasses import dataclass
 from typing import Iterable
 
+from pants_aws_lambda.facts.manylinux import GlibcVersion
 from pants_aws_lambda.facts.python_version import PythonVersion
 
 
@@ -22,7 +23,7 @@ class LambdaRuntime:
     name: str
     python_version: PythonVersion
     os: str
-    glibc: tuple[int, int]
+    glibc: GlibcVersion
     # Whether the runtime's JSON encoder escapes non-ASCII characters in a response (`json.dumps`'s
     # `ensure_ascii`): the runtimes before python3.12 do, the later ones keep them as UTF-8.
     json_ensure_ascii: bool
@@ -44,7 +45,7 @@ class LambdaRuntime:
 
     @property
     def manylinux(self) -> str:
-        return "manylinux_{}_{}".format(*self.glibc)
+        return self.glibc.manylinux
 
     def deprecation_message(self, today: datetime.date) -> str | None:
         """What to tell a user of a runtime AWS has deprecated by `today`; None before that."""
@@ -82,19 +83,19 @@ RUNTIMES: dict[str, LambdaRuntime] = {
     for r in (
         # name, Python, OS, glibc, json_ensure_ascii, awslambdaric, then AWS's dates: deprecation,
         # creating blocked, updating blocked.
-        LambdaRuntime("python3.8", PythonVersion(3, 8), AL2, (2, 26), True, False,
+        LambdaRuntime("python3.8", PythonVersion(3, 8), AL2, GlibcVersion(2, 26), True, False,
                       "2024-10-14", "2025-02-28", "2025-03-31"),
-        LambdaRuntime("python3.9", PythonVersion(3, 9), AL2, (2, 26), True, False,
+        LambdaRuntime("python3.9", PythonVersion(3, 9), AL2, GlibcVersion(2, 26), True, False,
                       "2025-12-15", "2026-08-31", "2026-09-30"),
-        LambdaRuntime("python3.10", PythonVersion(3, 10), AL2, (2, 26), True, True,
+        LambdaRuntime("python3.10", PythonVersion(3, 10), AL2, GlibcVersion(2, 26), True, True,
                       "2026-10-31", "2026-11-30", "2027-01-15"),
-        LambdaRuntime("python3.11", PythonVersion(3, 11), AL2, (2, 26), True, True,
+        LambdaRuntime("python3.11", PythonVersion(3, 11), AL2, GlibcVersion(2, 26), True, True,
                       "2027-06-30", "2027-07-31", "2027-08-31"),
-        LambdaRuntime("python3.12", PythonVersion(3, 12), AL2023, (2, 34), False, True,
+        LambdaRuntime("python3.12", PythonVersion(3, 12), AL2023, GlibcVersion(2, 34), False, True,
                       "2028-10-31"),
-        LambdaRuntime("python3.13", PythonVersion(3, 13), AL2023, (2, 34), False, True,
+        LambdaRuntime("python3.13", PythonVersion(3, 13), AL2023, GlibcVersion(2, 34), False, True,
                       "2029-06-30"),
-        LambdaRuntime("python3.14", PythonVersion(3, 14), AL2023, (2, 34), False, True,
+        LambdaRuntime("python3.14", PythonVersion(3, 14), AL2023, GlibcVersion(2, 34), False, True,
                       "2029-06-30"),
     )
 }

@@ -54,7 +54,7 @@ def _size_line(artifact: LambdaArtifact, with_layers: int | None = None) -> str:
 
 def _report_lines(platform: LambdaPlatform, artifact: LambdaArtifact) -> list[str]:
     lines = [f"    Runtime: {platform.description}"]
-    version = ".".join(map(str, platform.python_version))
+    version = str(platform.python_version)
     lines.append(
         f"    Bytecode: {pluralize(artifact.bytecode_modules, 'module')} compiled for "
         f"CPython {version}"
@@ -159,7 +159,7 @@ async def package_python_aws_lambda_layer(field_set: PythonAwsLambdaLayerFieldSe
         layer.artifact,
         facts,
         metadata.layer_metadata(facts, *_platform_names(layer.platform)),
-        f"    Layer: everything under {kind.prefix}/ (on sys.path as {kind.runtime_root})",
+        f"    Layer: everything under {kind.import_root}/ (on sys.path as {kind.runtime_root})",
         *_layout_lines(field_set.layout.layout, layer.output_path, LAYERS_ROOT),
         *_report_lines(layer.platform, layer.artifact),
         _size_line(layer.artifact),

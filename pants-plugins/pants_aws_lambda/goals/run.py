@@ -39,11 +39,7 @@ def runtime_args(platform: LambdaPlatform) -> tuple[str, ...]:
     """The runner's arguments for the function's runtime: its name and its JSON encoding rule,
     from the runtime table (for a `complete_platforms` target, the closest runtime's rule)."""
     runtime = platform.runtime or closest_runtime(platform.python_version)
-    name = (
-        platform.runtime.name
-        if platform.runtime
-        else "python{}.{}".format(*platform.python_version)
-    )
+    name = platform.runtime.name if platform.runtime else platform.python_version.runtime_name
     return ("--runtime", name, *encoding_args(runtime))
 
 

@@ -46,7 +46,7 @@ class ModuleAnalysisRequest:
     address: Address
     # The module's file, source root stripped (its path in the artifact).
     entry: FileEntry
-    python_version: tuple[int, int]
+    python_version: PythonVersion
 
 
 @dataclass(frozen=True)
@@ -91,13 +91,12 @@ async def analyze_module(request: ModuleAnalysisRequest) -> ModuleAnalysis:
             (_MODULE, path),
             input_digest=input_digest,
             description=(
-                f"Checking {path} of {request.address} with CPython "
-                f"{PythonVersion(*request.python_version)}"
+                f"Checking {path} of {request.address} with CPython " f"{request.python_version}"
             ),
         )
         result = await Get(ProcessResult, Process, process)
         report = json.loads(result.stdout)
-        checked_with = f"CPython {PythonVersion(*request.python_version)}"
+        checked_with = f"CPython {request.python_version}"
         if "error" in report:
             problem = SyntaxProblem(report["error"]["message"], report["error"]["line"])
             return ModuleAnalysis(None, problem, checked_with, exact=True)

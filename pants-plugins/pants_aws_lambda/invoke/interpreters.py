@@ -89,7 +89,7 @@ def host_mismatch(
     architecture = artifact_architecture(platform, host_machine)
     host = _machine(host_machine)
     host_aws = next((a.name for a in ARCHITECTURES.values() if a.machine == host), host)
-    version = "{}.{}".format(*platform.python_version)
+    version = str(platform.python_version)
     return softwrap(
         f"""
         {address} is built for {platform.description}, and this machine is {host_aws}: the
@@ -104,11 +104,11 @@ def host_mismatch(
 
 def missing_interpreter(
     address: Address,
-    python_version: tuple[int, int],
+    python_version: PythonVersion,
     architecture: LambdaArchitecture | None = None,
     missing: str = "",
 ) -> str:
-    version = "{}.{}".format(*python_version)
+    version = str(python_version)
     emulated = (
         f" Or configure {_root_instructions(architecture, version)}; {missing}."
         if architecture is not None
@@ -119,7 +119,7 @@ def missing_interpreter(
         {address} runs on CPython {version}, and there is no `python{version}` on the
         interpreter search path (`[python-bootstrap].search_path`), so it cannot be invoked
         locally: another Python would not be what Lambda runs. Install CPython {version} (e.g.
-        {install_hint(PythonVersion(*python_version))}, or your package manager's
+        {install_hint(python_version)}, or your package manager's
         `python{version}`) where Pants looks for interpreters, or add its directory to
         `[python-bootstrap].search_path`.{emulated}
         """
@@ -129,7 +129,7 @@ def missing_interpreter(
 @dataclass(frozen=True)
 class EmulatedInterpreterRequest:
     architecture: str  # the Lambda architecture's name
-    python_version: tuple[int, int]
+    python_version: PythonVersion
 
 
 @dataclass(frozen=True)
@@ -157,7 +157,7 @@ async def find_emulated_interpreter(
     system: SystemBinarySearchPath,
 ) -> EmulatedInterpreter:
     arch = request.architecture
-    version = "{}.{}".format(*request.python_version)
+    version = str(request.python_version)
     roots = [str(r).rstrip("/") for r in invoke.interpreter_roots.get(arch, ())]
     emulator_name = invoke.emulators.get(arch)
     emulator_paths, pythons = await MultiGet(
@@ -217,9 +217,9 @@ class RuntimeCommand:
     # What to install or configure, when `command` is empty.
     missing: str = ""
 
-    def describe(self, python_version: tuple[int, int]) -> str:
+    def describe(self, python_version: PythonVersion) -> str:
         how = "under QEMU" if self.emulated else "natively"
-        return f"CPython {'{}.{}'.format(*python_version)} ({how})"
+        return f"CPython {python_version} ({how})"
 
 
 @rule(desc="Finding the runtime's CPython for checks of an artifact", level=LogLevel.DEBUG)
@@ -237,7 +237,7 @@ async def find_runtime_command(request: RuntimeCommandRequest) -> RuntimeCommand
     )
     if emulated.found:
         return RuntimeCommand(emulated.command(), emulated=True)
-    version = "{}.{}".format(*platform.python_version)
+    version = str(platform.python_version)
     native = (
         f"`python{version}` on `[python-bootstrap].search_path` "
         f"(e.g. {install_hint(platform.python_version)}), or "

@@ -63,7 +63,7 @@ import threading
 import time
 import uuid
 import zipfile
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, NamedTuple, TextIO
 
 if TYPE_CHECKING or __package__:
     from pants_aws_lambda.invoke.runner_environment import HANDLER, function_arn
@@ -318,6 +318,15 @@ def _read_line(fd: int, pending: bytearray, deadline: float) -> bytes | None:
         pending.extend(chunk)
 
 
+class Outcome(NamedTuple):
+    """How one invocation ended: `ok` (the handler's result or error is in `report`), `timeout`,
+    `init-timeout` or `crashed:<exit status>`; and the seconds it took."""
+
+    state: str
+    report: bytes
+    elapsed: float
+
+
 class DirectChild:
     """`runner_direct_child.py` as the runtime: started once, it initialises (imports the handler),
     then handles the invocations it is sent one by one, as a warm execution environment does.
@@ -356,27 +365,27 @@ class DirectChild:
             self.init_error = line
         return None
 
-    def invoke(self, event: str, request_id: str, timeout: float) -> tuple[str, bytes, float]:
+    def invoke(self, event: str, request_id: str, timeout: float) -> Outcome:
         if self.init_duration is None:
             state = self._initialise()
             if state is not None:
-                return state, b"", 0.0
+                return Outcome(state, b"", 0.0)
         if self.init_error is not None:
-            return "ok", self.init_error, 0.0
+            return Outcome("ok", self.init_error, 0.0)
         deadline_ms = int(time.time() * 1000 + timeout * 1000)
         invocation = {"event": event, "request_id": request_id, "deadline_ms": deadline_ms}
         started = time.monotonic()
         try:
             os.write(self.next_write, json.dumps(invocation).encode("utf-8") + b"\n")
         except BrokenPipeError:
-            return f"crashed:{self.proc.wait()}", b"", 0.0
+            return Outcome(f"crashed:{self.proc.wait()}", b"", 0.0)
         line = _read_line(self.report_fd, self.pending, started + timeout)
         elapsed = time.monotonic() - started
         if line is None:
-            return "timeout", b"", elapsed
+            return Outcome("timeout", b"", elapsed)
         if not line:
-            return f"crashed:{self.proc.wait()}", b"", elapsed
-        return "ok", line, elapsed
+            return Outcome(f"crashed:{self.proc.wait()}", b"", elapsed)
+        return Outcome("ok", line, elapsed)
 
     def drain_logs(self) -> None:
         self.logs.drain()
@@ -428,23 +437,23 @@ class RuntimeClientChild:
 
     def _watch(
         self, api: RuntimeApi, proc: subprocess.Popen[bytes], begun: float, timeout: float
-    ) -> tuple[str, bytes, float] | None:
+    ) -> Outcome | None:
         """None once the API has the client's result, else the outcome of a timeout or a crash."""
         while not api.done.wait(0.02):
             served_at = api.served_at
             now = time.monotonic()
             if served_at is None and now - begun > self.init_timeout:
-                return "init-timeout", b"", 0.0
+                return Outcome("init-timeout", b"", 0.0)
             if served_at is not None and now - served_at > timeout:
-                return "timeout", b"", now - served_at
+                return Outcome("timeout", b"", now - served_at)
             if proc.poll() is not None:
                 # The client posts its result before it exits; a last look.
                 if api.done.wait(0.5):
                     return None
-                return f"crashed:{proc.returncode}", b"", 0.0
+                return Outcome(f"crashed:{proc.returncode}", b"", 0.0)
         return None
 
-    def invoke(self, event: str, request_id: str, timeout: float) -> tuple[str, bytes, float]:
+    def invoke(self, event: str, request_id: str, timeout: float) -> Outcome:
         if self.api is None or self.proc is None:
             api, proc = self._start(event, request_id, timeout)
             begun = self.begun
@@ -459,7 +468,7 @@ class RuntimeClientChild:
             return failed
         if api.init_error is not None and self.init_duration is None:
             self.init_duration = time.monotonic() - self.begun
-        return "ok", api.report(), time.monotonic() - (api.served_at or begun)
+        return Outcome("ok", api.report(), time.monotonic() - (api.served_at or begun))
 
     def drain_logs(self) -> None:
         if self.logs is not None:

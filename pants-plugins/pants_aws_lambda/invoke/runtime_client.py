@@ -18,6 +18,7 @@ from pants.engine.unions import UnionRule
 from pants.util.logging import LogLevel
 from pants.util.strutil import help_text, softwrap
 
+from pants_aws_lambda.facts.python_version import PythonVersion
 from pants_aws_lambda.facts.runtimes import runtime_client_interpreter_constraints
 from pants_aws_lambda.pants_compat import PinnedLockfileTool
 from pants_aws_lambda.runtimes.platform_rules import LambdaPlatform
@@ -52,9 +53,9 @@ class Awslambdaric(PinnedLockfileTool):
 
     default_lockfile_resource = ("pants_aws_lambda.invoke", "awslambdaric.lock")
 
-    def supports(self, python_version: tuple[int, int]) -> bool:
+    def supports(self, python_version: PythonVersion) -> bool:
         """Whether the runtime client's interpreter constraints allow this CPython minor version."""
-        version = "{}.{}.0".format(*python_version)
+        version = f"{python_version}.0"
         requirements = (Requirement(str(c)) for c in self.interpreter_constraints)
         return any(r.name == "CPython" and version in r.specifier for r in requirements)
 
@@ -125,7 +126,7 @@ def direct_runner_reason(
         return f"`awslambdaric` is a Linux program, and this machine runs {host_system}"
     if not awslambdaric.supports(platform.python_version):
         constraints = " ".join(str(c) for c in awslambdaric.interpreter_constraints)
-        version = ".".join(map(str, platform.python_version))
+        version = str(platform.python_version)
         return f"`[{Awslambdaric.options_scope}]` supports {constraints}, not CPython {version}"
     return None
 

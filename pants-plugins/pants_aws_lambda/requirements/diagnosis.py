@@ -46,16 +46,12 @@ def _al2023_constraint() -> str:
     return interpreter_constraints(r for r in RUNTIMES.values() if r.os == AL2023)[0]
 
 
-def _dotted(glibc: tuple[int, int]) -> str:
-    return "{}.{}".format(*glibc)
-
-
 def _newest_python_wheel_for_platform(
     problem: IncompatibleRequirement, platform: TagPlatform
-) -> tuple[int, int] | None:
+) -> PythonVersion | None:
     """The newest CPython a version-specific wheel of `problem` exists for, on this platform."""
     versions = [
-        (int(m.group(1)), int(m.group(2)))
+        PythonVersion(int(m.group(1)), int(m.group(2)))
         for wheel in problem.wheels
         for tag in parsed_wheel_tags(wheel)
         if tag.platform in platform.platforms
@@ -90,7 +86,7 @@ def _python_cause(
     return "old-release"
 
 
-def _oldest_python_of_generation(python: tuple[int, int]) -> tuple[int, int]:
+def _oldest_python_of_generation(python: PythonVersion) -> PythonVersion:
     """The oldest Python of the runtimes on the same operating system as `python`'s runtime.
 
     Lambda's runtimes come in generations (Amazon Linux 2, Amazon Linux 2023); a resolve that
@@ -108,9 +104,7 @@ def _describe_offer(
     """Lines saying what the lock has for `problem` and why none of it fits."""
     lines = []
     if problem.excluded_by_requires_python:
-        runtime_python = (
-            f"Python {PythonVersion(*platform.python)}" if platform.python else "its Python"
-        )
+        runtime_python = f"Python {platform.python}" if platform.python else "its Python"
         lines.append(
             f"It requires Python {problem.excluded_by_requires_python}, and the runtime has "
             f"{runtime_python}."
@@ -144,8 +138,8 @@ def _describe_other_wheels(problem: IncompatibleRequirement, platform: TagPlatfo
         too_new = sorted({g for p in platforms if (g := platform.needs_newer_glibc(p))})
         if too_new and platform.glibc:
             lines.append(
-                f"Its manylinux wheels for {platform.machine} need glibc {_dotted(too_new[0])} "
-                f"or newer; the runtime has glibc {_dotted(platform.glibc)}."
+                f"Its manylinux wheels for {platform.machine} need glibc {too_new[0]} "
+                f"or newer; the runtime has glibc {platform.glibc}."
             )
     elif for_this_platform:
         interpreters = sorted(
@@ -179,7 +173,7 @@ def _describe_python_cause(
     cause = _python_cause(problem, platform, origin)
     if cause is not None:
         assert platform.python is not None
-        runtime_python = PythonVersion(*platform.python)
+        runtime_python = platform.python
         newest = _newest_python_wheel_for_platform(problem, platform)
         assert newest is not None
         if cause == "old-pex":
@@ -200,14 +194,14 @@ def _describe_python_cause(
             assert oldest is not None
             lines.append(
                 f"The lock's interpreter constraints ({', '.join(origin.requires_python)}) allow "
-                f"Python {PythonVersion(*oldest)} too, and a universal lock picks one release of "
+                f"Python {oldest} too, and a universal lock picks one release of "
                 f"each requirement for all of them: {problem.project_name} {problem.version} has "
-                f"wheels for CPython up to {PythonVersion(*newest)}."
+                f"wheels for CPython up to {newest}."
             )
         else:
             lines.append(
                 f"{problem.project_name} {problem.version} publishes wheels for CPython up to "
-                f"{PythonVersion(*newest)}; a newer release may support Python {runtime_python}."
+                f"{newest}; a newer release may support Python {runtime_python}."
             )
     return lines
 
@@ -296,7 +290,7 @@ def _ways_out(
             f"Give the functions of the {AL2023} runtimes a resolve of their own whose "
             f"interpreter constraints start at their Python (e.g. `{_al2023_constraint()}` in "
             "`[python].resolves_to_interpreter_constraints`), so its lock can pick releases with "
-            f"wheels for Python {PythonVersion(*platform.python)}; then run "
+            f"wheels for Python {platform.python}; then run "
             "`pants generate-lockfiles`."
         )
     others = [
@@ -324,4 +318,4 @@ def _ways_out(
 
 def describe_runtime(runtime: LambdaRuntime, architecture: str) -> str:
     """`python3.12 (x86_64, Amazon Linux 2023, glibc 2.34)`: a runtime as messages name it."""
-    return f"{runtime.name} ({architecture}, {runtime.os}, glibc {_dotted(runtime.glibc)})"
+    return f"{runtime.name} ({architecture}, {runtime.os}, glibc {runtime.glibc})"

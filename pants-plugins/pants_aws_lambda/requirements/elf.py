@@ -19,6 +19,8 @@ import struct
 from dataclasses import dataclass
 from typing import Iterable, Mapping
 
+from pants_aws_lambda.facts.manylinux import GlibcVersion
+
 _ELF_MAGIC = b"\x7fELF"
 _ELFCLASS32 = 1
 _ELFCLASS64 = 2
@@ -161,18 +163,18 @@ def required_versions(data: bytes) -> dict[str, frozenset[str]]:
     return {library: frozenset(versions) for library, versions in needs.items() if versions}
 
 
-def glibc_version(symbol_version: str) -> tuple[int, int] | None:
+def glibc_version(symbol_version: str) -> GlibcVersion | None:
     """`GLIBC_2.28` -> (2, 28); `GLIBC_2.2.5` -> (2, 2); None for other names (`GLIBC_PRIVATE`)."""
     match = _GLIBC_VERSION.match(symbol_version)
-    return (int(match.group(1)), int(match.group(2))) if match else None
+    return GlibcVersion(int(match.group(1)), int(match.group(2))) if match else None
 
 
-def max_glibc(data: bytes) -> tuple[int, int] | None:
+def max_glibc(data: bytes) -> GlibcVersion | None:
     """The newest `GLIBC_x.y` version the ELF file `data` needs, or None if it needs none."""
     return max_glibc_of(required_versions(data))
 
 
-def max_glibc_of(requirements: Mapping[str, Iterable[str]]) -> tuple[int, int] | None:
+def max_glibc_of(requirements: Mapping[str, Iterable[str]]) -> GlibcVersion | None:
     found = [
         v for versions in requirements.values() for name in versions if (v := glibc_version(name))
     ]

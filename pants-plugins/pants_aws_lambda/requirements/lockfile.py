@@ -189,10 +189,10 @@ class IncompatibleRequirement:
         return tuple(sorted({tag.abi for tag in self._tags()}))
 
     @property
-    def newest_cpython_wheel(self) -> tuple[int, int] | None:
+    def newest_cpython_wheel(self) -> PythonVersion | None:
         """The newest CPython version a version-specific (`cp3XY-cp3XY`) wheel exists for."""
         versions = [
-            (int(m.group(1)), int(m.group(2)))
+            PythonVersion(int(m.group(1)), int(m.group(2)))
             for tag in self._tags()
             if tag.abi == tag.interpreter and (m := CPYTHON_INTERPRETER.match(tag.interpreter))
         ]
@@ -351,16 +351,16 @@ class LockOrigin:
     def lock_pex_too_old(self) -> bool:
         return self._too_old(self.lock_pex_version)
 
-    def allows_older_python_than(self, python: tuple[int, int]) -> tuple[int, int] | None:
+    def allows_older_python_than(self, python: PythonVersion) -> PythonVersion | None:
         """The oldest CPython 3.x before `python` that the lock's constraints allow, if any."""
-        for minor in range(0, python[1]):
-            version = f"{python[0]}.{minor}"
+        for minor in range(0, python.minor):
+            version = PythonVersion(python.major, minor)
             for constraint in self.requires_python:
                 # Interpreter constraints name the implementation: `CPython<3.15,>=3.9`.
                 specifier = re.sub(r"^[A-Za-z]+", "", constraint.strip())
                 try:
                     if SpecifierSet(specifier).contains(f"{version}.0", prereleases=True):
-                        return (python[0], minor)
+                        return version
                 except InvalidSpecifier:
                     return None
         return None

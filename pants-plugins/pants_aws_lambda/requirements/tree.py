@@ -19,6 +19,7 @@ from pants.util.strutil import softwrap
 
 from pants_aws_lambda.errors import LambdaPackagingError
 from pants_aws_lambda.requirements import glibc, wheels
+from pants_aws_lambda.requirements.glibc import InWheel, WheelEntry
 from pants_aws_lambda.runtimes.platform_rules import LambdaPlatform
 
 REQUIREMENTS_PEX = "requirements.pex"
@@ -41,10 +42,10 @@ def _is_pex_bookkeeping(rel: str) -> bool:
     )
 
 
-def _wheel_and_path(pex_path: str) -> tuple[str, str]:
-    """`requirements.pex/.deps/<wheel>/<path>` -> (wheel, path)."""
+def _wheel_and_path(pex_path: str) -> InWheel:
+    """`requirements.pex/.deps/<wheel>/<path>` -> the wheel and the path in it."""
     wheel, _, rel = pex_path[len(_DEPS_PREFIX) :].partition("/")
-    return wheel, rel
+    return InWheel(wheel, rel)
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,7 @@ class _Installed:
     """What a loose PEX installed: each wheel's entries, and the files by their import path."""
 
     wheels: frozenset[str]
-    entries: tuple[tuple[str, FileEntry], ...]
+    entries: tuple[WheelEntry, ...]
     by_path: dict[str, ThirdPartyFile]
     # Paths that two wheels install with different contents -> the wheels.
     conflicts: dict[str, set[str]]
@@ -86,14 +87,14 @@ class _Installed:
 def _installed(entries: DigestEntries) -> _Installed:
     by_path: dict[str, ThirdPartyFile] = {}
     wheel_names: set[str] = set()
-    in_wheels: list[tuple[str, FileEntry]] = []
+    in_wheels: list[WheelEntry] = []
     conflicts: dict[str, set[str]] = defaultdict(set)
     for entry in entries:
         if not isinstance(entry, FileEntry) or not entry.path.startswith(_DEPS_PREFIX):
             continue
         wheel, rel = _wheel_and_path(entry.path)
         wheel_names.add(wheel)
-        in_wheels.append((wheel, entry))
+        in_wheels.append(WheelEntry(wheel, entry))
         if _is_pex_bookkeeping(rel):
             continue
         seen = by_path.get(rel)

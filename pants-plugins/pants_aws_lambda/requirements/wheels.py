@@ -14,7 +14,8 @@ from packaging.tags import Tag, parse_tag
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from pants_aws_lambda.facts.manylinux import LEGACY_MANYLINUX
+from pants_aws_lambda.facts.manylinux import LEGACY_MANYLINUX, GlibcVersion
+from pants_aws_lambda.facts.python_version import PythonVersion
 
 CPYTHON_INTERPRETER = re.compile(r"^cp(\d)(\d+)$")
 _INTERPRETER = re.compile(r"^([a-z]+)(\d)(\d*)$")
@@ -89,7 +90,7 @@ def is_bare_linux(filename: str) -> bool:
     return all(p.startswith("linux_") for p in platforms)
 
 
-def newest_glibc(compatible_tags: Sequence[str]) -> tuple[int, int] | None:
+def newest_glibc(compatible_tags: Sequence[str]) -> GlibcVersion | None:
     """The glibc of a platform: the newest `manylinux_X_Y` among its compatible tags, if any."""
     return TagPlatform.from_tags(compatible_tags).glibc
 
@@ -126,16 +127,16 @@ def _pep600_platform(platform: str) -> str:
     match = _LEGACY_MANYLINUX.match(platform)
     if not match:
         return platform
-    return "manylinux_{}_{}_{}".format(*LEGACY_MANYLINUX[match.group(1)], match.group(2))
+    return f"{LEGACY_MANYLINUX[match.group(1)].manylinux}_{match.group(2)}"
 
 
 @dataclass(frozen=True)
 class TagPlatform:
     """What a platform's compatible tags say about it."""
 
-    python: tuple[int, int] | None  # the CPython version, from its `cp3XY` tags
+    python: PythonVersion | None  # the CPython version, from its `cp3XY` tags
     machine: str | None  # from its `manylinux_*` tags
-    glibc: tuple[int, int] | None  # the newest `manylinux_X_Y` it accepts
+    glibc: GlibcVersion | None  # the newest `manylinux_X_Y` it accepts
     tags: frozenset[str]
     interpreter_abis: frozenset[tuple[str, str]]
     platforms: frozenset[str]
@@ -147,7 +148,7 @@ class TagPlatform:
         for tag in parsed:
             match = CPYTHON_INTERPRETER.match(tag.interpreter)
             if match:
-                python = (int(match.group(1)), int(match.group(2)))
+                python = PythonVersion(int(match.group(1)), int(match.group(2)))
                 break
         manylinux = [
             (int(m.group(1)), int(m.group(2)), m.group(3))
@@ -158,7 +159,7 @@ class TagPlatform:
         return cls(
             python=python,
             machine=newest[2] if newest else None,
-            glibc=newest[:2] if newest else None,
+            glibc=GlibcVersion(newest[0], newest[1]) if newest else None,
             tags=frozenset(str(tag) for tag in parsed),
             interpreter_abis=frozenset((tag.interpreter, tag.abi) for tag in parsed),
             platforms=frozenset(tag.platform for tag in parsed),
@@ -185,11 +186,11 @@ class TagPlatform:
         """Distinct platforms in the order messages list them; legacy manylinux names as PEP 600."""
         return sorted({_pep600_platform(p) for p in platforms}, key=self.platform_sort_key)
 
-    def needs_newer_glibc(self, platform: str) -> tuple[int, int] | None:
+    def needs_newer_glibc(self, platform: str) -> GlibcVersion | None:
         match = _MANYLINUX.match(platform)
         if not match or self.glibc is None or match.group(3) != self.machine:
             return None
-        glibc = (int(match.group(1)), int(match.group(2)))
+        glibc = GlibcVersion(int(match.group(1)), int(match.group(2)))
         return glibc if glibc > self.glibc else None
 
 

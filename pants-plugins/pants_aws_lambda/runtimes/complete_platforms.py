@@ -22,7 +22,7 @@ from typing import Iterator
 from packaging import tags
 
 from pants_aws_lambda.facts.architectures import ARCHITECTURES
-from pants_aws_lambda.facts.manylinux import LEGACY_MANYLINUX
+from pants_aws_lambda.facts.manylinux import LEGACY_MANYLINUX, GlibcVersion
 from pants_aws_lambda.facts.python_version import PythonVersion
 from pants_aws_lambda.facts.runtimes import RUNTIMES, LambdaRuntime
 
@@ -39,7 +39,7 @@ def manylinux_platforms(machine: str, glibc: tuple[int, int]) -> Iterator[str]:
     oldest_minor = 5 if machine in _X86_MACHINES else 17
     for minor in range(newest_minor, oldest_minor - 1, -1):
         yield f"manylinux_{major}_{minor}_{machine}"
-        legacy = _LEGACY_MANYLINUX.get((major, minor))
+        legacy = _LEGACY_MANYLINUX.get(GlibcVersion(major, minor))
         if legacy is not None:
             yield f"{legacy}_{machine}"
     yield f"linux_{machine}"

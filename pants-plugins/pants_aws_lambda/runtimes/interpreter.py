@@ -27,14 +27,14 @@ from pants_aws_lambda.facts.python_version import PythonVersion
 
 @dataclass(frozen=True)
 class RuntimeInterpreterRequest:
-    python_version: tuple[int, int]
+    python_version: PythonVersion
 
 
 @dataclass(frozen=True)
 class RuntimeInterpreter:
     """A local CPython of a runtime's minor version, if the search path has one."""
 
-    python_version: tuple[int, int]
+    python_version: PythonVersion
     binary: BinaryPath | None
 
 
@@ -54,7 +54,7 @@ async def find_runtime_interpreter(
     paths = await Get(
         BinaryPaths,
         BinaryPathRequest(
-            binary_name=PythonVersion(major, minor).runtime_name,
+            binary_name=request.python_version.runtime_name,
             search_path=python_bootstrap.interpreter_search_paths,
             test=BinaryPathTest(["-c", check]),
         ),

@@ -186,31 +186,32 @@ def _given_platform(
     )
 
 
-def _runtime(
-    request: LambdaPlatformRequest, python_setup: PythonSetup, today: datetime.date
-) -> LambdaRuntime:
+def _runtime(request: LambdaPlatformRequest, python_setup: PythonSetup) -> LambdaRuntime:
     """The `runtime` field's, or the one runtime the resolve's interpreter constraints allow."""
     if request.runtime.value is not None:
-        runtime = RUNTIMES[request.runtime.value]
-    else:
-        resolve = request.resolve.normalized_value(python_setup)
-        ics = InterpreterConstraints(
-            python_setup.resolves_to_interpreter_constraints.get(
-                resolve, python_setup.interpreter_constraints
-            )
+        return RUNTIMES[request.runtime.value]
+    resolve = request.resolve.normalized_value(python_setup)
+    ics = InterpreterConstraints(
+        python_setup.resolves_to_interpreter_constraints.get(
+            resolve, python_setup.interpreter_constraints
         )
-        runtime = infer_runtime(request.address, resolve, ics)
+    )
+    return infer_runtime(request.address, resolve, ics)
+
+
+def deprecation_warning(
+    address: Address, runtime: LambdaRuntime, today: datetime.date
+) -> str | None:
+    """The warning for a target whose runtime AWS has deprecated by `today`; None before that."""
     deprecation = runtime.deprecation_message(today)
-    if deprecation:
-        logger.warning(
-            softwrap(
-                f"""
-                {request.address}: {deprecation} Packaging anyway; move to a supported runtime
-                ({', '.join(r.name for r in RUNTIMES.values() if not r.is_deprecated(today))}).
-                """
-            )
-        )
-    return runtime
+    if deprecation is None:
+        return None
+    return softwrap(
+        f"""
+        {address}: {deprecation} Packaging anyway; move to a supported runtime
+        ({', '.join(r.name for r in RUNTIMES.values() if not r.is_deprecated(today))}).
+        """
+    )
 
 
 @rule
@@ -226,7 +227,10 @@ async def resolve_lambda_platform(
         contents = await Get(DigestContents, Digest, platforms.digest)
         return _given_platform(request, platforms, _check_one_file(request, contents))
 
-    runtime = _runtime(request, python_setup, runtimes.today_date())
+    runtime = _runtime(request, python_setup)
+    warning = deprecation_warning(request.address, runtime, runtimes.today_date())
+    if warning is not None:
+        logger.warning(warning)
     architecture = ARCHITECTURES[request.architecture.value_or_default()]
     platform_file = builtin_complete_platform(runtime, architecture.name)
     digest = await Get(Digest, CreateDigest([platform_file]))
