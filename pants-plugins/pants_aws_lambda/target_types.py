@@ -167,19 +167,19 @@ class PythonAwsLambdaBytecodeField(StringField):
     default = BytecodeMode.AUTO.value
     valid_choices = BytecodeMode
     help = help_text(
-        """
+        f"""
         Whether to ship Python bytecode, compiled by the CPython of the runtime's minor version.
 
         Lambda's task root is read-only, so without valid bytecode every module is compiled
         again at every cold start. The bytecode is hash-based (PEP 552), so it stays valid
         although the zip's timestamps are fixed, and builds stay reproducible.
 
-          - `auto` (default): `compiled` whenever the artifact fits Lambda's 250 MiB unzipped
-            (counted with the function's layers); when it would not, third-party distributions
-            become sourceless bytecode while first-party sources keep theirs, and if that still
-            does not fit, third-party distributions ship as sources without bytecode. The package
-            log says what it did and the bytes saved. The `flat` layout (container images) is
-            always `compiled`.
+          - `auto` (default): `compiled` whenever the artifact fits Lambda's
+            {quotas.UNZIPPED_BYTES.stated} unzipped (counted with the function's layers); when it
+            would not, third-party distributions become sourceless bytecode while first-party
+            sources keep theirs, and if that still does not fit, third-party distributions ship
+            as sources without bytecode. The package log says what it did and the bytes saved.
+            The `flat` layout (container images) is always `compiled`.
           - `compiled`: `.py` files plus `__pycache__/*.pyc`, whatever the size.
           - `only`: sourceless `.pyc` in place of `.py`: the smallest artifact, but tracebacks
             show no source lines.
@@ -232,17 +232,18 @@ class PythonAwsLambdaLayoutField(StringField):
     default = Layout.ZIP.value
     valid_choices = Layout
     help = help_text(
-        """
+        f"""
         How the artifact is written:
 
           - `zip` (default): a `.zip` file to upload to Lambda.
           - `flat`: the same files as an unpacked directory (the output path without `.zip`),
             for container images: a Dockerfile copies it with
-            `COPY path.to/name ${LAMBDA_TASK_ROOT}` (a layer keeps its `python/` directory, so
+            `COPY path.to/name ${{LAMBDA_TASK_ROOT}}` (a layer keeps its `python/` directory, so
             `COPY path.to/layer /opt`), with no `unzip` step in the image. A `docker_image` that
             depends on the target gets the directory in its build context.
 
-        Container images are limited to 10 GiB rather than the 250 MiB of zip deployments.
+        Container images are limited to {quotas.CONTAINER_IMAGE_BYTES.stated} rather than the
+        {quotas.UNZIPPED_BYTES.stated} of zip deployments.
         """
     )
 

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Callable, Mapping
 
-from pants_aws_lambda.artifact.sizes import format_quota
 from pants_aws_lambda.facts.quotas import UNZIPPED_BYTES
 
 
@@ -86,7 +85,7 @@ def log_line(choice: AutoChoice, format_bytes: Callable[[int], str], limit: int)
     """The package log's line about what `auto` did, or None when it kept `compiled`."""
     if choice.plan is AutoPlan.COMPILED:
         return None
-    unzipped = f"Lambda's {format_quota(UNZIPPED_BYTES)} unzipped"
+    unzipped = f"Lambda's {UNZIPPED_BYTES.stated} unzipped"
     over = (
         f"over the {format_bytes(choice.budget)} its layers leave of {unzipped}"
         if choice.budget < limit

@@ -14,7 +14,7 @@ from pants.util.strutil import softwrap
 
 from pants_aws_lambda.artifact.artifact import LambdaArtifact
 from pants_aws_lambda.artifact.output import ArtifactOutput
-from pants_aws_lambda.artifact.sizes import format_bytes, format_exact, format_quota
+from pants_aws_lambda.artifact.sizes import format_bytes, format_exact
 from pants_aws_lambda.facts.quotas import (
     CONTAINER_IMAGE_BYTES,
     DIRECT_UPLOAD_ZIPPED_BYTES,
@@ -23,7 +23,7 @@ from pants_aws_lambda.facts.quotas import (
 )
 
 # Re-exported: what messages and their tests format sizes with.
-__all__ = ["format_bytes", "format_exact", "format_quota"]
+__all__ = ["format_bytes", "format_exact"]
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ def direct_upload_warning(address: Address, output_path: str, zipped_bytes: int)
         and deploy from there (e.g. `aws lambda update-function-code --s3-bucket ...`),
         or move distributions to a `python_aws_lambda_layer` listed in `layers`: each zip
         is uploaded apart, so each counts on its own against this limit (not against
-        the {format_quota(UNZIPPED_BYTES)} unzipped, which counts the function and its layers
+        the {UNZIPPED_BYTES.stated} unzipped, which counts the function and its layers
         together).
         """
     )

@@ -24,7 +24,7 @@ from pants_aws_lambda.artifact.limits import (
     size_breakdown,
     unzipped_size,
 )
-from pants_aws_lambda.artifact.sizes import NamedSize, format_bytes, format_exact, format_quota
+from pants_aws_lambda.artifact.sizes import NamedSize, format_bytes, format_exact
 from pants_aws_lambda.errors import LambdaPackagingError
 from pants_aws_lambda.facts.quotas import (
     CONTAINER_IMAGE_BYTES,
@@ -173,7 +173,7 @@ def _container(facts: RemedyFacts) -> Iterable[Remedy]:
     yield Remedy(
         'layout="flat" with a `docker_image` that copies it',
         None,
-        f"a container image, up to {format_quota(CONTAINER_IMAGE_BYTES)} (docs/docker.md)",
+        f"a container image, up to {CONTAINER_IMAGE_BYTES.stated} (docs/docker.md)",
         COST_CONTAINER,
     )
 
@@ -216,7 +216,7 @@ def format_rows(facts: RemedyFacts, format_bytes: Callable[[int], str]) -> str:
         lines.append("  Remedies still over the limit can be combined.")
     layer = (
         "A layer does not help with this limit: Lambda counts the function and its layers together "
-        f"(a layer only helps the {format_quota(DIRECT_UPLOAD_ZIPPED_BYTES)} zipped upload limit, "
+        f"(a layer only helps the {DIRECT_UPLOAD_ZIPPED_BYTES.stated} zipped upload limit, "
         "being uploaded apart)."
     )
     return "\n".join(lines + [layer])

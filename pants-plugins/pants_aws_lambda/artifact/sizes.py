@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from pants_aws_lambda.facts.quotas import Limit
+from pants_aws_lambda.facts.quotas import BINARY_UNITS
 
 
 class NamedSize(NamedTuple):
@@ -14,12 +14,9 @@ class NamedSize(NamedTuple):
     bytes: int
 
 
-_BINARY_UNITS = (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10))
-
-
 def format_bytes(size: int) -> str:
     """A size in binary units, as AWS's limits count: `243.2 MiB` is 243.2 x 2^20 bytes."""
-    for unit, scale in _BINARY_UNITS:
+    for unit, scale in BINARY_UNITS:
         if size >= scale:
             # Never round up to the next tenth: a size just under a limit must not read as it.
             tenths = size * 10 // scale
@@ -30,11 +27,3 @@ def format_bytes(size: int) -> str:
 def format_exact(size: int) -> str:
     """A size in binary units with its exact byte count, for messages about a crossed limit."""
     return f"{format_bytes(size)} ({size:,} bytes)"
-
-
-def format_quota(limit: Limit) -> str:
-    """A limit's size as AWS states it, in whole binary units: `250 MiB`, `10 GiB`."""
-    for unit, scale in _BINARY_UNITS:
-        if limit.value >= scale and limit.value % scale == 0:
-            return f"{limit.value // scale} {unit}"
-    return format_bytes(limit.value)

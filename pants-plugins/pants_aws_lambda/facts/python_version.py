@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from typing import NamedTuple
+
+# `3.13`, `python3.13`, `3.13.1` (of a full version, only major and minor count).
+_DOTTED = re.compile(r"(?:python)?(\d+)\.(\d+)(?:\..*)?")
+# A CPython wheel tag, `cp313`: one digit of major version, then the minor.
+_TAG = re.compile(r"cp(\d)(\d+)")
 
 
 class PythonVersion(NamedTuple):
@@ -14,12 +20,13 @@ class PythonVersion(NamedTuple):
     @classmethod
     def parse(cls, text: str) -> PythonVersion:
         """`3.13`, `python3.13` or `cp313` (a runtime's name, a wheel tag) as a version."""
-        if text.startswith("python"):
-            text = text[len("python") :]
-        elif text.startswith("cp") and "." not in text:
-            return cls(int(text[2]), int(text[3:]))
-        major, minor = text.split(".")[:2]
-        return cls(int(major), int(minor))
+        dotted = _DOTTED.fullmatch(text)
+        if dotted:
+            return cls(int(dotted.group(1)), int(dotted.group(2)))
+        tag = _TAG.fullmatch(text)
+        if tag:
+            return cls(int(tag.group(1)), int(tag.group(2)))
+        raise ValueError(f"{text!r} is not a Python version (`3.13`, `python3.13` or `cp313`).")
 
     def __str__(self) -> str:
         return f"{self.major}.{self.minor}"

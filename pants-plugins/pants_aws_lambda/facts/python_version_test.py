@@ -27,7 +27,9 @@ def test_parse(text: str, expected: tuple[int, int]) -> None:
     assert (version.major, version.minor) == expected
 
 
-@pytest.mark.parametrize("text", ["", "3", "python3", "three.twelve", "3.x", "cp3", "pythonX.Y"])
+@pytest.mark.parametrize(
+    "text", ["", "3", "python3", "three.twelve", "3.x", "cp3", "cp", "pythonX.Y"]
+)
 def test_parse_refuses_what_is_no_version(text: str) -> None:
     with pytest.raises(ValueError):
         PythonVersion.parse(text)

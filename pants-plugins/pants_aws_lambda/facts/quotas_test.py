@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from pants_aws_lambda.facts import quotas
+from pants_aws_lambda.facts.quotas import Limit
 
 
 def test_limits_are_what_aws_calls_mb() -> None:
@@ -17,3 +20,27 @@ def test_limits_are_what_aws_calls_mb() -> None:
 def test_layers_per_function() -> None:
     assert quotas.LAYERS_PER_FUNCTION.value == 5
     assert quotas.LAYERS_PER_FUNCTION.what.startswith("5 layers")
+
+
+def test_quotas_read_as_aws_words_them() -> None:
+    assert quotas.UNZIPPED_BYTES.what == "250 MiB unzipped, function and all its layers together"
+    assert quotas.DIRECT_UPLOAD_ZIPPED_BYTES.what == "50 MiB zipped for direct upload"
+    assert quotas.LAYERS_PER_FUNCTION.what == "5 layers per function"
+    assert quotas.CONTAINER_IMAGE_BYTES.what == "10 GiB per container image"
+
+
+@pytest.mark.parametrize(
+    "limit, expected",
+    [
+        (Limit(250 * 2**20, "a quota"), "250 MiB"),
+        (Limit(10 * 2**30, "a quota"), "10 GiB"),
+        (Limit(2**10, "a quota"), "1 KiB"),
+        # Not a whole number of any unit: the exact bytes.
+        (Limit(250 * 2**20 + 1, "a quota"), "262,144,001 bytes"),
+        (Limit(1000, "a quota"), "1,000 bytes"),
+        # A number of things, not bytes.
+        (Limit(2048, "things", in_bytes=False), "2048"),
+    ],
+)
+def test_stated_in_whole_units(limit: Limit, expected: str) -> None:
+    assert limit.stated == expected

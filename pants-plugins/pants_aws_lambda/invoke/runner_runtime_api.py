@@ -17,10 +17,6 @@ _API = "/2018-06-01/runtime"
 _NO_TRACE_ID = "Root=1-00000000-000000000000000000000000;Sampled=0"
 
 
-_API = "/2018-06-01/runtime"
-_NO_TRACE_ID = "Root=1-00000000-000000000000000000000000;Sampled=0"
-
-
 class RuntimeApi:
     """The Lambda Runtime API, as `awslambdaric` expects it: HTTP/1.1, `Content-Length` on every
     response, and every header of a real `next` response. It serves `event` first, then each

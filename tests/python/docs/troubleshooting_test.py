@@ -23,6 +23,9 @@ INTERNAL = {
     ("wheels.py", "Not a wheel file name (it must end in"): "only `.whl` URLs are parsed",
     ("zipwriter.py", "no local header for"): "the merged part is written by the same writer",
     ("zipwriter.py", "is both in"): "clashing paths are refused with a documented error first",
+    ("python_version.py", "is not a Python version"): (
+        "versions come from the runtime table, interpreter constraints and markers, already valid"
+    ),
 }
 
 
