@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from pants_aws_lambda.facts.handler_names import REEXPORTED_HANDLER_FUNC, REEXPORTED_HANDLER_MODULE
 from pants_aws_lambda.invoke import runner_environment
 from pants_aws_lambda.invoke.runner_environment import (
     RUNNER_MODULES,
@@ -60,3 +61,9 @@ def test_isolate_leaves_no_trace_of_the_runner(monkeypatch: pytest.MonkeyPatch) 
         "/client",
     ]
     assert not any(name in sys.modules for name in RUNNER_MODULES)
+
+
+def test_the_runner_calls_the_re_export() -> None:
+    # The runner is a standard-library script shipped alone into the sandbox, so it cannot import
+    # the facts: its copy of the handler's name must be the re-export's.
+    assert runner_environment.HANDLER == f"{REEXPORTED_HANDLER_MODULE}.{REEXPORTED_HANDLER_FUNC}"
