@@ -14,16 +14,13 @@ from pants.util.strutil import softwrap
 
 from pants_aws_lambda.artifact.artifact import LambdaArtifact
 from pants_aws_lambda.artifact.output import ArtifactOutput
-from pants_aws_lambda.artifact.sizes import format_bytes, format_exact
+from pants_aws_lambda.artifact.sizes import format_exact
 from pants_aws_lambda.facts.quotas import (
     CONTAINER_IMAGE_BYTES,
     DIRECT_UPLOAD_ZIPPED_BYTES,
     UNZIPPED_BYTES,
     Limit,
 )
-
-# Re-exported: what messages and their tests format sizes with.
-__all__ = ["format_bytes", "format_exact"]
 
 logger = logging.getLogger(__name__)
 

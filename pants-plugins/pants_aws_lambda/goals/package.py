@@ -18,7 +18,7 @@ from pants.engine.unions import UnionRule
 from pants.util.logging import LogLevel
 from pants.util.strutil import pluralize
 
-from pants_aws_lambda.artifact import bytecode_policy, limits, metadata, remedies, slimming
+from pants_aws_lambda.artifact import bytecode_policy, limits, metadata, remedies, sizes, slimming
 from pants_aws_lambda.artifact.artifact import ArtifactKind, LambdaArtifact
 from pants_aws_lambda.build import function, runtime_provided
 from pants_aws_lambda.build.field_sets import (
@@ -32,6 +32,7 @@ from pants_aws_lambda.build.runtime_provided import (
     RuntimeProvidedImportsRequest,
 )
 from pants_aws_lambda.facts.paths import LAYERS_ROOT
+from pants_aws_lambda.facts.quotas import UNZIPPED_BYTES
 from pants_aws_lambda.handler import reexport
 from pants_aws_lambda.runtimes.platform_rules import LambdaPlatform
 from pants_aws_lambda.target_types import Layout
@@ -40,11 +41,11 @@ from pants_aws_lambda.target_types import Layout
 def _size_line(artifact: LambdaArtifact, with_layers: int | None = None) -> str:
     zipped = artifact.output
     together = (
-        f" ({limits.format_bytes(with_layers)} with its layers)" if with_layers is not None else ""
+        f" ({sizes.format_bytes(with_layers)} with its layers)" if with_layers is not None else ""
     )
-    unzipped = f"{limits.format_bytes(zipped.unzipped_bytes)} unzipped"
+    unzipped = f"{sizes.format_bytes(zipped.unzipped_bytes)} unzipped"
     size = (
-        f"{limits.format_bytes(zipped.zipped_bytes)} zipped, {unzipped}"
+        f"{sizes.format_bytes(zipped.zipped_bytes)} zipped, {unzipped}"
         if zipped.zipped_bytes is not None
         else f"{unzipped} (flat layout)"
     )
@@ -63,14 +64,14 @@ def _report_lines(platform: LambdaPlatform, artifact: LambdaArtifact) -> list[st
     )
     if artifact.auto_choice is not None:
         auto = bytecode_policy.log_line(
-            artifact.auto_choice, limits.format_bytes, limits.UNZIPPED_BYTES.value
+            artifact.auto_choice, sizes.format_bytes, UNZIPPED_BYTES.value
         )
         if auto:
             lines.append(f"    {auto}")
     if artifact.excluded_files:
         lines.append(
             f"    Excluded: {pluralize(artifact.excluded_files, 'file')}, "
-            f"{limits.format_bytes(artifact.excluded_bytes)} saved by `exclude`"
+            f"{sizes.format_bytes(artifact.excluded_bytes)} saved by `exclude`"
         )
     lines.extend(_slim_lines(artifact))
     if artifact.omitted_distributions or artifact.omitted_first_party:
