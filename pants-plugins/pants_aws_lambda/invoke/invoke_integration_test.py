@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import re
@@ -186,6 +187,8 @@ PARITY_APP = """\
 import collections, decimal, logging, os
 
 logging.getLogger().setLevel(logging.INFO)
+print("module printed")
+logging.info("module logged")
 if os.environ.get("FAIL_AT_IMPORT"):
     import not_a_module
 
@@ -256,7 +259,21 @@ def test_awslambdaric_and_the_direct_runner_answer_alike(
         )
 
     for action, result in results["direct"].items():
-        assert normalized(results["awslambdaric"][action]) == normalized(result), action
+        # The initialisation's print and log before the first `START`, with either client.
+        for client in ("awslambdaric", "direct"):
+            stderr = results[client][action].stderr
+            assert (
+                stderr.index("module printed")
+                < stderr.index("module logged")
+                < stderr.index("START RequestId")
+            ), stderr
+        client_says, direct_says = normalized(results["awslambdaric"][action]), normalized(result)
+        assert client_says == direct_says, "\n".join(
+            [
+                action,
+                *difflib.unified_diff(client_says[2].splitlines(), direct_says[2].splitlines()),
+            ]
+        )
 
     # And the bytes are the runtime's: its rule for non-ASCII, Decimals' digits, named tuples as
     # objects, NaN.

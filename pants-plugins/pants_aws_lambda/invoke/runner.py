@@ -37,19 +37,22 @@ port, one invocation after the other.
 
 stdout gets each handler's response as JSON, one document per line, and nothing else; the
 handler's prints and logs go to stderr, between `START`, `END` and `REPORT` lines for each
-invocation (the first `REPORT` with the `Init Duration`). An error the handler raises ends its
-invocation only; a crash (the runtime exits), a timeout or a failed initialisation ends the
-execution environment, and the remaining events are not invoked. Exit status: 0 when every event
-got a response, else the last failure's: 1 for an error (the response is then Lambda's error
-shape, `errorMessage`, `errorType`, `requestId`, `stackTrace`), 124 when an invocation timed out
-(the handler is killed); 2 for a bad command line or event.
+invocation (the first `REPORT` with the `Init Duration`), those of its module's import before the
+first `START`. An error the handler raises ends its invocation only; a crash (the runtime exits),
+a timeout or a failed initialisation ends the execution environment, and the remaining events are
+not invoked. Exit status: 0 when every event got a response, else the last failure's: 1 for an
+error (the response is then Lambda's error shape, `errorMessage`, `errorType`, `requestId`,
+`stackTrace`), 124 when an invocation timed out (the handler is killed); 2 for a bad command line
+or event.
 """
 
 from __future__ import annotations
 
 import argparse
+import array
 import base64
 import datetime
+import fcntl
 import json
 import os
 import select
@@ -59,6 +62,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import termios
 import threading
 import time
 import uuid
@@ -246,12 +250,14 @@ def _spawn(
 class LogCopier:
     """Copies the log frames of `fd` to stderr in a daemon thread. Frames: type (4 bytes), length
     (4, big-endian), timestamp (8), message (length bytes). `drain()` waits until everything
-    written to the pipe so far is copied, so that `END`/`REPORT` lines follow an invocation's logs.
+    written to the pipe so far is copied, so that `START`, `END` and `REPORT` lines follow the logs
+    written before them, however slowly this thread is scheduled.
     """
 
     def __init__(self, fd: int) -> None:
         self.fd = fd
-        self.idle_count = 0
+        self.copied = 0  # bytes taken from the pipe and written to stderr
+        self.busy = False  # a frame is being taken from the pipe and written
         self.closed = False
         self.changed = threading.Condition()
         self.thread = threading.Thread(target=self._run, daemon=True)
@@ -266,32 +272,58 @@ class LogCopier:
             data += chunk
         return data
 
+    def _copy_frame(self) -> bool:
+        """One frame from the pipe to stderr: False at the end of the pipe."""
+        header = self._read_exactly(16)
+        if len(header) < 16:
+            return False
+        message = self._read_exactly(int.from_bytes(header[4:8], "big"))
+        text = message.decode("utf-8", "replace")
+        sys.stderr.write(text if text.endswith("\n") else text + "\n")
+        sys.stderr.flush()
+        with self.changed:
+            self.copied += len(header) + len(message)
+            self.busy = False
+            self.changed.notify_all()
+        return True
+
     def _run(self) -> None:
         try:
             while True:
-                ready, _, _ = select.select([self.fd], [], [], 0.02)
-                if not ready:
-                    with self.changed:
-                        self.idle_count += 1
-                        self.changed.notify_all()
-                    continue
-                header = self._read_exactly(16)
-                if len(header) < 16:
+                select.select([self.fd], [], [])
+                # Marked before anything leaves the pipe: what `drain` does not find in the pipe
+                # is then in this frame.
+                with self.changed:
+                    self.busy = True
+                if not self._copy_frame():
                     return
-                message = self._read_exactly(int.from_bytes(header[4:8], "big"))
-                text = message.decode("utf-8", "replace")
-                sys.stderr.write(text if text.endswith("\n") else text + "\n")
-                sys.stderr.flush()
         finally:
             os.close(self.fd)
             with self.changed:
                 self.closed = True
                 self.changed.notify_all()
 
-    def drain(self, timeout: float = 2.0) -> None:
+    def _unread(self) -> int:
+        """The bytes waiting in the pipe."""
+        buffer = array.array("i", [0])
+        try:
+            fcntl.ioctl(self.fd, termios.FIONREAD, buffer, True)
+        except OSError:
+            return 0
+        return buffer[0]
+
+    def drain(self, timeout: float = 30.0) -> None:
+        """Wait until what the pipe holds now is on stderr: the frame being copied, then those
+        still in the pipe (only these, so a handler that keeps logging does not hold it up)."""
         with self.changed:
-            seen = self.idle_count
-            self.changed.wait_for(lambda: self.closed or self.idle_count > seen + 1, timeout)
+            if not self.changed.wait_for(lambda: self.closed or not self.busy, timeout):
+                return
+            if self.closed:
+                return
+            target = self.copied + self._unread()
+            self.changed.wait_for(
+                lambda: self.closed or (not self.busy and self.copied >= target), timeout
+            )
 
     def join(self, timeout: float = 5.0) -> None:
         self.thread.join(timeout)
@@ -353,24 +385,22 @@ class DirectChild:
         self.init_duration: float | None = None  # seconds, once the handler is imported
         self.init_error: bytes | None = None  # the report of a failed initialisation
 
-    def _initialise(self) -> str | None:
+    def initialise(self) -> str | None:
+        """Wait until the child has imported the handler (or failed to, and logged why): None,
+        else the execution environment's end (`init-timeout`, `crashed:<status>`)."""
         line = _read_line(self.report_fd, self.pending, self.begun + self.init_timeout)
         if line is None:
             return "init-timeout"
         if not line:
             return f"crashed:{self.proc.wait()}"
         self.init_duration = time.monotonic() - self.begun
-        message = json.loads(line.decode("utf-8"))
-        if not message.get("ready"):
+        if not json.loads(line.decode("utf-8")).get("ready"):
             self.init_error = line
         return None
 
     def invoke(self, event: str, request_id: str, timeout: float) -> Outcome:
-        if self.init_duration is None:
-            state = self._initialise()
-            if state is not None:
-                return Outcome(state, b"", 0.0)
         if self.init_error is not None:
+            # The child has exited: the invocation gets the initialisation's error.
             return Outcome("ok", self.init_error, 0.0)
         deadline_ms = int(time.time() * 1000 + timeout * 1000)
         invocation = {"event": event, "request_id": request_id, "deadline_ms": deadline_ms}
@@ -408,44 +438,44 @@ class RuntimeClientChild:
     def __init__(
         self, argv: list[str], env: dict[str, str], cwd: str, function_arn: str, init_timeout: float
     ) -> None:
-        self.argv, self.env, self.cwd = argv, env, cwd
         self.function_arn = function_arn
         self.init_timeout = init_timeout
-        self.api: RuntimeApi | None = None
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.logs: LogCopier | None = None
-        self.init_duration: float | None = None
-        self.begun = 0.0
-
-    def _start(
-        self, event: str, request_id: str, timeout: float
-    ) -> tuple[RuntimeApi, subprocess.Popen[bytes]]:
-        api = self.api = RuntimeApi(event, request_id, self.function_arn, timeout).__enter__()
+        self.api = RuntimeApi(function_arn).__enter__()
         # Like on Lambda, the client writes log records as frames to a telemetry fd: one record
         # per frame, multi-line tracebacks included. They are written to stderr line by line.
         read_fd, write_fd = os.pipe()
         env = dict(
-            self.env,
-            AWS_LAMBDA_RUNTIME_API=api.address,
-            _LAMBDA_TELEMETRY_LOG_FD=str(write_fd),
+            env, AWS_LAMBDA_RUNTIME_API=self.api.address, _LAMBDA_TELEMETRY_LOG_FD=str(write_fd)
         )
         self.begun = time.monotonic()
-        proc = self.proc = _spawn(self.argv, env, self.cwd, (write_fd,))
+        self.proc = _spawn(argv, env, cwd, (write_fd,))
         os.close(write_fd)
         self.logs = LogCopier(read_fd)
-        return api, proc
+        self.init_duration: float | None = None
 
-    def _watch(
-        self, api: RuntimeApi, proc: subprocess.Popen[bytes], begun: float, timeout: float
-    ) -> Outcome | None:
+    def initialise(self) -> str | None:
+        """Wait until the client has imported the handler (its first poll for an invocation) or
+        posted an initialisation error: None, else the execution environment's end
+        (`init-timeout`, `crashed:<status>`)."""
+        api, proc = self.api, self.proc
+        while not (api.polled.wait(0.02) or api.done.is_set()):
+            if time.monotonic() - self.begun > self.init_timeout:
+                return "init-timeout"
+            if proc.poll() is not None:
+                # The client posts an initialisation error before it exits; a last look.
+                if api.done.wait(0.5):
+                    break
+                return f"crashed:{proc.returncode}"
+        self.init_duration = (api.first_polled_at or time.monotonic()) - self.begun
+        return None
+
+    def _watch(self, begun: float, timeout: float) -> Outcome | None:
         """None once the API has the client's result, else the outcome of a timeout or a crash."""
+        api, proc = self.api, self.proc
         while not api.done.wait(0.02):
             served_at = api.served_at
-            now = time.monotonic()
-            if served_at is None and now - begun > self.init_timeout:
-                return Outcome("init-timeout", b"", 0.0)
-            if served_at is not None and now - served_at > timeout:
-                return Outcome("timeout", b"", now - served_at)
+            if time.monotonic() - (served_at or begun) > timeout:
+                return Outcome("timeout", b"", time.monotonic() - (served_at or begun))
             if proc.poll() is not None:
                 # The client posts its result before it exits; a last look.
                 if api.done.wait(0.5):
@@ -454,36 +484,26 @@ class RuntimeClientChild:
         return None
 
     def invoke(self, event: str, request_id: str, timeout: float) -> Outcome:
-        if self.api is None or self.proc is None:
-            api, proc = self._start(event, request_id, timeout)
-            begun = self.begun
-        else:
-            api, proc = self.api, self.proc
-            api.offer(event, request_id)
-            begun = time.monotonic()
-        failed = self._watch(api, proc, begun, timeout)
-        if self.init_duration is None and api.first_polled_at is not None:
-            self.init_duration = api.first_polled_at - self.begun
+        if self.api.init_error is not None:
+            # Posted during the initialisation: the client has exited.
+            return Outcome("ok", self.api.report(), 0.0)
+        begun = time.monotonic()
+        self.api.offer(event, request_id, timeout)
+        failed = self._watch(begun, timeout)
         if failed is not None:
             return failed
-        if api.init_error is not None and self.init_duration is None:
-            self.init_duration = time.monotonic() - self.begun
-        return Outcome("ok", api.report(), time.monotonic() - (api.served_at or begun))
+        return Outcome("ok", self.api.report(), time.monotonic() - (self.api.served_at or begun))
 
     def drain_logs(self) -> None:
-        if self.logs is not None:
-            self.logs.drain()
+        self.logs.drain()
 
     def pid(self) -> int | None:
-        return self.proc.pid if self.proc is not None and self.proc.poll() is None else None
+        return self.proc.pid if self.proc.poll() is None else None
 
     def close(self) -> None:
-        if self.proc is not None:
-            _kill(self.proc)
-        if self.api is not None:
-            self.api.__exit__(None, None, None)
-        if self.logs is not None:
-            self.logs.join()
+        _kill(self.proc)
+        self.api.__exit__(None, None, None)
+        self.logs.join()
 
 
 def _max_rss_mb(pid: int | None = None) -> int:
@@ -674,10 +694,17 @@ def parent_main(argv: list[str]) -> int:
         env = lambda_environment(args, *_work_dirs(work), overrides)
         print(f"INIT_START Runtime Version: {args.runtime}", file=sys.stderr, flush=True)
         runtime = _start_runtime(args, work, env)
+        # The initialisation's logs (the handler module's prints and logs, a failed import's
+        # error) come before the first `START`, as on Lambda.
+        ended = runtime.initialise()
+        runtime.drain_logs()
         for number, event in enumerate(events, 1):
             request_id = str(uuid.uuid4())
             print(f"START RequestId: {request_id} Version: $LATEST", file=sys.stderr, flush=True)
-            state, report, elapsed = runtime.invoke(event, request_id, args.timeout)
+            if ended is not None:
+                state, report, elapsed = ended, b"", 0.0
+            else:
+                state, report, elapsed = runtime.invoke(event, request_id, args.timeout)
             runtime.drain_logs()
             init = runtime.init_duration
             print(f"END RequestId: {request_id}", file=sys.stderr)

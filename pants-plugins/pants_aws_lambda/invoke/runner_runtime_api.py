@@ -19,20 +19,22 @@ _NO_TRACE_ID = "Root=1-00000000-000000000000000000000000;Sampled=0"
 
 class RuntimeApi:
     """The Lambda Runtime API, as `awslambdaric` expects it: HTTP/1.1, `Content-Length` on every
-    response, and every header of a real `next` response. It serves `event` first, then each
-    invocation `offer` gives it, one at a time (a warm execution environment).
+    response, and every header of a real `next` response. The client's polls wait until `offer`
+    gives them an invocation, one at a time (a warm execution environment); `polled` is set at
+    the first, once the client has imported the handler.
 
     `done` is set once the client has posted the response, an error, or an initialisation error
     of the current invocation; `outcome` is then (ok, body, content_type), or `init_error` the body
     of the latter."""
 
-    def __init__(self, event: str, request_id: str, function_arn: str, timeout: float) -> None:
+    def __init__(self, function_arn: str) -> None:
         self.function_arn = function_arn
-        self.timeout = timeout
+        self.timeout = 0.0
         self.lock = threading.Lock()
         self.done = threading.Event()
         self.stop = threading.Event()
         self.offered = threading.Event()
+        self.polled = threading.Event()
         self.first_polled_at: float | None = (
             None  # monotonic time the client first asked for an invocation
         )
@@ -43,13 +45,13 @@ class RuntimeApi:
         self.outcome: tuple[bool, bytes, str] | None = None  # (ok, body, content_type)
         self.server = _runtime_api_server(self)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.offer(event, request_id)
 
-    def offer(self, event: str, request_id: str) -> None:
-        """The next invocation: served to the client's next poll."""
+    def offer(self, event: str, request_id: str, timeout: float) -> None:
+        """The next invocation, with `timeout` seconds: served to the client's next poll."""
         with self.lock:
             self.event = event.encode("utf-8")
             self.request_id = request_id
+            self.timeout = timeout
             self.served_at = None  # monotonic time the invocation went out
             self.outcome = None  # (ok, body, content_type)
             self.done.clear()
@@ -75,6 +77,7 @@ class RuntimeApi:
         with self.lock:
             if self.first_polled_at is None:
                 self.first_polled_at = time.monotonic()
+                self.polled.set()
         while True:
             self.offered.wait()
             with self.lock:
@@ -84,9 +87,9 @@ class RuntimeApi:
                     continue
                 self.offered.clear()
                 self.served_at = time.monotonic()
-                event, request_id = self.event, self.request_id
+                event, request_id, timeout = self.event, self.request_id, self.timeout
             break
-        deadline_ms = int(time.time() * 1000 + self.timeout * 1000)
+        deadline_ms = int(time.time() * 1000 + timeout * 1000)
         return event, {
             "Lambda-Runtime-Aws-Request-Id": request_id,
             "Lambda-Runtime-Deadline-Ms": str(deadline_ms),

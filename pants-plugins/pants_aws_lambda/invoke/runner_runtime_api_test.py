@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import threading
 import time
 
 from pants_aws_lambda.invoke.runner_runtime_api import RuntimeApi
@@ -13,7 +14,8 @@ from pants_aws_lambda.invoke.runner_runtime_api import RuntimeApi
 def test_runtime_api_answers_as_the_real_one() -> None:
     """HTTP/1.1, `Content-Length` on every response, every header of `next`: what awslambdaric
     needs (it crashes on less)."""
-    api = RuntimeApi('{"k": 1}', "req-1", "arn:aws:lambda:r:1:function:f", timeout=3)
+    api = RuntimeApi("arn:aws:lambda:r:1:function:f")
+    api.offer('{"k": 1}', "req-1", timeout=3)
     with api:
         host, port = api.address.split(":")
         conn = http.client.HTTPConnection(host, int(port), timeout=10)
@@ -58,18 +60,21 @@ def test_runtime_api_records_errors_and_reports_them_as_the_direct_child() -> No
         return response.status
 
     error = b'{"errorMessage": "bad", "errorType": "ValueError"}'
-    with RuntimeApi("{}", "req-1", "arn", timeout=3) as api:
+    with RuntimeApi("arn") as api:
+        api.offer("{}", "req-1", timeout=3)
         assert post(api, "invocation/req-2/error", error, "application/json") == 404
         assert not api.done.is_set()
         assert post(api, "invocation/req-1/error", error, "application/json") == 202
         assert api.done.wait(5)
         assert json.loads(api.report()) == {"ok": False, "payload": error.decode()}
-    with RuntimeApi("{}", "req-1", "arn", timeout=3) as api:
+    with RuntimeApi("arn") as api:
+        api.offer("{}", "req-1", timeout=3)
         assert (
             post(api, "invocation/req-1/response", b"\xff\x00", "application/octet-stream") == 202
         )
         assert json.loads(api.report()) == {"ok": True, "bytes": "/wA="}
-    with RuntimeApi("{}", "req-1", "arn", timeout=3) as api:
+    with RuntimeApi("arn") as api:
+        api.offer("{}", "req-1", timeout=3)
         assert post(api, "init/error", error, "application/json") == 202
         # Marked, so that the parent ends the execution environment after it.
         assert json.loads(api.report()) == {
@@ -77,3 +82,26 @@ def test_runtime_api_records_errors_and_reports_them_as_the_direct_child() -> No
             "payload": error.decode(),
             "init_error": True,
         }
+
+
+def test_a_poll_waits_for_an_offer() -> None:
+    """The client's first poll says the handler is imported (`polled`); it is answered only once
+    an invocation is offered, so that the runner can log `START` before the handler runs."""
+    with RuntimeApi("arn") as api:
+        host, port = api.address.split(":")
+        answers: list[bytes] = []
+
+        def poll() -> None:
+            conn = http.client.HTTPConnection(host, int(port), timeout=10)
+            conn.request("GET", "/2018-06-01/runtime/invocation/next")
+            answers.append(conn.getresponse().read())
+            conn.close()
+
+        poller = threading.Thread(target=poll)
+        poller.start()
+        assert api.polled.wait(5) and api.first_polled_at is not None
+        poller.join(0.3)
+        assert poller.is_alive() and answers == [] and api.served_at is None
+        api.offer('{"n": 2}', "req-2", timeout=3)
+        poller.join(5)
+        assert answers == [b'{"n": 2}'] and api.served_at is not None

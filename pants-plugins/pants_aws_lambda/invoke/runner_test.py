@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 import zipfile
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 
 from pants_aws_lambda.facts.runtimes import RUNTIMES, LambdaRuntime
 from pants_aws_lambda.invoke import runner as invoke_runner
+from pants_aws_lambda.invoke.runner_direct_child import LogSink
 
 # The runtime the tests that are not about runtimes invoke with.
 RUNTIME = "python3.9"
@@ -293,6 +295,138 @@ def test_import_error(tmp_path: Path) -> None:
     )
     # As the runtime reports a failed initialisation: no request yet.
     assert error["requestId"] == ""
+
+
+def _stderr_order(stderr: str, *markers: str) -> list[int]:
+    """Where each marker first appears in `stderr` (all of them must)."""
+    positions = [stderr.find(marker) for marker in markers]
+    assert -1 not in positions, (markers, stderr)
+    return positions
+
+
+def test_the_initialisation_logs_before_the_first_start(tmp_path: Path) -> None:
+    """The handler module's prints and logs belong to the initialisation: before the first
+    `START`, as Lambda logs them, and only once for a warm second invocation."""
+    function = make_zip(
+        tmp_path / "function.zip",
+        {
+            "lambda_function.py": (
+                "import logging, time\n"
+                "print('init print')\n"
+                "time.sleep(0.2)\n"
+                "logging.getLogger().warning('init log')\n"
+                "def handler(event, context):\n"
+                "    print('handler print')\n"
+                "    return event\n"
+            )
+        },
+    )
+    result = run(tmp_path, "--function", str(function), "--", "{}", "{}")
+    assert result.returncode == 0, result.stderr
+    order = _stderr_order(
+        result.stderr, "INIT_START", "init print", "init log", "START RequestId", "handler print"
+    )
+    assert order == sorted(order), result.stderr
+    assert result.stderr.count("init log") == 1 and result.stderr.count("START RequestId") == 2
+
+
+def test_a_failed_import_is_logged_by_the_initialisation(tmp_path: Path) -> None:
+    """As the runtime client does: the module's logs, then the warning and the `[ERROR]` record
+    of the failed import, all before the first `START`; that invocation gets the error, and the
+    environment ends."""
+    function = make_zip(
+        tmp_path / "function.zip",
+        {
+            "lambda_function.py": (
+                "import logging\n"
+                "logging.getLogger().warning('before the import')\n"
+                "import not_there\n"
+            )
+        },
+    )
+    result = run(tmp_path, "--function", str(function), "--", "{}", "{}")
+    assert result.returncode == invoke_runner.EXIT_ERROR
+    order = _stderr_order(
+        result.stderr,
+        "INIT_START",
+        "before the import",
+        "LAMBDA_WARNING: Unhandled exception.",
+        "[ERROR] Runtime.ImportModuleError: Unable to import module 'lambda_function'",
+        "START RequestId",
+        "END RequestId",
+        "REPORT RequestId",
+        "the 1 remaining event(s) are not invoked",
+    )
+    assert order == sorted(order), result.stderr
+    assert result.stderr.count("START RequestId") == 1
+    assert json.loads(result.stdout)["errorType"] == "Runtime.ImportModuleError"
+
+
+class _SlowStderr:
+    """A stderr that takes `delay` seconds per write: a copier thread scheduled slowly."""
+
+    def __init__(self, delay: float) -> None:
+        self.delay = delay
+        self.lines: list[str] = []
+
+    def write(self, text: str) -> int:
+        time.sleep(self.delay)
+        self.lines.append(text)
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+def test_drain_waits_for_every_frame_written_before_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`END` follows the invocation's logs however long copying them takes."""
+    slow = _SlowStderr(0.25)
+    monkeypatch.setattr(sys, "stderr", slow)
+    read_fd, write_fd = os.pipe()
+    copier = invoke_runner.LogCopier(read_fd)
+    # Written as the runtime writes its records.
+    sink = LogSink(write_fd)
+    for n in range(12):
+        sink.log(f"record {n}")
+    copier.drain()
+    assert slow.lines == [f"record {n}\n" for n in range(12)]
+    sink.file.close()
+    copier.join()
+
+
+def test_drain_does_not_wait_for_a_handler_that_keeps_logging(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Only what the pipe held when `drain` began is waited for: a background thread that logs
+    every 10 ms without end does not hold up `END` (waiting for the pipe to fall quiet would)."""
+    slow = _SlowStderr(0.005)
+    monkeypatch.setattr(sys, "stderr", slow)
+    read_fd, write_fd = os.pipe()
+    copier = invoke_runner.LogCopier(read_fd)
+    sink = LogSink(write_fd)
+    written: list[int] = []
+    stop = threading.Event()
+
+    def keep_logging() -> None:
+        while not stop.is_set():
+            sink.log(f"record {len(written)}")
+            written.append(1)
+            time.sleep(0.01)
+
+    logger = threading.Thread(target=keep_logging, daemon=True)
+    logger.start()
+    try:
+        time.sleep(0.2)
+        before = len(written)
+        started = time.monotonic()
+        copier.drain()
+        assert time.monotonic() - started < 1.5
+        assert len(slow.lines) >= before
+    finally:
+        stop.set()
+        logger.join()
+        sink.file.close()
+        copier.join()
 
 
 def test_timeout_kills_the_handler(tmp_path: Path, function_zip: Path) -> None:
