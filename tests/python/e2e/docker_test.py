@@ -112,7 +112,8 @@ def invoke_in_container(image: str, event: dict[str, Any]) -> tuple[RuntimeApi, 
     """One invocation of `event` by a new container of `image`: the Runtime API once the client has
     posted its result, and the container's output. The plugin's Runtime API serves one invocation,
     so each event gets its own API and container."""
-    api = RuntimeApi(json.dumps(event), str(uuid.uuid4()), FUNCTION_ARN, timeout=60)
+    api = RuntimeApi(FUNCTION_ARN)
+    api.offer(json.dumps(event), str(uuid.uuid4()), timeout=60)
     name = f"pants-aws-lambda-e2e-{uuid.uuid4().hex[:12]}"
     with api:
         try:
